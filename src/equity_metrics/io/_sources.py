@@ -1,0 +1,348 @@
+"""Finding input files and turning their bytes into all-text tables, losing nothing.
+
+Shared by every text reader:
+
+* :func:`iter_files` walks a file, a list, a glob, a folder, or a ``.zip`` /
+  ``.tar`` / ``.tar.gz`` archive, yielding ``(name, bytes)`` in a stable order;
+* :func:`decode_bytes` decodes with BOM handling and an explicit, recorded
+  fallback from UTF-8 to Windows-1252;
+* :func:`parse_csv_text` parses to a table of strings with the physical line of
+  every record, and returns records with the wrong number of fields as rejects
+  instead of failing or silently padding them.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob as _glob
+import hashlib
+import io
+import json
+import os
+import tarfile
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from ..errors import EmptyFileError, EncodingError, FileFormatError, MissingColumnsError, ReadError
+
+PathLike = str | os.PathLike
+Sources = PathLike | Iterable[PathLike]
+
+_ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
+
+
+def _is_archive(p: str) -> bool:
+    return p.lower().endswith(_ARCHIVE_SUFFIXES)
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _expand(sources: Sources) -> list[str]:
+    if isinstance(sources, (str, os.PathLike)):
+        items = [os.fspath(sources)]
+    else:
+        items = [os.fspath(s) for s in sources]
+        if not items:
+            raise ReadError("no input files were given", hint="Pass a file, a folder, a glob or an archive")
+    out: list[str] = []
+    for item in items:
+        if any(ch in item for ch in "*?[") and not os.path.exists(item):
+            hits = sorted(_glob.glob(item, recursive=True))
+            if not hits:
+                raise ReadError(f"no files match the pattern {item!r}", hint="Check the path and the pattern")
+            out.extend(hits)
+        elif not os.path.exists(item):
+            raise ReadError(
+                f"file or folder not found: {item!r}",
+                hint=f"The current folder is {os.getcwd()!r}; check the path",
+            )
+        else:
+            out.append(item)
+    return out
+
+
+def iter_files(
+    sources: Sources,
+    *,
+    suffixes: tuple[str, ...] = (".csv",),
+    select: Callable[[str], bool] | None = None,
+) -> Iterator[tuple[str, bytes]]:
+    """Yield ``(display_name, bytes)`` for every matching file in ``sources``.
+
+    Folders are searched recursively for ``suffixes``; archives are opened and
+    their members filtered the same way (archive members are named
+    ``archive::member``). ``select`` filters on the member or file name before
+    any bytes are read.
+    """
+    for item in _expand(sources):
+        if os.path.isdir(item):
+            files = sorted(
+                str(p) for p in Path(item).rglob("*") if p.is_file() and (str(p).lower().endswith(suffixes) or _is_archive(str(p)))
+            )
+            if not files:
+                raise ReadError(f"folder {item!r} holds no {'/'.join(suffixes)} files or archives")
+            for f in files:
+                yield from iter_files(f, suffixes=suffixes, select=select)
+        elif _is_archive(item) and not item.lower().endswith(suffixes):
+            yield from _iter_archive(item, suffixes, select)
+        else:
+            if select is None or select(os.path.basename(item)):
+                with open(item, "rb") as fh:
+                    yield item, fh.read()
+
+
+def _iter_archive(path: str, suffixes, select) -> Iterator[tuple[str, bytes]]:
+    low = path.lower()
+    if low.endswith(".zip"):
+        try:
+            zf = zipfile.ZipFile(path)
+        except zipfile.BadZipFile as exc:
+            raise FileFormatError(f"not a readable zip archive ({exc})", file=path) from None
+        with zf:
+            for name in sorted(zf.namelist()):
+                if name.endswith("/") or not name.lower().endswith(suffixes):
+                    continue
+                if select is not None and not select(os.path.basename(name)):
+                    continue
+                yield f"{path}::{name}", zf.read(name)
+        return
+    try:
+        tf = tarfile.open(path, mode="r:*")
+    except (tarfile.TarError, OSError) as exc:
+        raise FileFormatError(f"not a readable tar archive ({exc})", file=path) from None
+    with tf:
+        try:
+            for member in tf:  # sequential: fast on compressed archives
+                if not member.isfile() or not member.name.lower().endswith(suffixes):
+                    continue
+                if select is not None and not select(os.path.basename(member.name)):
+                    continue
+                fh = tf.extractfile(member)
+                if fh is None:
+                    continue
+                yield f"{path}::{member.name}", fh.read()
+        except (tarfile.TarError, EOFError, OSError) as exc:
+            raise FileFormatError(f"archive is truncated or corrupt ({exc})", file=path) from None
+
+
+# --------------------------------------------------------------------------- decoding
+
+_BINARY_MAGIC = {
+    b"PK\x03\x04": "a zip container (an .xlsx workbook or a .zip archive)",
+    b"\xd0\xcf\x11\xe0": "a legacy Excel/OLE file (.xls)",
+    b"%PDF": "a PDF document",
+    b"PAR1": "a Parquet file",
+    b"\x1f\x8b": "a gzip-compressed file",
+}
+
+
+@dataclass
+class Decoded:
+    text: str
+    encoding: str
+    notes: list[str] = field(default_factory=list)
+
+
+def decode_bytes(data: bytes, name: str, *, encoding: str = "auto") -> Decoded:
+    """Decode file bytes to text.
+
+    ``encoding="auto"`` strips a UTF-8 BOM, honours a UTF-16 BOM, and falls back
+    from UTF-8 to Windows-1252 (a superset of Latin-1 in practice) when the bytes
+    are not valid UTF-8; the fallback is returned in ``notes`` for the ledger.
+    """
+    for magic, what in _BINARY_MAGIC.items():
+        if data.startswith(magic):
+            raise FileFormatError(
+                f"this is {what}, not a CSV text file",
+                file=name,
+                hint="Use equity_metrics.read_mapped for Excel or Parquet files, or unpack the archive",
+            )
+    if encoding != "auto":
+        try:
+            return Decoded(data.decode(encoding), encoding)
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise EncodingError(
+                f"bytes at offset {exc.start} cannot be decoded as {encoding}",
+                file=name,
+                line=line,
+                value=data[max(0, exc.start - 10) : exc.end + 10],
+                hint="Try encoding='auto' (UTF-8 with a Windows-1252 fallback) or the encoding the file was saved in",
+            ) from None
+        except LookupError:
+            raise EncodingError(f"unknown encoding {encoding!r}", file=name, hint="Use e.g. 'utf-8', 'cp1252' or 'auto'") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return Decoded(data.decode("utf-16"), "utf-16", ["UTF-16 byte-order mark: decoded as UTF-16"])
+    if b"\x00" in data[:4096]:
+        raise FileFormatError(
+            "the file contains NUL bytes: it is binary or UTF-16 without a byte-order mark",
+            file=name,
+            hint="Re-save it as UTF-8 CSV, or pass encoding='utf-16'",
+        )
+    try:
+        return Decoded(data.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        try:
+            text = data.decode("cp1252")
+            enc = "cp1252"
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+            enc = "latin-1"
+        return Decoded(text, enc, [f"not valid UTF-8 (first at line {line}); decoded as {enc}"])
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+@dataclass
+class ParsedCSV:
+    """All-text table from one file, with provenance for every record."""
+
+    name: str
+    frame: pd.DataFrame  # all columns str, blanks as ""
+    lines: np.ndarray  # physical line (1-based, header is line 1) of each kept record
+    bad: list[dict]  # records with the wrong number of fields: line,row,reason,raw
+    encoding: str
+    notes: list[str]
+    rows_read: int  # data records seen (kept + bad)
+
+
+def _unique_names(names: list[str], notes: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        if n in seen:
+            seen[n] += 1
+            new = f"{n}.{seen[n]}"
+            notes.append(f"duplicate column name {n!r} renamed to {new!r}")
+            out.append(new)
+        else:
+            seen[n] = 0
+            out.append(n)
+    return out
+
+
+def parse_csv_text(
+    data: bytes,
+    name: str,
+    *,
+    encoding: str = "auto",
+    required: Iterable[str] = (),
+    delimiter: str = ",",
+) -> ParsedCSV:
+    """Parse CSV bytes to a table of strings, with line numbers and rejects.
+
+    Raises
+    ------
+    EmptyFileError
+        No header row.
+    MissingColumnsError
+        Any of ``required`` absent after trimming spaces in the header.
+    """
+    dec = decode_bytes(data, name, encoding=encoding)
+    text = dec.text
+    notes = list(dec.notes)
+    if not text.strip():
+        raise EmptyFileError(
+            "the file is empty (no header row)", file=name, hint="Check the download; a header-only file is fine, an empty one is not"
+        )
+    # header
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = next(reader)
+        while header == [] or all(h.strip() == "" for h in header):
+            header = next(reader)
+    except StopIteration:
+        raise EmptyFileError("the file has no header row", file=name) from None
+    except csv.Error as exc:
+        raise FileFormatError(f"the header row cannot be parsed as CSV ({exc})", file=name) from None
+    header_line = reader.line_num
+    cols = _unique_names([h.strip().lstrip("\ufeff").strip() for h in header], notes)
+    req = list(required)
+    missing = [c for c in req if c not in cols]
+    if missing:
+        raise MissingColumnsError(file=name, missing=missing, found=cols)
+    # Fast path: pyarrow. Its result is accepted only when every physical line
+    # after the header became exactly one record (so line numbers are exact);
+    # quoted newlines, blank lines and ragged records go to the careful path.
+    n_phys = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if header_line == 1:
+        bad_seen: list = []
+        try:
+            table = pacsv.read_csv(
+                io.BytesIO(text.encode("utf-8")),
+                read_options=pacsv.ReadOptions(column_names=cols, skip_rows=1, use_threads=False),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=delimiter,
+                    invalid_row_handler=lambda row: bad_seen.append(row) or "skip",
+                    ignore_empty_lines=False,
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={c: pa.string() for c in cols}, strings_can_be_null=False, quoted_strings_can_be_null=False
+                ),
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            table = None
+        if table is not None and not bad_seen and table.num_rows == n_phys - 1:
+            frame = table.to_pandas()
+            lines = np.arange(2, table.num_rows + 2, dtype=np.int64)
+            return ParsedCSV(name, frame, lines, [], dec.encoding, notes, len(frame))
+    return _parse_slow(text, name, cols, header_line, dec.encoding, notes, delimiter)
+
+
+def _parse_slow(text, name, cols, header_line, enc, notes, delimiter) -> ParsedCSV:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    ncol = len(cols)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    bad: list[dict] = []
+    blank = 0
+    last_line = 0
+    skipped_header = False
+    try:
+        for rec in reader:
+            start = last_line + 1
+            last_line = reader.line_num
+            if not skipped_header:
+                if reader.line_num >= header_line:
+                    skipped_header = True
+                continue
+            if rec == [] or (len(rec) == 1 and rec[0].strip() == "" and ncol != 1):
+                blank += 1
+                continue
+            if len(rec) != ncol:
+                bad.append(
+                    {
+                        "line": start,
+                        "reason": f"wrong number of fields (expected {ncol}, found {len(rec)})",
+                        "raw": json.dumps(rec, ensure_ascii=False),
+                    }
+                )
+                continue
+            rows.append(rec)
+            lines.append(start)
+    except csv.Error as exc:
+        raise FileFormatError(f"unparseable CSV ({exc})", file=name, line=reader.line_num) from None
+    if blank:
+        notes.append(f"{blank} blank line(s) skipped")
+    frame = pd.DataFrame(rows, columns=cols, dtype="str") if rows else pd.DataFrame({c: pd.Series([], dtype="str") for c in cols})
+    nrows = len(rows) + len(bad)
+    return ParsedCSV(name, frame, np.asarray(lines, dtype=np.int64), bad, enc, notes, nrows)
+
+
+def raw_json(frame: pd.DataFrame, mask: np.ndarray) -> list[str]:
+    """JSON text of each selected record (column -> raw value), for the rejects table."""
+    sub = frame.loc[mask]
+    return [json.dumps(dict(zip(sub.columns, map(str, vals))), ensure_ascii=False) for vals in sub.itertuples(index=False, name=None)]
