@@ -1,0 +1,148 @@
+"""Helpers shared by the measures: table access, periods, population benchmarks, small-count flags."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .._options import check_option
+from ..errors import DataValidationError, closest_matches
+from ..ledger import ReadResult
+
+PeriodKind = Literal["none", "month", "quarter", "FY", "year", "rolling12"]
+
+#: Office for National Statistics practice: rates based on fewer than 20 events
+#: are flagged as unreliable (ONS, "Guidance on small numbers" / mortality
+#: statistics: "rates calculated from fewer than 20 events are unreliable").
+UNRELIABLE_BELOW = 20
+
+
+def frame_of(x: pd.DataFrame | ReadResult, what: str = "events") -> pd.DataFrame:
+    """The DataFrame inside a :class:`ReadResult`, or ``x`` itself."""
+    if isinstance(x, ReadResult):
+        return x.data
+    if isinstance(x, pd.DataFrame):
+        return x
+    raise DataValidationError(
+        f"{what} must be a pandas DataFrame or the result of an equity_metrics reader, got {type(x).__name__}"
+    )
+
+
+def need_columns(df: pd.DataFrame, cols: list[str], what: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        hints = {m: closest_matches(m, df.columns) for m in missing}
+        raise DataValidationError(
+            f"the {what} table has no column(s) {missing} (closest: {hints}); columns are {list(df.columns)[:25]}"
+        )
+
+
+def fy_label(month: pd.PeriodIndex | pd.Series) -> pd.Series:
+    """Financial year ending March, labelled like the Home Office: ``"2019/20"`` for April 2019 - March 2020."""
+    m = pd.PeriodIndex(month, freq="M") if not isinstance(month, pd.PeriodIndex) else month
+    start = np.where(m.month >= 4, m.year, m.year - 1)
+    return pd.Series([f"{s}/{(s + 1) % 100:02d}" for s in start], dtype="string")
+
+
+def assign_period(months: pd.Series, period: PeriodKind) -> pd.Series:
+    """Map a ``period[M]`` series to period labels (strings sort chronologically)."""
+    check_option("period", period, PeriodKind)
+    if period == "none":
+        return pd.Series("all", index=months.index, dtype="string")
+    if not isinstance(months.dtype, pd.PeriodDtype):
+        months = pd.PeriodIndex(months.astype(str), freq="M").to_series(index=months.index)
+    if period == "month":
+        return months.astype(str).astype("string")
+    if period == "quarter":
+        return months.dt.asfreq("Q").astype(str).astype("string")
+    if period == "year":
+        return months.dt.year.astype(str).astype("string")
+    if period == "FY":
+        lab = fy_label(pd.PeriodIndex(months))
+        lab.index = months.index
+        return lab
+    raise DataValidationError("rolling12 periods are built by expand_rolling, not assign_period")  # pragma: no cover
+
+
+def months_in_period(label: str, period: PeriodKind) -> list[pd.Period]:
+    """The calendar months a period label covers."""
+    if period == "month":
+        return [pd.Period(label, "M")]
+    if period == "quarter":
+        q = pd.Period(label, "Q")
+        return list(pd.period_range(q.asfreq("M", "start"), q.asfreq("M", "end"), freq="M"))
+    if period == "year":
+        return list(pd.period_range(f"{label}-01", f"{label}-12", freq="M"))
+    if period == "FY":
+        y = int(label[:4])
+        return list(pd.period_range(f"{y}-04", f"{y + 1}-03", freq="M"))
+    if period == "rolling12":
+        end = pd.Period(label.split("..")[-1], "M")
+        return list(pd.period_range(end - 11, end, freq="M"))
+    return []
+
+
+def population_by_area_group(
+    population: pd.DataFrame | ReadResult,
+    *,
+    vintage: str | None = None,
+    group_col: str = "group",
+) -> tuple[pd.DataFrame, str]:
+    """Reduce a long population table to one count per ``area x group``.
+
+    Uses the ``All`` rows for sex and age band when present (else sums the
+    breakdown), and the broad-group total rows when both broad and detailed rows
+    are present. Returns the table (``area, group, population``) and the vintage
+    used.
+    """
+    pop = frame_of(population, "population").copy()
+    need_columns(pop, ["area", group_col, "population"], "population")
+    if "vintage" in pop.columns:
+        vints = sorted(pop["vintage"].dropna().astype(str).unique())
+        if vintage is None:
+            if len(vints) > 1:
+                raise DataValidationError(
+                    f"the population table mixes vintages {vints}; pass vintage= to choose one"
+                )
+            vintage = vints[0] if vints else "unknown"
+        elif vintage not in vints:
+            raise DataValidationError(f"vintage {vintage!r} not in the population table (has {vints})")
+        pop = pop[pop["vintage"].astype(str) == vintage]
+    vintage = vintage or "unknown"
+    for col in ("sex", "age_band"):
+        if col in pop.columns:
+            s = pop[col].astype("string")
+            is_all = s.isna() | s.str.lower().isin(["all", "total", "persons"])
+            if is_all.any() and (~is_all).any():
+                pop = pop[is_all.to_numpy()]
+    if "group_detailed" in pop.columns:
+        det = pop["group_detailed"].astype("string")
+        broad_total = det.isna() | (det == pop[group_col].astype("string"))
+        # areas x groups that have a broad total row use it; others sum their detail rows
+        key = pop["area"].astype(str) + "\x00" + pop[group_col].astype(str)
+        has_total = key.isin(set(key[broad_total.to_numpy()]))
+        pop = pop[(~has_total | broad_total).to_numpy()]
+    out = (
+        pop.assign(area=pop["area"].astype(str), group=pop[group_col].astype(str))
+        .groupby(["area", "group"], observed=True, sort=True)["population"]
+        .sum(min_count=1)
+        .reset_index()
+    )
+    return out, vintage
+
+
+def small_count_flags(events: np.ndarray, *, unreliable_below: int = UNRELIABLE_BELOW) -> np.ndarray:
+    """``"small_count"`` where events are below the reliability threshold, else ``""``."""
+    return np.where(np.asarray(events) < unreliable_below, "small_count", "")
+
+
+def join_flags(*flag_arrays: np.ndarray) -> np.ndarray:
+    """Join several string flag arrays elementwise with ``;`` (empty parts skipped)."""
+    n = len(flag_arrays[0])
+    out = []
+    for i in range(n):
+        parts = [str(a[i]) for a in flag_arrays if a[i]]
+        out.append(";".join(parts))
+    return np.array(out, dtype=object)

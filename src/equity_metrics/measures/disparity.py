@@ -1,0 +1,445 @@
+"""Rates per 1,000 and disproportionality ratios against a population benchmark.
+
+:func:`disparity` is the figure the Home Office and inspectorates publish: the
+number of people of a group searched per 1,000 residents of that group, and the
+ratio of that rate to a reference group's (White, by Home Office practice), each
+with its confidence interval, its counts and its caveats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .._options import check_option
+from .._security import escape_html, safe_to_csv
+from ..errors import DataValidationError
+from ..ethnicity import NOT_STATED
+from ..ledger import ReadResult
+from ._common import (
+    UNRELIABLE_BELOW,
+    PeriodKind,
+    assign_period,
+    frame_of,
+    months_in_period,
+    need_columns,
+    population_by_area_group,
+)
+from .intervals import poisson_rate_ci, rate_ratio_ci
+
+__all__ = ["disparity", "DisparityResult", "TIDY_COLUMNS"]
+
+RatioMethod = Literal["katz", "exact", "mid_p"]
+RateMethod = Literal["exact", "mid_p", "wald_log"]
+
+#: Stable column order of :meth:`DisparityResult.tidy` (after the ``by`` columns).
+TIDY_COLUMNS = [
+    "period",
+    "group",
+    "events",
+    "population",
+    "rate_per_1000",
+    "rate_ci_low",
+    "rate_ci_high",
+    "reference",
+    "reference_events",
+    "reference_population",
+    "ratio",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "not_stated_events",
+    "not_stated_share",
+    "ratio_bound_low",
+    "ratio_bound_high",
+    "benchmark",
+    "flags",
+]
+
+
+@dataclass
+class DisparityResult:
+    """Rates and ratios by group, with intervals, counts and flags.
+
+    Use :meth:`tidy` for the table, :meth:`summary` for a readable account,
+    :meth:`plot` for a forest plot of the ratios.
+    """
+
+    table: pd.DataFrame
+    by: list[str]
+    reference: str
+    method: str
+    rate_method: str
+    alpha: float
+    period: str
+    benchmark: str
+    vintage: str
+    notes: list[str] = field(default_factory=list)
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per ``by x period x group``; columns ``by..., period, group, events, population,
+        rate_per_1000, rate_ci_low, rate_ci_high, reference, ..., ratio, ci_low, ci_high, p_value,
+        not_stated_events, not_stated_share, ratio_bound_low, ratio_bound_high, benchmark, flags``."""
+        return self.table.copy()
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write :meth:`tidy` to CSV (text cells defused against spreadsheet formulas)."""
+        return safe_to_csv(self.tidy(), path)
+
+    def _display(self) -> pd.DataFrame:
+        t = self.table
+        cols = self.by + ["period", "group", "events", "population", "rate_per_1000", "ratio", "ci_low", "ci_high", "flags"]
+        d = t[[c for c in cols if c in t.columns]].copy()
+        d["population"] = d["population"].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
+        for c in ("rate_per_1000", "ratio", "ci_low", "ci_high"):
+            d[c] = d[c].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
+        if (d["period"] == "all").all():
+            d = d.drop(columns="period")
+        return d
+
+    def summary(self) -> str:
+        level = int(round(100 * (1 - self.alpha)))
+        head = [
+            f"Disproportionality: events per 1,000 population by group, ratio to {self.reference}",
+            f"  benchmark: {self.benchmark} ({self.vintage}); ratio interval: {self.method}, {level}% ; rate interval: {self.rate_method}",
+        ]
+        head += [f"  note: {n}" for n in self.notes]
+        return "\n".join(head) + "\n" + self._display().to_string(index=False)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return f"<DisparityResult: {len(self.table)} rows, reference {self.reference!r}, by {self.by}>"
+
+    def _repr_html_(self) -> str:
+        notes = "".join(f"<li>{escape_html(n)}</li>" for n in self.notes)
+        return (
+            f"<p><b>Disproportionality</b>: ratio to {escape_html(self.reference)}; benchmark "
+            f"{escape_html(self.benchmark)} ({escape_html(self.vintage)})</p><ul>{notes}</ul>"
+            + self._display().to_html(index=False, escape=True)
+        )
+
+    def plot(self, *, ax=None, group: str | None = None):
+        """Forest plot of the ratios with their intervals (one row per ``by x period x group``).
+
+        Returns the matplotlib Axes.
+        """
+        from ..plots import forest_plot
+
+        t = self.table[self.table["group"] != self.reference]
+        if group is not None:
+            t = t[t["group"] == group]
+        labels = t[self.by + ["period", "group"]].astype(str).agg(" | ".join, axis=1).tolist()
+        return forest_plot(
+            labels,
+            t["ratio"].to_numpy(float),
+            t["ci_low"].to_numpy(float),
+            t["ci_high"].to_numpy(float),
+            ax=ax,
+            reference_line=1.0,
+            xlabel=f"Rate ratio vs {self.reference} (log scale)",
+            log=True,
+        )
+
+
+def _as_list(by: str | Sequence[str] | None) -> list[str]:
+    if by is None:
+        return []
+    if isinstance(by, str):
+        return [by]
+    return list(by)
+
+
+def disparity(
+    events: pd.DataFrame | ReadResult,
+    population: pd.DataFrame | ReadResult,
+    *,
+    by: str | Sequence[str] | None = "force",
+    area: str = "force",
+    period: PeriodKind = "none",
+    reference: str = "White",
+    group_col: str = "ethnicity",
+    method: RatioMethod = "katz",
+    rate_method: RateMethod = "exact",
+    alpha: float = 0.05,
+    exclude_vehicle_only: bool = True,
+    vintage: str | None = None,
+    benchmark: str = "residential population",
+    unreliable_below: int = UNRELIABLE_BELOW,
+    complete_periods_only: bool = False,
+) -> DisparityResult:
+    """Events per 1,000 population by group, and the ratio to a reference group.
+
+    Parameters
+    ----------
+    events
+        Canonical events table (or a reader's result). Each row is one event.
+    population
+        Long population (or other benchmark) table with ``area, group,
+        population``; any denominator table works (arrests, suspect
+        descriptions): name it in ``benchmark``.
+    by
+        Columns to break results down by (e.g. ``"force"``, ``["force",
+        "legal_power"]``). ``None`` gives one figure over all areas present.
+    area
+        The events column whose values match ``population.area``.
+    period
+        ``"none"``, ``"month"``, ``"quarter"``, ``"FY"`` (financial year ending
+        March, as the Home Office), ``"year"`` or ``"rolling12"`` (12 months
+        ending each month; only windows with 12 months of data are returned).
+    reference
+        Group whose rate is the denominator of the ratio (``"White"`` by Home
+        Office practice), or ``"all"`` for all people with a stated ethnicity.
+    method
+        Ratio interval: ``"katz"`` (log interval), ``"exact"`` (conditional
+        binomial) or ``"mid_p"``.
+    rate_method
+        Interval for each rate: ``"exact"`` (Garwood), ``"mid_p"``, ``"wald_log"``.
+    exclude_vehicle_only
+        Drop vehicle-only searches (police.uk ``Type == "Vehicle search"``), as
+        the Home Office does for rates of people searched.
+    vintage
+        Which population vintage to use when the table has several.
+    unreliable_below
+        Rates on fewer events than this are flagged ``small_count`` (ONS: 20).
+    complete_periods_only
+        Drop area-periods that a reader reported as missing months (otherwise
+        they are kept and flagged ``incomplete_coverage``).
+
+    Returns
+    -------
+    DisparityResult
+
+    Notes
+    -----
+    Ethnicity not stated is excluded from the rates (as official statistics
+    do); its count and share are reported with bounds on each ratio: the ratio
+    if every not-stated record had been of the group (upper bound) or of the
+    reference group (lower bound).
+
+    Examples
+    --------
+    >>> import equity_metrics as em
+    >>> stops = em.datasets.load_sample_stops()
+    >>> pop = em.datasets.load_sample_population()
+    >>> d = em.disparity(stops, pop, by="force", reference="White")
+    >>> sorted(d.tidy()["group"].unique())[:2]
+    ['Asian', 'Black']
+    """
+    check_option("period", period, PeriodKind)
+    check_option("method", method, RatioMethod)
+    check_option("rate_method", rate_method, RateMethod)
+    by_cols = _as_list(by)
+    ev = frame_of(events, "events")
+    need_columns(ev, [group_col, "month"] + by_cols + ([area] if area not in by_cols else []), "events")
+    notes: list[str] = []
+    if exclude_vehicle_only and "vehicle_only" in ev.columns:
+        vo = ev["vehicle_only"].fillna(False).to_numpy(bool)
+        if vo.any():
+            notes.append(f"{int(vo.sum()):,} vehicle-only searches excluded (rates are of people searched)")
+        ev = ev.loc[~vo]
+    pop, vint = population_by_area_group(population, vintage=vintage)
+    pop_areas = set(pop["area"])
+
+    # 1. counts per by x area x group x month (small)
+    keys = list(dict.fromkeys(by_cols + [area]))
+    g = ev[group_col].astype(str)
+    counts = (
+        ev.assign(_g=g.to_numpy(), _m=ev["month"])
+        .groupby(keys + ["_g", "_m"], observed=True, sort=True, dropna=False)
+        .size()
+        .rename("n")
+        .reset_index()
+    )
+    counts[area] = counts[area].astype(str)
+    missing: set[tuple[str, str]] = set()
+    if isinstance(events, ReadResult):
+        missing = {(a, m) for a, m in events.ledger.months_missing}
+    if area not in by_cols:
+        # one figure over all areas present: sum populations over those areas
+        present = sorted(set(counts[area]) & pop_areas)
+        absent = sorted(set(counts[area]) - pop_areas)
+        if absent:
+            notes.append(f"events in area(s) without a population were left out: {absent[:10]}")
+            counts = counts[counts[area].isin(present)]
+        pop = pop[pop["area"].isin(present)].groupby("group", as_index=False)["population"].sum()
+        pop["area"] = "all areas"
+        pop_areas = {"all areas"}
+        missing = {("all areas", m) for a, m in missing if a in present}
+        counts[area] = "all areas"
+        notes.append(f"{len(present)} area(s) pooled: {', '.join(present[:12])}{' ...' if len(present) > 12 else ''}")
+    # 2. periods
+    if period == "rolling12":
+        counts = _rolling12(counts, keys)
+    else:
+        counts["period"] = assign_period(counts["_m"], period).to_numpy()
+    cell = keys + ["period"]
+    per = counts.groupby(cell + ["_g"], observed=True, sort=True)["n"].sum().reset_index()
+
+    wide = per.pivot_table(index=cell, columns="_g", values="n", aggfunc="sum", fill_value=0, observed=True)
+    groups = [c for c in wide.columns if c != NOT_STATED]
+    ns = wide[NOT_STATED] if NOT_STATED in wide.columns else pd.Series(0, index=wide.index)
+    if reference != "all" and reference not in groups:
+        raise DataValidationError(
+            f"reference group {reference!r} has no events; groups present: {groups}. "
+            "Pass reference='all' or one of these groups"
+        )
+
+    # 3. populations for each cell: by area, or summed over the areas in the cell
+    cell_df = wide.reset_index()[cell]
+    area_cells = cell_df[[area]].astype(str)
+    rows = []
+    stated_total = wide[groups].sum(axis=1).to_numpy(float)
+    pop_idx = pop.set_index(["area", "group"])["population"]
+    area_vals = cell_df[area].astype(str).to_numpy()
+    pop_total = np.array([pop.loc[pop["area"] == a, "population"].sum() if a in pop_areas else np.nan for a in area_vals])
+    ref_e = stated_total if reference == "all" else wide[reference].to_numpy(float)
+    ref_n = pop_total if reference == "all" else np.array([pop_idx.get((a, reference), np.nan) for a in area_vals])
+    ns_v = ns.to_numpy(float)
+    incomplete = np.array(
+        [any((a, str(m)) in missing for m in months_in_period(p, period)) for a, p in zip(area_vals, cell_df["period"])]
+    ) if missing else np.zeros(len(cell_df), bool)
+    del area_cells
+
+    for grp in groups:
+        e = wide[grp].to_numpy(float)
+        n = np.array([pop_idx.get((a, grp), np.nan) for a in area_vals], dtype=float)
+        ok = np.isfinite(n) & (n > 0)
+        rate = np.where(ok, e / np.where(ok, n, 1) * 1000, np.nan)
+        lo, hi = np.full(len(e), np.nan), np.full(len(e), np.nan)
+        if ok.any():
+            l_, h_ = poisson_rate_ci(e[ok], n[ok], method=rate_method, alpha=alpha)
+            lo[ok], hi[ok] = np.asarray(l_) * 1000, np.asarray(h_) * 1000
+        ratio, clo, chi, pv = (np.full(len(e), np.nan) for _ in range(4))
+        refok = ok & np.isfinite(ref_n) & (ref_n > 0)
+        if grp == reference:
+            ratio[refok] = 1.0
+        elif refok.any():
+            if reference == "all":
+                ratio, clo, chi, pv = _ratio_vs_all(e, n, ref_e, ref_n, refok, method, alpha)
+            else:
+                r = rate_ratio_ci(e[refok], n[refok], ref_e[refok], ref_n[refok], method=method, alpha=alpha)
+                ratio[refok], clo[refok], chi[refok], pv[refok] = (np.asarray(v, float) for v in (r.ratio, r.ci_low, r.ci_high, r.p_value))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if reference == "all":
+                b_low = (e / n) / ((ref_e + ns_v) / ref_n)
+                b_high = ((e + ns_v) / n) / ((ref_e + ns_v) / ref_n)
+            else:
+                b_low = (e / n) / ((ref_e + ns_v) / ref_n)
+                b_high = ((e + ns_v) / n) / (ref_e / ref_n)
+        if grp == reference:
+            b_low = b_high = np.where(refok, 1.0, np.nan)
+        flags = []
+        for i in range(len(e)):
+            f = []
+            if not ok[i]:
+                f.append("no_population")
+            if e[i] < unreliable_below:
+                f.append("small_count")
+            if grp != reference and ref_e[i] < unreliable_below:
+                f.append("reference_small_count")
+            if ok[i] and rate[i] > 1000:
+                f.append("rate_above_1000_benchmark_implausible")
+            if incomplete[i]:
+                f.append("incomplete_coverage")
+            flags.append(";".join(f))
+        part = cell_df.copy()
+        part["group"] = grp
+        part["events"] = e.astype(np.int64)
+        part["population"] = n
+        part["rate_per_1000"] = rate
+        part["rate_ci_low"], part["rate_ci_high"] = lo, hi
+        part["reference"] = reference
+        part["reference_events"] = ref_e.astype(np.int64)
+        part["reference_population"] = ref_n
+        part["ratio"], part["ci_low"], part["ci_high"], part["p_value"] = ratio, clo, chi, pv
+        part["not_stated_events"] = ns_v.astype(np.int64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            part["not_stated_share"] = ns_v / (stated_total + ns_v)
+        part["ratio_bound_low"], part["ratio_bound_high"] = b_low, b_high
+        part["benchmark"] = f"{benchmark} ({vint})"
+        part["flags"] = flags
+        rows.append(part)
+    out = pd.concat(rows, ignore_index=True)
+    if complete_periods_only:
+        out = out[~out["flags"].str.contains("incomplete_coverage")]
+    unmatched = sorted(set(area_vals) - pop_areas)
+    if unmatched:
+        notes.append(f"no population for area(s) {unmatched[:10]}: rates not computed (check area names)")
+    if (out["flags"].str.contains("rate_above_1000")).any():
+        notes.append("some rates exceed 1,000 per 1,000: the residential benchmark cannot be meaningful there")
+    if ns_v.sum() > 0:
+        share = ns_v.sum() / (stated_total.sum() + ns_v.sum())
+        notes.append(f"ethnicity not stated: {int(ns_v.sum()):,} events ({share:.1%}) excluded from rates; see ratio bounds")
+    order = {g_: i for i, g_ in enumerate(["Asian", "Black", "Mixed", "White", "Other"])}
+    out["_o"] = out["group"].map(lambda x: order.get(x, 99))
+    out = out.sort_values(cell + ["_o", "group"], kind="stable").drop(columns="_o").reset_index(drop=True)
+    out = out[cell + [c for c in TIDY_COLUMNS if c not in cell]]
+    if area not in by_cols:
+        out = out.drop(columns=area)
+    return DisparityResult(
+        table=out,
+        by=by_cols,
+        reference=reference,
+        method=method,
+        rate_method=rate_method,
+        alpha=alpha,
+        period=period,
+        benchmark=benchmark,
+        vintage=vint,
+        notes=notes,
+    )
+
+
+def _ratio_vs_all(e, n, E, N, ok, method, alpha):
+    """Ratio of a group's rate to everyone's (the group is part of everyone).
+
+    Katz: Var(log RR) = 1/e - 1/E (delta method, the group nested in the total).
+    Exact / mid-p: e | E ~ Binomial(E, p), RR = p N / n.
+    """
+    ratio, lo, hi, pv = (np.full(len(e), np.nan) for _ in range(4))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio[ok] = (e[ok] / n[ok]) / (E[ok] / N[ok])
+    z = stats.norm.isf(alpha / 2)
+    if method == "katz":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            se = np.sqrt(np.maximum(1 / e - 1 / E, 0))
+            good = ok & (e > 0) & (E > e)
+            lo[good] = ratio[good] * np.exp(-z * se[good])
+            hi[good] = ratio[good] * np.exp(z * se[good])
+            zz = np.log(ratio[good]) / se[good]
+            pv[good] = 2 * stats.norm.sf(np.abs(zz))
+    else:
+        from .intervals import clopper_pearson_ci
+
+        sel = ok & (E > 0)
+        plo, phi = clopper_pearson_ci(e[sel], E[sel], alpha=alpha)
+        scale = N[sel] / n[sel]
+        lo[sel], hi[sel] = np.asarray(plo) * scale, np.asarray(phi) * scale
+        p0 = n[sel] / N[sel]
+        pv[sel] = np.minimum(1, 2 * np.minimum(stats.binom.cdf(e[sel], E[sel], p0), stats.binom.sf(e[sel] - 1, E[sel], p0)))
+    return ratio, lo, hi, pv
+
+
+def _rolling12(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Sum monthly counts over the 12 months ending each month (complete windows only)."""
+    m = pd.PeriodIndex(counts["_m"])
+    counts = counts.assign(_mi=(m.year * 12 + m.month - 1))
+    lo, hi = int(counts["_mi"].min()), int(counts["_mi"].max())
+    out = []
+    for end in range(lo + 11, hi + 1):
+        win = counts[(counts["_mi"] > end - 12) & (counts["_mi"] <= end)]
+        s = win.groupby(keys + ["_g"], observed=True, sort=True)["n"].sum().reset_index()
+        y, mo = divmod(end, 12)
+        s["period"] = f"{pd.Period(year=y, month=mo + 1, freq='M') - 11}..{pd.Period(year=y, month=mo + 1, freq='M')}"
+        s["_m"] = pd.Period(year=y, month=mo + 1, freq="M")
+        out.append(s)
+    if not out:
+        raise DataValidationError("rolling12 needs at least 12 months of data")
+    return pd.concat(out, ignore_index=True)

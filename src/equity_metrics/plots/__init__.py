@@ -1,0 +1,52 @@
+"""Plots (presentation layer). Measures and models call these lazily from their ``plot()`` methods.
+
+Every figure shows its uncertainty (intervals) and is deterministic (no timestamps in metadata).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def _axes(ax, height: float = 4.0):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, height))
+    return ax
+
+
+def forest_plot(
+    labels: Sequence[str],
+    estimate: np.ndarray,
+    ci_low: np.ndarray,
+    ci_high: np.ndarray,
+    *,
+    ax=None,
+    reference_line: float | None = 1.0,
+    xlabel: str = "Estimate",
+    log: bool = False,
+    title: str | None = None,
+):
+    """Point estimates with horizontal interval bars, one row per label. Returns the Axes."""
+    n = len(labels)
+    ax = _axes(ax, height=max(2.5, 0.3 * n + 1))
+    y = np.arange(n)[::-1]
+    est = np.asarray(estimate, float)
+    lo = np.asarray(ci_low, float)
+    hi = np.asarray(ci_high, float)
+    err = np.vstack([np.where(np.isfinite(lo), est - lo, 0), np.where(np.isfinite(hi), hi - est, 0)])
+    ax.errorbar(est, y, xerr=err, fmt="o", color="#1f4e79", ecolor="#6b8fb3", capsize=3)
+    if reference_line is not None:
+        ax.axvline(reference_line, color="#888", lw=1, ls="--")
+    ax.set_yticks(y)
+    ax.set_yticklabels([str(lab) for lab in labels])
+    if log:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title)
+    ax.figure.tight_layout()
+    return ax
