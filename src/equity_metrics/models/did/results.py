@@ -1,0 +1,589 @@
+"""Result objects of the Callaway & Sant'Anna estimator."""
+
+from __future__ import annotations
+
+import html
+from statistics import NormalDist
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..._options import check_option
+from ...errors import EstimationError, OptionError
+from ._aggregate import aggregate_core
+from ._attgt import GroupTimeEstimates
+from ._bootstrap import multiplier_bootstrap
+from ._influence import cluster_sum_dense
+from ._panel import _fmt
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+__all__ = ["OverallEstimate", "AggregateResult", "PretrendTest", "StaggeredDiDResult"]
+
+AggregationType = Literal["simple", "dynamic", "group", "calendar"]
+_DEGENERATE = np.sqrt(np.finfo(float).eps) * 10
+_LEVEL_NAMES = {"simple": "", "dynamic": "event time", "group": "cohort", "calendar": "period"}
+_TITLES = {
+    "simple": "Overall ATT (average of post-treatment ATT(g,t), weighted by cohort size)",
+    "dynamic": "Event-study ATT by time relative to treatment",
+    "group": "ATT by treatment cohort",
+    "calendar": "ATT by calendar period",
+}
+
+
+def _clean_se(se: np.ndarray) -> np.ndarray:
+    se = np.asarray(se, dtype=float)
+    return np.where(se <= _DEGENERATE, np.nan, se)
+
+
+def _fmt_table(df: pd.DataFrame) -> str:
+    return df.to_string(index=False, float_format=lambda v: f"{v:.6g}", na_rep="NaN")
+
+
+@dataclass(frozen=True)
+class OverallEstimate:
+    """A scalar summary effect with its standard error and confidence interval.
+
+    Attributes
+    ----------
+    estimate, std_error, ci_low, ci_high
+        The estimate, its standard error and the pointwise ``1 - alpha``
+        confidence interval.
+    """
+
+    estimate: float
+    std_error: float
+    ci_low: float
+    ci_high: float
+
+    @property
+    def se(self) -> float:
+        """Alias of :attr:`std_error`."""
+        return self.std_error
+
+    @property
+    def ci(self) -> tuple[float, float]:
+        """``(ci_low, ci_high)``."""
+        return (self.ci_low, self.ci_high)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.estimate:.6g} (SE {self.std_error:.6g}; CI [{self.ci_low:.6g}, {self.ci_high:.6g}])"
+        )
+
+
+@dataclass(frozen=True)
+class PretrendTest:
+    """Wald test that all pre-treatment ATT(g,t) are zero.
+
+    Attributes
+    ----------
+    statistic
+        Wald chi-square statistic ``att' V^{-1} att``.
+    df
+        Degrees of freedom (number of pre-treatment cells, or the rank of
+        their covariance if it is singular).
+    p_value
+        ``P(chi2_df > statistic)``.
+    n_cells
+        Number of pre-treatment cells tested.
+    notes
+        Remarks (e.g. singular covariance).
+    """
+
+    statistic: float
+    df: int
+    p_value: float
+    n_cells: int
+    notes: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        s = (
+            f"Pre-trend Wald test (all {self.n_cells} pre-treatment ATT(g,t) = 0): "
+            f"chi2({self.df}) = {self.statistic:.4f}, p-value = {self.p_value:.4g}"
+        )
+        return s + "".join(f"\nNote: {n}" for n in self.notes)
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(str(self))}</pre>"
+
+
+@dataclass(eq=False)
+class AggregateResult:
+    """An aggregation of group-time effects (R ``did::aggte``).
+
+    Attributes
+    ----------
+    kind
+        ``"simple"``, ``"dynamic"``, ``"group"`` or ``"calendar"``.
+    overall
+        The overall summary (:class:`OverallEstimate`).
+    levels
+        Per-level table: ``level, estimate, std_error, ci_low, ci_high, crit``.
+    crit_value
+        Critical value of the level intervals (pointwise normal, or sup-t from
+        the bootstrap for simultaneous bands).
+    simultaneous
+        Whether ``crit_value`` is a sup-t (uniform) critical value.
+    alpha, bootstrap, n_boot
+        Settings used.
+    notes
+        Remarks about cells or levels left out.
+    influence
+        Level influence functions ``(n_units, L)``.
+    overall_influence
+        Influence function of the overall summary ``(n_units,)``.
+
+    Examples
+    --------
+    >>> from equity_metrics.models.did import staggered_did  # doctest: +SKIP
+    >>> es = staggered_did(df).aggregate("dynamic")          # doctest: +SKIP
+    >>> es.tidy().head()                                      # doctest: +SKIP
+    """
+
+    kind: str
+    overall: OverallEstimate
+    levels: pd.DataFrame
+    crit_value: float
+    simultaneous: bool
+    alpha: float
+    bootstrap: bool
+    n_boot: int | None
+    notes: list[str] = field(default_factory=list)
+    influence: np.ndarray | None = field(default=None, repr=False)
+    overall_influence: np.ndarray | None = field(default=None, repr=False)
+
+    def tidy(self, *, include_overall: bool = True) -> pd.DataFrame:
+        """Return a tidy table, the overall row (``level == "overall"``) first.
+
+        Parameters
+        ----------
+        include_overall
+            Add the overall summary as the first row.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``level, estimate, std_error, ci_low, ci_high, crit``.
+        """
+        z = NormalDist().inv_cdf(1 - self.alpha / 2)
+        rows = []
+        if include_overall:
+            o = self.overall
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "level": ["overall"],
+                        "estimate": [o.estimate],
+                        "std_error": [o.std_error],
+                        "ci_low": [o.ci_low],
+                        "ci_high": [o.ci_high],
+                        "crit": [z],
+                    }
+                )
+            )
+        if len(self.levels):
+            lv = self.levels.copy()
+            if include_overall:
+                lv["level"] = lv["level"].astype(object)
+            rows.append(lv)
+        if not rows:
+            return self.levels.copy()
+        return pd.concat(rows, ignore_index=True) if len(rows) > 1 else rows[0].reset_index(drop=True)
+
+    def summary(self) -> str:
+        """A plain-text report of the overall effect and the level estimates."""
+        band = (
+            f"simultaneous (sup-t, bootstrap with {self.n_boot} draws) critical value {self.crit_value:.4f}"
+            if self.simultaneous
+            else f"pointwise critical value {self.crit_value:.4f}"
+        )
+        se_kind = f"multiplier bootstrap ({self.n_boot} draws)" if self.bootstrap else "analytic"
+        lines = [
+            _TITLES[self.kind],
+            f"Overall: {self.overall}",
+            f"Standard errors: {se_kind}; {int(round((1 - self.alpha) * 100))}% intervals.",
+        ]
+        if len(self.levels):
+            lines += [f"By {_LEVEL_NAMES[self.kind]} ({band}):", _fmt_table(self.levels)]
+        lines += [f"Note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return (
+            f"<AggregateResult kind={self.kind!r} overall={self.overall.estimate:.6g} "
+            f"(SE {self.overall.std_error:.6g}), {len(self.levels)} levels>"
+        )
+
+    def _repr_html_(self) -> str:
+        head = html.escape(_TITLES[self.kind])
+        body = f"<p><b>{head}</b><br>Overall: {html.escape(str(self.overall))}</p>"
+        if len(self.levels):
+            body += self.levels.to_html(index=False, float_format=lambda v: f"{v:.6g}", na_rep="NaN")
+        body += "".join(f"<p><i>Note: {html.escape(n)}</i></p>" for n in self.notes)
+        return body
+
+    def plot(self, ax: Axes | None = None, *, title: str | None = None) -> Axes:
+        """Plot the level estimates with their confidence intervals.
+
+        Parameters
+        ----------
+        ax
+            Matplotlib axes to draw on (a new figure if omitted).
+        title
+            Plot title (a default is used if omitted).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        import matplotlib.pyplot as plt  # lazy: matplotlib is only needed for plots
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 4))
+        tab = self.tidy(include_overall=self.kind == "simple")
+        x = np.arange(len(tab)) if self.kind == "simple" else tab["level"].to_numpy(dtype=float)
+        est = tab["estimate"].to_numpy(dtype=float)
+        lo, hi = tab["ci_low"].to_numpy(dtype=float), tab["ci_high"].to_numpy(dtype=float)
+        if self.kind == "dynamic":
+            groups = [(x < 0, "pre-treatment", "tab:gray"), (x >= 0, "post-treatment", "tab:blue")]
+        else:
+            groups = [(np.ones(x.size, dtype=bool), None, "tab:blue")]
+        for mask, label, color in groups:
+            if mask.any():
+                ax.errorbar(
+                    x[mask], est[mask], yerr=[est[mask] - lo[mask], hi[mask] - est[mask]],
+                    fmt="o", color=color, capsize=3, label=label,
+                )
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        if self.kind == "dynamic":
+            ax.axvline(-0.5, color="black", linestyle=":", linewidth=0.8)
+            ax.legend(frameon=False)
+        if self.kind == "simple":
+            ax.set_xticks([0], ["overall"])
+        ax.set_xlabel(_LEVEL_NAMES[self.kind] or "")
+        ax.set_ylabel("ATT")
+        ax.set_title(title if title is not None else _TITLES[self.kind])
+        return ax
+
+
+class StaggeredDiDResult:
+    """Group-time ATTs of Callaway & Sant'Anna (2021) and their aggregations.
+
+    Attributes
+    ----------
+    att_gt
+        Tidy table: ``group, time, event_time, att, std_error, ci_low, ci_high,
+        n_treated, n_control, post, base_time``.
+    method, control, base_period, anticipation, covariates, cluster, alpha
+        Settings of the fit.
+    n_units
+        Units in the estimation sample.
+    periods, cohorts
+        Periods of the panel and treated cohorts.
+    crit_value
+        Critical value used for the ``att_gt`` intervals (sup-t with bootstrap).
+    bootstrap, n_boot, seed, bootstrap_weights
+        Inference settings (inherited by :meth:`aggregate`).
+    notes
+        Remarks about dropped units, recoded cohorts and skipped cells.
+    """
+
+    def __init__(
+        self,
+        *,
+        est: GroupTimeEstimates,
+        g_unit: np.ndarray,
+        periods: np.ndarray,
+        integer_time: bool,
+        settings: dict[str, Any],
+        cluster_codes: np.ndarray | None,
+        n_clusters: int,
+        notes: list[str],
+    ) -> None:
+        self._est = est
+        self._g_unit = g_unit
+        self._cluster_codes = cluster_codes
+        self._n_clusters = n_clusters
+        self._integer = integer_time
+        self.periods = self._tcast(periods)
+        self.cohorts = self._tcast(np.unique(g_unit[np.isfinite(g_unit)]))
+        self.n_units = int(g_unit.size)
+        self.outcome: str = settings["outcome"]
+        self.method: str = settings["method"]
+        self.control: str = settings["control"]
+        self.base_period: str = settings["base_period"]
+        self.anticipation = settings["anticipation"]
+        self.covariates: list[str] = settings["covariates"]
+        self.cluster: str | None = settings["cluster"]
+        self.alpha: float = settings["alpha"]
+        self.bootstrap: bool = settings["bootstrap"]
+        self.n_boot: int = settings["n_boot"]
+        self.seed = settings["seed"]
+        self.bootstrap_weights: str = settings["bootstrap_weights"]
+        self.notes = list(notes) + list(est.notes)
+        self._build_table()
+        self.notes += self._boot_notes
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _tcast(self, v: np.ndarray) -> np.ndarray:
+        v = np.asarray(v, dtype=float)
+        return v.astype(np.int64) if self._integer else v
+
+    def _se(self, inf_cols: np.ndarray | None = None, dense: np.ndarray | None = None) -> np.ndarray:
+        """Analytic (optionally clustered) standard errors."""
+        n = self.n_units
+        if dense is not None:
+            if self._cluster_codes is not None:
+                dense = cluster_sum_dense(self._cluster_codes, self._n_clusters, dense)
+            return np.sqrt(np.einsum("ij,ij->j", dense, dense)) / n
+        mat = self._est.inf
+        if self._cluster_codes is not None:
+            mat = mat.cluster_sum(self._cluster_codes, self._n_clusters)
+        return np.sqrt(mat.col_sumsq()) / n
+
+    def _build_table(self) -> None:
+        est = self._est
+        se = _clean_se(self._se())
+        se[np.isnan(est.att)] = np.nan
+        z = NormalDist().inv_cdf(1 - self.alpha / 2)
+        crit = z
+        self._boot = None
+        self._boot_notes: list[str] = []
+        if self.bootstrap:
+            b = multiplier_bootstrap(
+                est.inf, n_units=self.n_units, n_boot=self.n_boot, seed=self.seed,
+                weights=self.bootstrap_weights, cluster_codes=self._cluster_codes,
+                n_clusters=self._n_clusters, alpha=self.alpha,
+                sup_columns=np.flatnonzero(~np.isnan(est.att) & ~est.reference),
+            )
+            self._boot = b
+            se = np.where(np.isnan(se), np.nan, b.std_error)
+            crit = b.crit
+            self._boot_notes = list(b.notes)
+        self.crit_value = float(crit)
+        g, t = self._tcast(est.group), self._tcast(est.time)
+        self.att_gt = pd.DataFrame(
+            {
+                "group": g,
+                "time": t,
+                "event_time": t - g,
+                "att": est.att,
+                "std_error": se,
+                "ci_low": est.att - crit * se,
+                "ci_high": est.att + crit * se,
+                "n_treated": est.n_treated,
+                "n_control": est.n_control,
+                "post": est.post.astype(bool),
+                "base_time": self._tcast(est.base_time),
+            }
+        )
+
+    # -- public API ----------------------------------------------------------------------------
+    def tidy(self) -> pd.DataFrame:
+        """The group-time table :attr:`att_gt` (a copy)."""
+        return self.att_gt.copy()
+
+    def influence_functions(self) -> np.ndarray:
+        """Dense ``(n_units, n_cells)`` influence functions of the ATT(g,t), in row order of
+        :attr:`att_gt` (standard error of cell ``j``: ``sqrt(sum(IF[:, j]**2)) / n_units``)."""
+        return self._est.inf.to_dense()
+
+    def aggregate(
+        self,
+        kind: AggregationType,
+        *,
+        min_e: float | None = None,
+        max_e: float | None = None,
+        balance_e: int | None = None,
+        bootstrap: bool | None = None,
+        n_boot: int | None = None,
+        seed: int | None = None,
+    ) -> AggregateResult:
+        """Aggregate the group-time effects (R ``did::aggte``).
+
+        Parameters
+        ----------
+        kind
+            ``"simple"`` (cohort-size weighted average of all post-treatment
+            cells), ``"dynamic"`` (event study by ``e = t - g``; the overall
+            effect averages ``e >= 0``), ``"group"`` (by cohort; overall
+            weighted by cohort size) or ``"calendar"`` (by period; overall is
+            the average over periods).
+        min_e, max_e
+            Event-time window of ``dynamic``; ``max_e`` also caps the cells
+            used by ``simple`` and ``group`` (as R does).
+        balance_e
+            ``dynamic`` only: use only cohorts observed at least ``balance_e``
+            periods after treatment (a balanced event study).
+        bootstrap, n_boot, seed
+            Multiplier bootstrap (standard errors and sup-t bands); default to
+            the settings of the fit.
+
+        Returns
+        -------
+        AggregateResult
+
+        Examples
+        --------
+        >>> res.aggregate("dynamic", min_e=-3, max_e=3).tidy()  # doctest: +SKIP
+        """
+        check_option("kind", kind, AggregationType)
+        if balance_e is not None and kind != "dynamic":
+            raise OptionError("balance_e only applies to kind='dynamic'.")
+        if min_e is not None and max_e is not None and min_e > max_e:
+            raise OptionError(f"min_e={min_e} is larger than max_e={max_e}.")
+        boot = self.bootstrap if bootstrap is None else bool(bootstrap)
+        nb = self.n_boot if n_boot is None else int(n_boot)
+        sd = self.seed if seed is None else seed
+        core = aggregate_core(
+            self._est, self._g_unit, kind, min_e=min_e, max_e=max_e, balance_e=balance_e,
+            first_period=float(np.min(self.periods)),
+        )
+        inf_all = np.column_stack([core.inf, core.overall_inf])
+        se_all = _clean_se(self._se(dense=inf_all))
+        z = NormalDist().inv_cdf(1 - self.alpha / 2)
+        crit = z
+        notes = list(core.notes)
+        simultaneous = False
+        n_lv = core.levels.size
+        if boot:
+            if nb < 1:
+                raise OptionError("n_boot must be a positive integer.")
+            b = multiplier_bootstrap(
+                inf_all, n_units=self.n_units, n_boot=nb, seed=sd, weights=self.bootstrap_weights,
+                cluster_codes=self._cluster_codes, n_clusters=self._n_clusters, alpha=self.alpha,
+                sup_columns=np.flatnonzero(np.isfinite(se_all[:n_lv])),
+            )
+            se_all = np.where(np.isnan(se_all), np.nan, b.std_error)
+            if n_lv:
+                crit = b.crit
+                notes = notes + list(b.notes)
+                simultaneous = not b.pointwise_fallback
+        se_lv, se_o = se_all[:n_lv], float(se_all[n_lv])
+        levels = (
+            core.levels.astype(np.int64)
+            if self._integer and n_lv
+            else core.levels
+        )
+        table = pd.DataFrame(
+            {
+                "level": levels,
+                "estimate": core.estimates,
+                "std_error": se_lv,
+                "ci_low": core.estimates - crit * se_lv,
+                "ci_high": core.estimates + crit * se_lv,
+                "crit": np.full(n_lv, crit),
+            }
+        )
+        ov = core.overall_estimate
+        overall = OverallEstimate(float(ov), se_o, float(ov - z * se_o), float(ov + z * se_o))
+        return AggregateResult(
+            kind=kind, overall=overall, levels=table, crit_value=float(crit),
+            simultaneous=simultaneous, alpha=self.alpha, bootstrap=boot,
+            n_boot=nb if boot else None, notes=notes,
+            influence=core.inf, overall_influence=core.overall_inf,
+        )
+
+    def pretrend_test(self) -> PretrendTest:
+        """Wald test that all pre-treatment ATT(g,t) are jointly zero.
+
+        Uses the analytic (clustered, if requested) covariance of the
+        pre-treatment cells from their influence functions, as R ``did``'s
+        ``summary`` does.  Universal-base reference cells (fixed at 0) are
+        excluded.
+
+        Returns
+        -------
+        PretrendTest
+
+        Raises
+        ------
+        EstimationError
+            If there is no pre-treatment cell to test.
+        """
+        est = self._est
+        pre = np.flatnonzero(~est.post & ~est.reference & ~np.isnan(est.att))
+        if pre.size == 0:
+            raise EstimationError(
+                "No pre-treatment ATT(g,t) to test: every cohort is treated in the second period or "
+                "all pre-treatment cells are reference cells. A pre-trend test needs cohorts with at "
+                "least two untreated periods."
+            )
+        dense = est.inf.to_dense(pre)
+        if self._cluster_codes is not None:
+            dense = cluster_sum_dense(self._cluster_codes, self._n_clusters, dense)
+        v = dense.T @ dense / self.n_units**2
+        a = est.att[pre]
+        notes: list[str] = []
+        w, u = np.linalg.eigh(v)
+        tol = w.max() * pre.size * np.finfo(float).eps if w.size else 0.0
+        keep = w > tol
+        rank = int(keep.sum())
+        if rank == 0:
+            raise EstimationError("The covariance of the pre-treatment ATT(g,t) is zero; no test possible.")
+        if rank < pre.size:
+            notes.append(
+                f"The covariance of the {pre.size} pre-treatment cells is singular (rank {rank}); "
+                "a generalised inverse was used."
+            )
+        from scipy.special import chdtrc  # lazy: scipy is only needed here
+
+        proj = u[:, keep].T @ a
+        stat = float(np.sum(proj**2 / w[keep]))
+        return PretrendTest(
+            statistic=stat, df=rank, p_value=float(chdtrc(rank, stat)), n_cells=int(pre.size),
+            notes=tuple(notes),
+        )
+
+    # -- display -------------------------------------------------------------------------------
+    def _header(self) -> list[str]:
+        ctrl = "never treated" if self.control == "never_treated" else "not yet treated"
+        meth = {"dr": "doubly robust", "ipw": "inverse probability weighting", "reg": "outcome regression"}
+        se_kind = (
+            f"multiplier bootstrap ({self.n_boot} draws, {self.bootstrap_weights} weights; sup-t bands)"
+            if self.bootstrap
+            else "analytic"
+        )
+        if self.cluster:
+            se_kind += f", clustered by {self.cluster}"
+        return [
+            "Callaway & Sant'Anna (2021) group-time average treatment effects",
+            f"Outcome: {self.outcome}   Method: {meth[self.method]} ({self.method})   "
+            f"Comparison: {ctrl}   Base period: {self.base_period}   Anticipation: {_fmt(self.anticipation)}",
+            f"Covariates: {', '.join(self.covariates) if self.covariates else 'none'}   Units: {self.n_units}   "
+            f"Periods: {len(self.periods)}   Cohorts: {len(self.cohorts)}   Cells: {len(self.att_gt)}",
+            f"Standard errors: {se_kind}; {int(round((1 - self.alpha) * 100))}% intervals "
+            f"(critical value {self.crit_value:.4f}).",
+        ]
+
+    def summary(self) -> str:
+        """A plain-text report: settings, the ATT(g,t) table, the pre-trend test and notes."""
+        lines = self._header() + ["", _fmt_table(self.att_gt.drop(columns=["base_time"]))]
+        try:
+            lines += ["", str(self.pretrend_test())]
+        except EstimationError:
+            pass
+        lines += [f"Note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return (
+            f"<StaggeredDiDResult method={self.method!r} control={self.control!r} "
+            f"{len(self.att_gt)} ATT(g,t), {self.n_units} units>"
+        )
+
+    def _repr_html_(self) -> str:
+        head = "<br>".join(html.escape(s) for s in self._header())
+        tab = self.att_gt.to_html(index=False, float_format=lambda v: f"{v:.6g}", na_rep="NaN")
+        notes = "".join(f"<p><i>Note: {html.escape(n)}</i></p>" for n in self.notes)
+        return f"<p>{head}</p>{tab}{notes}"
