@@ -146,3 +146,16 @@ def test_result_presentation(tmp_path):
     matplotlib.use("Agg")
     ax = d.plot()
     assert len(ax.get_yticklabels()) == 1
+
+
+def test_pooled_disparity_mantel_haenszel_by_hand():
+    from equity_metrics.measures.disparity import pooled_disparity
+
+    ev = _events({("kent", "2020-05", "Black"): 60, ("kent", "2020-05", "White"): 300, ("surrey", "2020-05", "Black"): 10,
+                  ("surrey", "2020-05", "White"): 100})
+    r = pooled_disparity(ev, POP, group="Black").tidy()
+    # MH rate ratio: sum(a_i * N0_i / T_i) / sum(b_i * N1_i / T_i), T_i = N1_i + N0_i
+    num = 60 * 500_000 / 510_000 + 10 * 400_000 / 405_000
+    den = 300 * 10_000 / 510_000 + 100 * 5_000 / 405_000
+    assert r["estimate"].iloc[0] == pytest.approx(num / den)
+    assert r["n_strata"].iloc[0] == 2

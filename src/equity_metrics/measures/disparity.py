@@ -443,3 +443,51 @@ def _rolling12(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     if not out:
         raise DataValidationError("rolling12 needs at least 12 months of data")
     return pd.concat(out, ignore_index=True)
+
+
+def pooled_disparity(
+    events: pd.DataFrame | ReadResult,
+    population: pd.DataFrame | ReadResult,
+    *,
+    group: str,
+    reference: str = "White",
+    strata: str = "force",
+    alpha: float = 0.05,
+    **kwargs,
+):
+    """Mantel-Haenszel rate ratio of ``group`` vs ``reference`` pooled across areas.
+
+    A force-wide figure computed this way is not dominated by one area's
+    population mix; the result carries a heterogeneity test (Cochran's Q, I^2)
+    that says whether a single pooled figure is a fair summary at all. Areas
+    without a population or with no events in either group are left out (see
+    the result's strata count). Extra keyword arguments go to :func:`disparity`
+    (e.g. ``period="FY"`` is not allowed here: pool one period at a time).
+
+    Returns
+    -------
+    equity_metrics.measures.pooled.PooledRatioResult
+
+    Examples
+    --------
+    >>> import equity_metrics as em
+    >>> r = em.pooled_disparity(em.datasets.load_sample_stops(), em.datasets.load_sample_population(), group="Black")
+    >>> r.tidy()["estimate"].iloc[0] > 1
+    True
+    """
+    from .pooled import mantel_haenszel_rate_ratio
+
+    if kwargs.get("period", "none") != "none":
+        raise DataValidationError("pooled_disparity pools one period: filter the events by period first")
+    t = disparity(events, population, by=strata, area=strata, reference=reference, alpha=alpha, **kwargs).tidy()
+    t = t[np.isfinite(t["population"]) & np.isfinite(t["reference_population"]) & (t["group"] == group)]
+    if t.empty:
+        raise DataValidationError(f"no area has both {group!r} and {reference!r} with a population")
+    return mantel_haenszel_rate_ratio(
+        t["events"].to_numpy(float),
+        t["population"].to_numpy(float),
+        t["reference_events"].to_numpy(float),
+        t["reference_population"].to_numpy(float),
+        alpha=alpha,
+        strata=t[strata].astype(str).tolist(),
+    )
