@@ -278,7 +278,8 @@ def parse_csv_text(
     # after the header became exactly one record (so line numbers are exact);
     # quoted newlines, blank lines and ragged records go to the careful path.
     n_phys = text.count("\n") + (0 if text.endswith("\n") else 1)
-    if header_line == 1:
+    has_blank_line = "\n\n" in text or "\n\r\n" in text
+    if header_line == 1 and not has_blank_line:
         bad_seen: list = []
         try:
             table = pacsv.read_csv(
