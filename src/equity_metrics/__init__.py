@@ -27,8 +27,49 @@ from .errors import (
 from .ethnicity import harmonise_ethnicity
 from .ledger import Ledger, ReadResult, Rejects
 
+# readers
+from .io.policeuk import read_policeuk
+from .io.policeuk_api import read_policeuk_api
+from .io.official import read_govuk_stop_search, read_homeoffice_use_of_force
+from .io.population import read_population
+from .io.mapped import read_mapped
+from .io.opp import read_opp
+from .io.chicago import read_chicago_cit_roster, read_chicago_complaints, read_chicago_use_of_force
+from .io.training import read_training_roster
+
+# measures and models
+from . import datasets, measures, models
+from .measures.disparity import DisparityResult, disparity, pooled_disparity
+from .measures.outcomes import outcome_test, stage_rri
+from .measures.standardise import standardised_disparity
+from .measures.suppression import flag_small_counts, suppress
+from .models import staggered_did
+
 __all__ = [
     "__version__",
+    "read_policeuk",
+    "read_policeuk_api",
+    "read_govuk_stop_search",
+    "read_homeoffice_use_of_force",
+    "read_population",
+    "read_mapped",
+    "read_opp",
+    "read_chicago_use_of_force",
+    "read_chicago_complaints",
+    "read_chicago_cit_roster",
+    "read_training_roster",
+    "datasets",
+    "measures",
+    "models",
+    "disparity",
+    "pooled_disparity",
+    "DisparityResult",
+    "outcome_test",
+    "stage_rri",
+    "standardised_disparity",
+    "suppress",
+    "flag_small_counts",
+    "staggered_did",
     "areas",
     "errors",
     "ethnicity",

@@ -98,7 +98,7 @@ def _layout(cols: list[str], name: str, chinese_as: str) -> dict:
     lay["pfa_code"] = _find(cols, (r"pfa\d*cd",)) if lay["pfa"] else None
     lay["la_alt"] = _find([c for c in cols if c != area], (r"lad\d*nm",)) if la else None
     lay["code"] = _find(cols, _CODE_COLS) or _find(cols, (r"lad\d*cd",) if la else (r"pfa\d*cd",) if force else ())
-    lay["sex"], lay["age"] = _find(cols, (r"sex", r"gender")), _find(cols, (r"age", r"age[ _]years?"))
+    lay["sex"], lay["age"] = _find(cols, (r"sex", r"gender")), _find(cols, (r"age", r"age[ _]years?", r"age[ _]band", r"age[ _]range"))
     used = {v for k, v in lay.items() if k != "name" and v and v in cols}
     gcol, vcol = _find(cols, (r"group", r"ethnic[ _]group", r"ethnicity")), _find(cols, (r"population", r"count", r"value", r"obs(ervation)?(_value)?"))
     if gcol and vcol:
@@ -202,6 +202,12 @@ def _rows(f: pd.DataFrame, lay: dict, area_type: str | None, led: Ledger) -> pd.
         out["sex"] = "All"
     if lay["age"]:
         raw = f[lay["age"]].str.strip()
+        if re.fullmatch(r"age[ _](band|range)", lay["age"].strip(), flags=re.I):
+            # already banded (e.g. police.uk bands): keep the labels; order by the first number in each
+            first = pd.to_numeric(raw.str.extract(r"(\d{1,3})", expand=False), errors="coerce")
+            first = first.where(~raw.str.lower().str.startswith("under"), -1.0)
+            out["age_band"], out["age"], out["_age_rank"] = cat(raw), np.nan, first.astype("float64")
+            return out.reset_index(drop=True)
         num = pd.to_numeric(raw.str.extract(r"^(\d{1,3})(?:\s*(?:\+|or over|and over|years? and over))?$", expand=False), errors="coerce")
         if num.isna().any():
             led.unknown_by_field["age"] = led.unknown_by_field.get("age", 0) + int(num.isna().sum())
