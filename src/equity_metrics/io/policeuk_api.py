@@ -1,0 +1,576 @@
+"""police.uk stop-and-search records to the canonical events table: the conversion both
+police.uk readers share, and the reader of the police.uk API (``stops-force`` / ``stops-street`` JSON).
+
+The conversion (:func:`_convert`) takes a table of strings with the police.uk CSV
+columns and does everything once per distinct value of a column: UTC to
+Europe/London, local month and ``time_known``, ethnicity harmonisation with the
+recorded field choice and fallback, booleans, coordinates, exact duplicates,
+and the ledger's missing/unknown counts. :func:`~equity_metrics.io.policeuk.read_policeuk`
+feeds it the bulk CSVs; :func:`read_policeuk_api` feeds it API records, which
+carry the same fields as JSON objects::
+
+    {"age_range": "18-24", "outcome": "Arrest", "involved_person": true,
+     "self_defined_ethnicity": "...", "gender": "Male", "legislation": "...",
+     "outcome_linked_to_object_of_search": true, "datetime": "2021-05-01T10:00:00+00:00",
+     "removal_of_more_than_outer_clothing": false,
+     "outcome_object": {"id": "bu-arrest", "name": "Arrest"},
+     "location": {"latitude": "51.5", "longitude": "-0.1", "street": {"id": 1, "name": "On or near X"}},
+     "operation": false, "officer_defined_ethnicity": "White", "type": "Person search",
+     "operation_name": null, "object_of_search": "Controlled drugs"}
+
+so both readers give identical canonical tables and ledgers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from .._options import check_option
+from ..areas import is_known_force, normalise_force
+from ..errors import EmptyFileError, FileFormatError, OptionError, ReadError
+from ..ethnicity import BROAD_GROUPS, DETAILED_GROUPS, NOT_STATED, harmonise_ethnicity
+from ..ledger import REJECT_COLUMNS, FileRecord, Ledger, ReadResult, Rejects
+from ..schema import AGE_BANDS, EVENT_TYPES, SEXES, conform
+from ._sources import decode_bytes, iter_files, sha256_bytes
+
+__all__ = ["read_policeuk_api", "API_FIELDS", "POLICEUK_COLUMNS", "EthnicityField", "Fallback"]
+
+#: The exact header of a police.uk stop-and-search CSV.
+POLICEUK_COLUMNS: tuple[str, ...] = (
+    "Type", "Date", "Part of a policing operation", "Policing operation", "Latitude", "Longitude",
+    "Gender", "Age range", "Self-defined ethnicity", "Officer-defined ethnicity", "Legislation",
+    "Object of search", "Outcome", "Outcome linked to object of search",
+    "Removal of more than just outer clothing",
+)  # fmt: skip
+
+EthnicityField = Literal["self_defined", "officer_defined"]
+Fallback = Literal["none", "officer_defined"]
+
+TIMEZONE = "Europe/London"
+_DATE_MIN, _DATE_MAX = pd.Timestamp("1900-01-01", tz="UTC"), pd.Timestamp("2101-01-01", tz="UTC")
+_NAT = np.iinfo(np.int64).min
+_SEARCH_TYPES = {s.lower(): s for s in ("Person search", "Person and Vehicle search", "Vehicle search")}
+_SEX = {"male": "Male", "female": "Female", "other": "Other", "not stated": "Not stated", "": "Not stated"}
+_BOOL = {"true": True, "false": False}
+_ARREST = {"arrest", "suspect arrested", "offender arrested"}
+# raw police.uk column -> canonical field name used in the ledger
+_FIELD_OF = dict(zip(POLICEUK_COLUMNS, (
+    "search_type", "datetime", "policing_operation", "policing_operation_name", "latitude", "longitude",
+    "sex", "age_band", "self_defined_ethnicity", "officer_defined_ethnicity", "legal_power",
+    "object_of_search", "outcome", "hit", "strip_search",
+)))  # fmt: skip
+
+
+def _check_ethnicity_options(ethnicity_field: str, fallback: str) -> None:
+    check_option("ethnicity_field", ethnicity_field, EthnicityField)
+    check_option("fallback", fallback, Fallback)
+    if ethnicity_field == "officer_defined" and fallback != "none":
+        raise OptionError(
+            "fallback='officer_defined' only applies with ethnicity_field='self_defined'; use fallback='none'"
+        )
+
+
+def _choices(ethnicity_field: str, fallback: str) -> dict[str, Any]:
+    return {
+        "ethnicity_field": ethnicity_field,
+        "fallback": fallback,
+        "timezone": f"Date is UTC, converted to {TIMEZONE}; month is the local calendar month",
+        "time_known": "False where the local time is exactly 00:00:00 (a date given without a time)",
+        "duplicates": "exact duplicate rows within a file are kept and flagged in 'duplicate'",
+    }
+
+
+# ============================================================================ conversion
+# Shared by both police.uk readers. ``raw`` is a table of strings with the police.uk
+# column names (plus any extra columns); ``group`` says which input file each row came from.
+
+
+def _factor(s: pd.Series) -> tuple[np.ndarray, list[str], list[str]]:
+    """Codes, distinct raw values, and the same values stripped of spaces."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    if not isinstance(uniques.dtype, pd.StringDtype):
+        uniques = pd.Index(["" if pd.isna(u) else str(u) for u in uniques], dtype="str")
+    uniques = uniques.fillna("")
+    raw = uniques.to_numpy(dtype=object).tolist()
+    return np.asarray(codes, dtype=np.int32), raw, uniques.str.strip().to_numpy(dtype=object).tolist()
+
+
+def _cat(codes: np.ndarray, labels: list[Any], categories: Iterable[str] | None = None, ordered: bool = False) -> Any:
+    """Categorical from per-distinct-value labels (None = NA); categories sorted unless given."""
+    cats = list(categories) if categories is not None else sorted({v for v in labels if v is not None})
+    pos = {c: i for i, c in enumerate(cats)}
+    ucode = np.array([pos.get(v, -1) for v in labels] + [-1], dtype=np.int32)
+    return pd.Categorical.from_codes(ucode[codes], categories=cats, ordered=ordered)
+
+
+def _str_take(codes: np.ndarray, labels: list[str | None]) -> pd.api.extensions.ExtensionArray:
+    """A "string" array from per-distinct-value labels (None = NA) and row codes, built in Arrow."""
+    lab = pa.array(list(labels) + [None], type=pa.string())
+    idx = pa.array(np.asarray(codes, dtype=np.int32), type=pa.int32())
+    return pd.arrays.ArrowStringArray(pa.DictionaryArray.from_arrays(idx, lab).dictionary_decode())
+
+
+def _bool(codes: np.ndarray, labels: list[bool | None]) -> pd.arrays.BooleanArray:
+    vals = np.array([bool(v) for v in labels] + [False], dtype=bool)
+    na = np.array([v is None for v in labels] + [True], dtype=bool)
+    return pd.arrays.BooleanArray(vals[codes], na[codes])
+
+
+def _to_float(stripped: list[str], lim: float) -> np.ndarray:
+    vals = pd.to_numeric(pd.Series(stripped, dtype=object), errors="coerce")
+    vals = vals.to_numpy(dtype="float64", na_value=np.nan, copy=True)
+    with np.errstate(invalid="ignore"):
+        vals[~(np.abs(vals) <= lim)] = np.nan
+    return vals
+
+
+def _parse_dates(stripped: list[str]) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """UTC date-times of distinct Date strings, and a reject reason per value (None if fine)."""
+    try:
+        parsed = pd.to_datetime(pd.Index(stripped, dtype=object), format="ISO8601", utc=True, errors="coerce")
+        parsed = pd.DatetimeIndex(parsed)
+    except (ValueError, TypeError, OverflowError):  # one odd value spoils the batch: parse one by one
+        parsed = pd.DatetimeIndex([_parse_one(v) for v in stripped], dtype="datetime64[us, UTC]")
+    bad = np.asarray(parsed.isna())
+    reason = np.where(bad, "unparseable Date", None).astype(object)
+    out_of_range = ~bad & ~np.asarray((parsed >= _DATE_MIN) & (parsed < _DATE_MAX))
+    reason[out_of_range] = "Date out of range (before 1900 or after 2100)"
+    return parsed.where(~out_of_range).as_unit("ns"), reason
+
+
+def _parse_one(value: str) -> pd.Timestamp:
+    try:
+        t = pd.to_datetime(value, format="ISO8601", utc=True)
+        return t if isinstance(t, pd.Timestamp) else pd.NaT
+    except (ValueError, TypeError, OverflowError):
+        return pd.NaT
+
+
+def _duplicated(keys: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """2nd+ occurrences of the same combination of codes (each given with its cardinality)."""
+    combined, card = np.zeros(len(keys[0][0]), dtype=np.int64), 1
+    for codes, k in keys:
+        if card * max(k, 1) >= 2**62:
+            combined, uniq = pd.factorize(combined)
+            combined, card = np.asarray(combined, dtype=np.int64), max(len(uniq), 1)
+        combined = combined * max(k, 1) + codes
+        card *= max(k, 1)
+    return pd.Series(combined).duplicated(keep="first").to_numpy()
+
+
+@dataclass
+class _Converted:
+    columns: dict[str, Any]  # canonical columns of the kept rows
+    keep: np.ndarray  # bool over input rows
+    reason: np.ndarray  # reject reason of each input row (None if kept)
+    missing: dict[str, int]
+    unknown: dict[str, int]
+    fallback_used: int
+
+
+def _convert(raw: pd.DataFrame, *, group: np.ndarray, source: str, ethnicity_field: str, fallback: str) -> _Converted:
+    """Vectorised conversion of police.uk text columns (plus any extra columns) to canonical columns."""
+    dcodes, draw, dstrip = _factor(raw["Date"])
+    utc_u, reason_u = _parse_dates(dstrip)
+    reason = np.append(reason_u, "unparseable Date")[dcodes]
+    keep = pd.isna(reason)
+    if not keep.all():
+        raw, group, dcodes = raw.loc[keep].reset_index(drop=True), group[keep], dcodes[keep]
+    n = len(raw)
+    cols: dict[str, Any] = {}
+    missing: Counter = Counter({"datetime": 0})
+    unknown: Counter = Counter()
+    unparsed: dict[str, np.ndarray] = {}  # raw column -> rows with a value present but not understood
+    key = [(group, int(group.max()) + 1 if n else 1), (dcodes, len(draw))]
+
+    def column(col: str) -> tuple[np.ndarray, list[str]]:
+        codes, raws, stripped = _factor(raw[col])
+        key.append((codes, len(raws)))
+        return codes, stripped
+
+    def count(col: str, codes: np.ndarray, stripped: list[str], unknown_u: Any = None) -> None:
+        missing[_FIELD_OF[col]] += int(np.array([v == "" for v in stripped] + [False], dtype=bool)[codes].sum())
+        if unknown_u is not None:
+            uk = np.append(np.asarray(unknown_u, dtype=bool), False)[codes]
+            unknown[_FIELD_OF[col]] += int(uk.sum())
+            if uk.any():
+                unparsed[col] = uk
+
+    # ---- date and time (per distinct value)
+    local_u = utc_u.tz_convert(TIMEZONE)
+    ok_u = ~np.asarray(local_u.isna())
+    midnight = np.zeros(len(local_u) + 1, dtype=bool)
+    month_ord = np.full(len(local_u) + 1, _NAT, dtype=np.int64)
+    lu = local_u[ok_u]
+    midnight[:-1][ok_u] = (lu.hour == 0) & (lu.minute == 0) & (lu.second == 0) & (lu.microsecond == 0) & (lu.nanosecond == 0)
+    month_ord[:-1][ok_u] = (lu.year.to_numpy() - 1970) * 12 + lu.month.to_numpy() - 1
+    cols["datetime"] = local_u.take(dcodes) if len(local_u) else pd.DatetimeIndex([], tz=TIMEZONE).as_unit("ns")
+    cols["datetime_raw"] = _str_take(dcodes, draw)
+    cols["time_known"] = pd.arrays.BooleanArray(~midnight[dcodes], np.zeros(n, dtype=bool))
+    cols["month"] = pd.PeriodIndex.from_ordinals(month_ord[dcodes], freq="M")
+
+    # ---- categories mapped to fixed labels, free text categories, booleans, numbers
+    for col, name, mapping, cats in (
+        ("Type", "search_type", _SEARCH_TYPES, list(_SEARCH_TYPES.values())),
+        ("Gender", "sex", _SEX, list(SEXES)),
+        ("Age range", "age_band", {a: a for a in AGE_BANDS}, list(AGE_BANDS)),
+    ):
+        codes, stripped = column(col)
+        labels = [mapping.get(s.lower()) for s in stripped]
+        count(col, codes, stripped, [s != "" and lab is None for s, lab in zip(stripped, labels)])
+        cols[name] = _cat(codes, labels, cats, ordered=name == "age_band")
+        if name == "search_type":
+            cols["vehicle_only"] = _bool(codes, [None if lab is None else lab == "Vehicle search" for lab in labels])
+        elif name == "sex":
+            cols["sex_raw"] = _cat(codes, [s or None for s in stripped])
+    for col, name in (("Legislation", "legal_power"), ("Object of search", "object_of_search"), ("Outcome", "outcome")):
+        codes, stripped = column(col)
+        count(col, codes, stripped)
+        cols[name] = _cat(codes, [s or None for s in stripped])
+    cols["arrest"] = _bool(codes, [None if s == "" else s.lower() in _ARREST for s in stripped])
+    for col, name in (
+        ("Part of a policing operation", "policing_operation"),
+        ("Outcome linked to object of search", "hit"),
+        ("Removal of more than just outer clothing", "strip_search"),
+    ):
+        codes, stripped = column(col)
+        vals = [_BOOL.get(s.lower()) for s in stripped]
+        count(col, codes, stripped, [s != "" and v is None for s, v in zip(stripped, vals)])
+        cols[name] = _bool(codes, vals)
+    codes, stripped = column("Policing operation")
+    count("Policing operation", codes, stripped)
+    cols["policing_operation_name"] = _str_take(codes, [s or None for s in stripped])
+    for col, name, lim in (("Latitude", "latitude", 90.0), ("Longitude", "longitude", 180.0)):
+        codes, stripped = column(col)
+        vals = _to_float(stripped, lim)
+        count(col, codes, stripped, np.array([s != "" for s in stripped], dtype=bool) & np.isnan(vals))
+        cols[name] = np.append(vals, np.nan)[codes]
+
+    # ---- ethnicity: both fields kept raw, one chosen, optional recorded fallback
+    gpos = {g: i for i, g in enumerate(BROAD_GROUPS)}
+    dpos = {g: i for i, g in enumerate(DETAILED_GROUPS)}
+    eth: dict[str, dict[str, Any]] = {}
+    for col, short in (("Self-defined ethnicity", "self_defined"), ("Officer-defined ethnicity", "officer_defined")):
+        codes, stripped = column(col)
+        h = harmonise_ethnicity(pd.Series(stripped, dtype=object))
+        blank = np.array([s == "" for s in stripped], dtype=bool)
+        count(col, codes, stripped, ~np.asarray(h["recognised"], dtype=bool) & ~blank)
+        labels = [s or None for s in stripped]
+        grp = [gpos[g] for g in h["group"].astype(object)] + [gpos[NOT_STATED]]
+        det = [dpos.get(d, dpos[NOT_STATED]) for d in h["detailed"].astype(object)] + [dpos[NOT_STATED]]
+        eth[short] = {
+            "group": np.array(grp, dtype=np.int8)[codes],
+            "detailed": np.array(det, dtype=np.int8)[codes],
+            "blank": np.append(blank, True)[codes],
+            "codes": codes,
+            "labels": labels,
+        }
+        cols[f"{short}_ethnicity_raw"] = _cat(codes, labels)
+    broad = list(BROAD_GROUPS)
+    cols["officer_defined_ethnicity"] = pd.Categorical.from_codes(eth["officer_defined"]["group"], categories=broad)
+    main, other = eth[ethnicity_field], eth["officer_defined"]
+    use_o = np.zeros(n, dtype=bool)
+    if fallback == "officer_defined":
+        use_o = (main["group"] == gpos[NOT_STATED]) & (other["group"] != gpos[NOT_STATED])
+    cols["ethnicity"] = pd.Categorical.from_codes(np.where(use_o, other["group"], main["group"]), categories=broad)
+    cols["ethnicity_detailed"] = pd.Categorical.from_codes(
+        np.where(use_o, other["detailed"], main["detailed"]), categories=list(DETAILED_GROUPS)
+    )
+    nmain = len(main["labels"])
+    raw_codes = np.where(use_o, other["codes"] + nmain, main["codes"])
+    cols["ethnicity_raw"] = _str_take(raw_codes, main["labels"] + other["labels"])
+    src = np.where(use_o, 1, np.where(main["blank"], 2, 0 if ethnicity_field == "self_defined" else 1))
+    sources = ["self_defined", "officer_defined", "none"]
+    cols["ethnicity_source"] = pd.Categorical.from_codes(src.astype(np.int8), categories=sources)
+
+    # ---- constants, exact duplicates (over every raw column), unparsed raw values
+    search = np.full(n, EVENT_TYPES.index("search"), dtype=np.int8)
+    cols["event_type"] = pd.Categorical.from_codes(search, categories=list(EVENT_TYPES))
+    cols["source"] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[source])
+    cols["search_conducted"] = pd.arrays.BooleanArray(np.ones(n, dtype=bool), np.zeros(n, dtype=bool))
+    for col in raw.columns:
+        if col not in POLICEUK_COLUMNS:
+            column(col)
+    dup = _duplicated(key) if n else np.zeros(0, dtype=bool)
+    cols["duplicate"] = pd.arrays.BooleanArray(dup, np.zeros(n, dtype=bool))
+    cols["raw_unparsed"] = _unparsed_json(raw, unparsed, n)
+    return _Converted(cols, keep, reason, dict(missing), dict(unknown), int(use_o.sum()))
+
+
+def _unparsed_json(raw: pd.DataFrame, unparsed: dict[str, np.ndarray], n: int) -> pd.api.extensions.ExtensionArray:
+    """JSON of the raw values that were present but not understood (NA on clean rows)."""
+    if not unparsed:
+        return pd.arrays.ArrowStringArray(pa.nulls(n, pa.string()))
+    out = np.full(n, None, dtype=object)
+    rows = np.flatnonzero(np.logical_or.reduce(list(unparsed.values())))
+    vals = {c: raw[c].to_numpy(dtype=object)[rows] for c in unparsed}
+    for j, r in enumerate(rows):
+        out[r] = json.dumps({c: str(vals[c][j]) for c, m in unparsed.items() if m[r]}, ensure_ascii=False)
+    return pd.arrays.ArrowStringArray(pa.array(out, type=pa.string()))
+
+
+def _reject_frame(records: list[dict]) -> pd.DataFrame:
+    """A rejects table in input order (file, then line or index); text stays plain objects (safe for any Unicode)."""
+    records = sorted(records, key=lambda r: (r.get("_g", 0), r.get("line") or 0, r.get("row") or 0))
+    frame = pd.DataFrame({c: pd.Series([r.get(c) for r in records], dtype=object) for c in REJECT_COLUMNS})
+    for c in ("line", "row"):
+        frame[c] = pd.array([r.get(c) for r in records], dtype="Int64")
+    return frame
+
+
+# ============================================================================ the API reader
+
+#: police.uk CSV column -> API key (location fields are nested under ``location``).
+API_FIELDS: dict[str, str] = {
+    "Type": "type",
+    "Date": "datetime",
+    "Part of a policing operation": "operation",
+    "Policing operation": "operation_name",
+    "Latitude": "location.latitude",
+    "Longitude": "location.longitude",
+    "Gender": "gender",
+    "Age range": "age_range",
+    "Self-defined ethnicity": "self_defined_ethnicity",
+    "Officer-defined ethnicity": "officer_defined_ethnicity",
+    "Legislation": "legislation",
+    "Object of search": "object_of_search",
+    "Outcome": "outcome",
+    "Outcome linked to object of search": "outcome_linked_to_object_of_search",
+    "Removal of more than just outer clothing": "removal_of_more_than_outer_clothing",
+}
+_EXTRA = ("involved_person", "street_name")
+_IN_MEMORY = "<records>"
+
+
+def _text(value: Any) -> str:
+    """The CSV text of one JSON value: null -> '', booleans as True/False, containers as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+
+
+def _raw(record: Any) -> str:
+    """The whole record as JSON text (escaped to ASCII when it holds text that is not valid Unicode)."""
+    try:
+        text = json.dumps(record, ensure_ascii=False, default=str, sort_keys=isinstance(record, dict))
+        text.encode("utf-8")
+        return text
+    except (UnicodeEncodeError, TypeError, ValueError, RecursionError):
+        return json.dumps(record, ensure_ascii=True, default=str)
+
+
+def _safe_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = _text(value)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return _raw(value)
+
+
+def _row(record: Mapping[str, Any]) -> list[str]:
+    """One API record as the police.uk CSV row (plus involved_person and street name)."""
+    loc = record.get("location")
+    loc = loc if isinstance(loc, Mapping) else {"latitude": loc, "longitude": loc}
+    street = loc.get("street")
+    outcome = record.get("outcome")
+    if isinstance(outcome, Mapping):  # older API: outcome is {id, name} or false
+        outcome = outcome.get("name")
+    if outcome is None or outcome is False:
+        obj = record.get("outcome_object")
+        outcome = obj.get("name") if isinstance(obj, Mapping) else outcome
+    values = {k: record.get(k) for k in API_FIELDS.values() if "." not in k}
+    values.update({"location.latitude": loc.get("latitude"), "location.longitude": loc.get("longitude")})
+    values["outcome"] = outcome
+    row = [_text(values[API_FIELDS[c]]) for c in POLICEUK_COLUMNS]
+    street_name = street.get("name") if isinstance(street, Mapping) else street
+    return row + [_text(record.get("involved_person")), _text(street_name)]
+
+
+def _load_json(name: str, data: bytes, encoding: str) -> tuple[list[Any], FileRecord]:
+    dec = decode_bytes(data, name, encoding=encoding)
+    if not dec.text.strip():
+        raise EmptyFileError("the file is empty (no JSON)", file=name, hint="An API response with no searches is '[]'")
+    try:
+        obj = json.loads(dec.text)
+    except json.JSONDecodeError as exc:
+        raise FileFormatError(
+            f"not valid JSON ({exc.msg}, column {exc.colno})",
+            file=name,
+            line=exc.lineno,
+            hint="Save the API response body unchanged (a JSON list of records)",
+        ) from None
+    except RecursionError:
+        raise FileFormatError("JSON nested too deeply", file=name) from None
+    if not isinstance(obj, list):
+        raise FileFormatError(
+            f"expected a JSON list of stop-and-search records, found a JSON {type(obj).__name__}",
+            file=name,
+            hint="police.uk stops-force / stops-street responses are lists; save the response body unchanged",
+        )
+    rec = FileRecord(file=name, rows_read=len(obj), encoding=dec.encoding, sha256=sha256_bytes(data), notes=list(dec.notes))
+    return obj, rec
+
+
+def read_policeuk_api(
+    sources_or_records: Any,
+    *,
+    force: str | None = None,
+    ethnicity_field: EthnicityField = "self_defined",
+    fallback: Fallback = "none",
+    encoding: str = "auto",
+) -> ReadResult:
+    """Read police.uk API stop-and-search records into the canonical events table.
+
+    Parameters
+    ----------
+    sources_or_records
+        A ``.json`` file holding a list of records (as the API returns them), a list of
+        such files, a folder or a glob of them, or an in-memory list of record dicts.
+    force
+        The force the records belong to (police.uk slug or name). The ``stops-force``
+        response does not repeat it; without it ``force`` is NA.
+    ethnicity_field, fallback
+        As in :func:`~equity_metrics.io.policeuk.read_policeuk`.
+    encoding
+        Encoding of the files (``"auto"``: UTF-8 with a recorded Windows-1252 fallback).
+
+    Returns
+    -------
+    ReadResult
+        Canonical events (``source`` is ``"policeuk_api"``; ``event_id`` is
+        ``"<force>/<file stem>/<index>"``; ``source_index`` is the record's 0-based
+        position in its list; extra columns ``involved_person`` and ``street_name``),
+        the ledger and the rejects (records that are not JSON objects, lack a
+        ``datetime`` or have an unusable one; ``row`` is the 0-based index).
+
+    Examples
+    --------
+    >>> rec = {"type": "Person search", "datetime": "2021-05-31T23:30:00+00:00", "gender": "Female",
+    ...        "age_range": "25-34", "self_defined_ethnicity": "Asian/Asian British - Indian",
+    ...        "officer_defined_ethnicity": "Asian", "outcome": "Arrest", "location": None}
+    >>> res = read_policeuk_api([rec, "junk"], force="kent")
+    >>> res.data[["force", "month", "ethnicity", "arrest"]].astype(str).values.tolist()
+    [['kent', '2021-06', 'Asian', 'True']]
+    >>> res.rejects.frame[["row", "reason"]].values.tolist()
+    [[1, 'record is not a JSON object']]
+    """
+    _check_ethnicity_options(ethnicity_field, fallback)
+    slug = normalise_force(force) if force is not None else None
+    if force is not None and not slug:
+        raise OptionError(f"force={force!r} is not a force name")
+    batches: list[tuple[str, list[Any], FileRecord]] = []
+    src = sources_or_records
+    if isinstance(src, Mapping):
+        raise ReadError("got a single record (a dict); pass a list of records", hint="Wrap it in a list: [record]")
+    if not isinstance(src, (str, bytes, os.PathLike)) and isinstance(src, Iterable):
+        src = list(src)
+        if not src or not all(isinstance(x, (str, os.PathLike)) for x in src):
+            rec = FileRecord(file=_IN_MEMORY, rows_read=len(src), encoding="n/a (in-memory records)")
+            batches.append((_IN_MEMORY, src, rec))
+    if not batches:
+        if isinstance(src, bytes) or not isinstance(src, (str, os.PathLike, list)):
+            raise ReadError(f"cannot read a {type(src).__name__}: pass a .json path, a list of paths or a list of records")
+        for name, data in iter_files(src, suffixes=(".json",)):
+            batches.append((name, *_load_json(name, data, encoding)))
+    batches.sort(key=lambda b: b[0])
+
+    rows: list[list[str]] = []
+    index: list[int] = []
+    group: list[int] = []
+    originals: list[Any] = []
+    records: list[dict] = []
+    for gi, (name, recs, _) in enumerate(batches):
+        for i, rec in enumerate(recs):
+            reason = None
+            if not isinstance(rec, Mapping):
+                reason = "record is not a JSON object"
+            elif rec.get("datetime") is None or (isinstance(rec["datetime"], str) and not rec["datetime"].strip()):
+                reason = "missing datetime"
+            else:
+                row = _row(rec)
+                try:
+                    "\x1f".join(row).encode("utf-8")
+                except UnicodeEncodeError:
+                    reason = "text that is not valid Unicode (lone surrogate)"
+            if reason:
+                is_obj = isinstance(rec, Mapping)
+                value = _safe_text(rec.get("datetime")) if is_obj else None
+                records.append({"file": name, "line": None, "row": i, "column": "datetime" if is_obj else None,
+                                "value": value, "reason": reason, "raw": _raw(rec), "_g": gi})  # fmt: skip
+                continue
+            rows.append(row)
+            index.append(i)
+            group.append(gi)
+            originals.append(rec)
+    cols = list(POLICEUK_COLUMNS) + list(_EXTRA)
+    raw = pd.DataFrame(np.array(rows, dtype=object).reshape(len(rows), len(cols)), columns=cols).astype("str")
+    g = np.asarray(group, dtype=np.int64)
+    idx = np.asarray(index, dtype=np.int64)
+    conv = _convert(raw, group=g, source="policeuk_api", ethnicity_field=ethnicity_field, fallback=fallback)
+    keep, c = conv.keep, conv.columns
+    for j in np.flatnonzero(~keep):
+        records.append({"file": batches[g[j]][0], "line": None, "row": int(idx[j]), "column": "datetime",
+                        "value": raw["Date"].iat[j], "reason": conv.reason[j], "raw": _raw(originals[j]),
+                        "_g": int(g[j])})  # fmt: skip
+    raw_k, g, idx = raw.loc[keep].reset_index(drop=True), g[keep], idx[keep]
+    n = len(raw_k)
+    c["force"] = pd.Categorical([slug] * n, categories=[slug] if slug else [])
+    c["file_month"] = pd.PeriodIndex.from_ordinals(np.full(n, np.iinfo(np.int64).min), freq="M")
+    c["source_file"] = pd.Categorical.from_codes(g.astype(np.int32), categories=[b[0] for b in batches])
+    stems = ["records" if b[0] == _IN_MEMORY else os.path.basename(b[0].split("::")[-1]).rsplit(".", 1)[0] for b in batches]
+    c["event_id"] = pd.array([f"{slug or 'unknown'}/{stems[gi]}/{i}" for gi, i in zip(g, idx)], dtype="string")
+    involved = raw_k["involved_person"].str.strip().str.lower()
+    c["involved_person"] = pd.array(involved.map({"true": True, "false": False}).to_numpy(dtype=object), dtype="boolean")
+    bad_involved = (involved != "") & ~involved.isin(["true", "false"])
+    if bad_involved.any():  # keep the raw value of what could not be read, as for every other field
+        unparsed = c["raw_unparsed"].to_numpy(dtype=object, na_value=None)
+        for j in np.flatnonzero(bad_involved.to_numpy()):
+            extra = {"involved_person": raw_k["involved_person"].iat[j]}
+            unparsed[j] = json.dumps({**json.loads(unparsed[j] or "{}"), **extra}, ensure_ascii=False)
+        c["raw_unparsed"] = pd.array(unparsed, dtype="string")
+    street_codes, street = pd.factorize(raw_k["street_name"].str.strip())
+    c["street_name"] = _str_take(np.where(street_codes < 0, len(street), street_codes), [s or None for s in street])
+    c["source_index"] = pd.array(idx, dtype="Int64")
+    data = pd.DataFrame(c)
+
+    kept_by = np.bincount(g, minlength=len(batches))
+    rejected_by = Counter(r["_g"] for r in records)
+    for gi, (_, _, rec) in enumerate(batches):
+        rec.rows_kept, rec.rows_rejected = int(kept_by[gi]), rejected_by.get(gi, 0)
+    ledger = Ledger(source="policeuk_api", files=[b[2] for b in batches])
+    ledger.rejected_by_reason = dict(sorted(Counter(r["reason"] for r in records).items()))
+    ledger.missing_by_field = dict(sorted(conv.missing.items()))
+    ledger.unknown_by_field = dict(sorted({**conv.unknown, "involved_person": int(bad_involved.sum())}.items()))
+    ledger.duplicates = int(data["duplicate"].sum())
+    ledger.months_covered = sorted({str(m) for m in data["month"].dropna().unique()})
+    ledger.areas_covered = [slug] if slug else []
+    ledger.choices = _choices(ethnicity_field, fallback)
+    ledger.notes = [
+        "API records carry no file month: months_missing is not computed (a month with no records may be zero searches)"
+    ]
+    if slug is None:
+        ledger.notes.append("force not given: force is NA (pass force='<slug>')")
+    elif not is_known_force(slug):
+        ledger.notes.append(f"force {slug!r} is not one of the 44 police.uk forces")
+    if fallback != "none":
+        ledger.notes.append(f"ethnicity: officer-defined group used for {conv.fallback_used:,} record(s)")
+    ledger.notes += [f"{b[2].file}: {n}" for b in batches for n in b[2].notes]
+    return ReadResult(data=conform(data, "events"), ledger=ledger, rejects=Rejects(_reject_frame(records)), kind="events")

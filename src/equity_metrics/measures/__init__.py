@@ -1,0 +1,47 @@
+"""Statistical core of disproportionality measures: pure functions on counts.
+
+* :mod:`.intervals` - confidence intervals for rates, rate ratios, risk
+  ratios and proportions (vectorised).
+* :mod:`.pooled` - Mantel-Haenszel pooled rate and odds ratios across strata,
+  with heterogeneity tests and I^2.
+* :mod:`.suppression` - small-number suppression of published tables with
+  complementary suppression, and small-count flags for rates.
+"""
+
+from .intervals import (
+    RatioResult,
+    clopper_pearson_ci,
+    poisson_rate_ci,
+    rate_ratio_ci,
+    risk_ratio,
+    wilson_ci,
+)
+from .pooled import PooledRatioResult, mantel_haenszel_odds_ratio, mantel_haenszel_rate_ratio
+from .suppression import (
+    DISCLOSURE_THRESHOLD,
+    RATE_SUPPRESS_BELOW,
+    RATE_UNRELIABLE_BELOW,
+    SuppressionResult,
+    feasible_intervals,
+    flag_small_counts,
+    suppress,
+)
+
+__all__ = [
+    "RatioResult",
+    "poisson_rate_ci",
+    "rate_ratio_ci",
+    "risk_ratio",
+    "wilson_ci",
+    "clopper_pearson_ci",
+    "PooledRatioResult",
+    "mantel_haenszel_rate_ratio",
+    "mantel_haenszel_odds_ratio",
+    "DISCLOSURE_THRESHOLD",
+    "RATE_SUPPRESS_BELOW",
+    "RATE_UNRELIABLE_BELOW",
+    "SuppressionResult",
+    "suppress",
+    "feasible_intervals",
+    "flag_small_counts",
+]

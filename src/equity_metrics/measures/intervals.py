@@ -1,0 +1,602 @@
+"""Confidence intervals for rates, rate ratios, risk ratios and proportions.
+
+Every function here is vectorised: arguments are broadcast together with
+numpy's rules, and each returned value has the broadcast shape (a plain
+``numpy.float64`` when every input is a scalar).  Missing inputs (``NaN``)
+give ``NaN`` outputs for the same positions; invalid inputs (negative counts,
+non-positive exposure, ...) raise :class:`~equity_metrics.errors.DataValidationError`.
+
+Methods
+-------
+Rates (:func:`poisson_rate_ci`)
+    ``"exact"`` is Garwood's (1936) central interval from gamma (chi-square)
+    quantiles; ``"mid_p"`` is the central mid-p interval found by root
+    finding; ``"wald_log"`` is ``rate * exp(+-z / sqrt(events))``.
+Rate ratios (:func:`rate_ratio_ci`)
+    ``"katz"`` is the log (Wald) interval with ``SE = sqrt(1/e1 + 1/e0)``.
+    With population or person-time denominators the counts are Poisson and
+    the denominators are fixed, so no ``1/n`` terms enter; that version is
+    what epidemiology texts call the log (Katz-type) interval for an
+    incidence-rate ratio.  The binomial version with ``-1/n`` terms, for
+    events out of a number of people each of whom can have at most one
+    event, is :func:`risk_ratio`.  ``"exact"`` conditions on the total
+    ``e1 + e0``: given it, ``e1`` is binomial with ``p = n1 r / (n1 r + n0)``,
+    so a Clopper-Pearson interval for ``p`` maps to one for the ratio ``r``
+    (this is R's ``exactci::poisson.exact(..., tsmethod="central")``).
+    ``"mid_p"`` does the same with mid-p binomial tails.
+Proportions
+    :func:`wilson_ci` (score interval) and :func:`clopper_pearson_ci`.
+
+Zero counts
+-----------
+``rate_ratio_ci(method="katz")`` and ``risk_ratio`` need both counts
+positive: with ``e1 == 0`` the ratio is ``0``, with ``e0 == 0`` it is
+``inf``, and the interval and p-value are ``NaN``.  The exact and mid-p
+methods stay defined: ``e1 == 0`` gives a lower bound of ``0`` and a finite
+upper bound, ``e0 == 0`` gives a finite lower bound and an upper bound of
+``inf``; if both are zero there is no information (ratio ``NaN``, interval
+``(0, inf)``, p-value ``1``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from .._options import check_option
+from ..errors import DataValidationError
+
+__all__ = [
+    "PoissonCIMethod",
+    "RateRatioMethod",
+    "Alternative",
+    "RatioResult",
+    "poisson_rate_ci",
+    "rate_ratio_ci",
+    "risk_ratio",
+    "wilson_ci",
+    "clopper_pearson_ci",
+]
+
+PoissonCIMethod = Literal["exact", "mid_p", "wald_log"]
+RateRatioMethod = Literal["katz", "exact", "mid_p"]
+Alternative = Literal["two-sided", "larger", "smaller"]
+
+_BISECT_ITER = 110  # shrinks any bracket used here (log width < 60) below 1e-30
+
+
+def _check_alpha(alpha: float) -> float:
+    try:
+        a = float(alpha)
+    except (TypeError, ValueError):
+        raise DataValidationError(f"alpha must be a number in (0, 1), got {alpha!r}.") from None
+    if not 0.0 < a < 1.0:
+        raise DataValidationError(f"alpha must lie strictly between 0 and 1 (0.05 gives a 95% interval), got {alpha!r}.")
+    return a
+
+
+def _first_bad(mask: np.ndarray) -> str:
+    idx = np.argwhere(mask)
+    pos = tuple(int(i) for i in idx[0]) if idx.size else ()
+    where = pos[0] if len(pos) == 1 else pos
+    return f"{int(mask.sum())} value(s), first at position {where}"
+
+
+def _as_float(name: str, x: Any) -> np.ndarray:
+    try:
+        arr = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise DataValidationError(
+            f"{name} must be numeric (a number, list, array or Series of numbers); got {type(x).__name__}."
+        ) from None
+    return arr
+
+
+def _counts(name: str, x: Any, *, whole: bool = True) -> np.ndarray:
+    arr = _as_float(name, x)
+    bad = np.isinf(arr) | (arr < 0)
+    if bad.any():
+        raise DataValidationError(
+            f"{name} must be non-negative, finite counts: {_first_bad(np.atleast_1d(bad))} "
+            f"are negative or infinite (e.g. {np.atleast_1d(arr)[np.atleast_1d(bad)][0]!r})."
+        )
+    if whole:
+        frac = np.isfinite(arr) & (arr != np.round(arr))
+        if frac.any():
+            raise DataValidationError(
+                f"{name} must be whole numbers for this method: {_first_bad(np.atleast_1d(frac))} "
+                f"are fractional (e.g. {np.atleast_1d(arr)[np.atleast_1d(frac)][0]!r}). "
+                "Round the counts, or use a method that accepts weighted counts."
+            )
+    return arr
+
+
+def _exposure(name: str, x: Any) -> np.ndarray:
+    arr = _as_float(name, x)
+    bad = np.isinf(arr) | (arr <= 0)
+    if bad.any():
+        raise DataValidationError(
+            f"{name} (the population or person-time denominator) must be positive and finite: "
+            f"{_first_bad(np.atleast_1d(bad))} are zero, negative or infinite. "
+            "Drop groups with no population, or set them to NaN to get NaN results."
+        )
+    return arr
+
+
+def _out(x: np.ndarray) -> Any:
+    """Return a 0-d array as a numpy scalar, other arrays unchanged."""
+    x = np.asarray(x, dtype=float)
+    return x[()] if x.ndim == 0 else x
+
+
+def _bisect(
+    fun: Callable[[np.ndarray], np.ndarray],
+    lo: np.ndarray,
+    hi: np.ndarray,
+    *,
+    increasing: bool,
+    log: bool,
+) -> np.ndarray:
+    """Vectorised bisection for ``fun(x) == 0`` on brackets ``[lo, hi]``.
+
+    ``fun`` must be monotone (increasing or decreasing) with a sign change on
+    each bracket.  With ``log=True`` the midpoint is geometric.
+    """
+    lo = np.array(lo, dtype=float, copy=True)
+    hi = np.array(hi, dtype=float, copy=True)
+    for _ in range(_BISECT_ITER):
+        mid = np.sqrt(lo * hi) if log else 0.5 * (lo + hi)
+        val = fun(mid)
+        go_up = (val < 0) if increasing else (val > 0)
+        lo = np.where(go_up, mid, lo)
+        hi = np.where(go_up, hi, mid)
+    return 0.5 * (lo + hi)
+
+
+def _pois_le(k: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """P(X <= k) for X ~ Poisson(mu); 0 when k < 0."""
+    return np.where(k < 0, 0.0, special.pdtr(np.maximum(k, 0), mu))
+
+
+def _pois_gt(k: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """P(X > k) for X ~ Poisson(mu)."""
+    return np.where(k < 0, 1.0, special.pdtrc(np.maximum(k, 0), mu))
+
+
+def _binom_le(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """P(X <= k) for X ~ Binomial(n, p); 0 when k < 0."""
+    return np.where(k < 0, 0.0, special.bdtr(np.maximum(k, 0), n, p))
+
+
+def _binom_gt(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """P(X > k) for X ~ Binomial(n, p); 1 when k < 0."""
+    return np.where(k < 0, 1.0, special.bdtrc(np.maximum(k, 0), n, p))
+
+
+def _garwood(k: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Central exact interval for a Poisson mean (Garwood 1936)."""
+    with np.errstate(invalid="ignore"):
+        low = np.where(k > 0, special.gammaincinv(np.maximum(k, 1), alpha / 2), 0.0)
+        high = special.gammainccinv(k + 1, alpha / 2)
+    nan = np.isnan(k)
+    return np.where(nan, np.nan, low), np.where(nan, np.nan, high)
+
+
+def _clopper_pearson(x: np.ndarray, n: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low = np.where(x > 0, stats.beta.ppf(alpha / 2, np.maximum(x, 1), n - x + 1), 0.0)
+        high = np.where(x < n, stats.beta.isf(alpha / 2, x + 1, np.maximum(n - x, 1)), 1.0)
+    nan = np.isnan(x) | np.isnan(n)
+    return np.where(nan, np.nan, low), np.where(nan, np.nan, high)
+
+
+def _binom_midp_ci(x: np.ndarray, n: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Central mid-p interval for a binomial proportion (root finding)."""
+    cp_lo, cp_hi = _clopper_pearson(x, n, alpha)
+    ok = ~(np.isnan(cp_lo) | np.isnan(cp_hi))
+    lo_b = np.where(ok, cp_lo, 0.0)
+    hi_b = np.where(ok, cp_hi, 1.0)
+    xs = np.where(ok, x, 0.0)
+    ns = np.where(ok, n, 1.0)
+
+    def f_low(p: np.ndarray) -> np.ndarray:  # P(X > x) + P(X = x)/2, increasing in p
+        return 0.5 * (_binom_gt(xs, ns, p) + _binom_gt(xs - 1, ns, p)) - alpha / 2
+
+    def f_high(p: np.ndarray) -> np.ndarray:  # P(X < x) + P(X = x)/2, decreasing in p
+        return 0.5 * (_binom_le(xs - 1, ns, p) + _binom_le(xs, ns, p)) - alpha / 2
+
+    low = _bisect(f_low, lo_b, hi_b, increasing=True, log=False)
+    high = _bisect(f_high, lo_b, hi_b, increasing=False, log=False)
+    low = np.where(xs <= 0, 0.0, low)
+    high = np.where(xs >= ns, 1.0, high)
+    return np.where(ok, low, np.nan), np.where(ok, high, np.nan)
+
+
+def _poisson_midp_ci(k: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Central mid-p interval for a Poisson mean (root finding)."""
+    g_lo, g_hi = _garwood(k, alpha)
+    ok = ~np.isnan(k)
+    ks = np.where(ok, k, 0.0)
+    hi_b = np.where(ok, g_hi, 1.0)
+    lo_b = np.where(ks > 0, np.where(ok, g_lo, 1.0), hi_b * 1e-9)
+
+    def f_low(mu: np.ndarray) -> np.ndarray:  # increasing in mu
+        return 0.5 * (_pois_gt(ks, mu) + _pois_gt(ks - 1, mu)) - alpha / 2
+
+    def f_high(mu: np.ndarray) -> np.ndarray:  # decreasing in mu
+        return 0.5 * (_pois_le(ks - 1, mu) + _pois_le(ks, mu)) - alpha / 2
+
+    low = np.where(ks > 0, _bisect(f_low, lo_b, hi_b, increasing=True, log=True), 0.0)
+    high = _bisect(f_high, lo_b, hi_b, increasing=False, log=True)
+    return np.where(ok, low, np.nan), np.where(ok, high, np.nan)
+
+
+def poisson_rate_ci(
+    events: Any,
+    exposure: Any,
+    *,
+    method: PoissonCIMethod = "exact",
+    alpha: float = 0.05,
+) -> tuple[Any, Any]:
+    """Two-sided confidence interval for a Poisson rate ``events / exposure``.
+
+    Parameters
+    ----------
+    events
+        Event counts (non-negative whole numbers), scalar or array-like.
+    exposure
+        Population or person-time denominators (positive), broadcast with
+        ``events``.  The interval is on the scale of ``events / exposure``;
+        multiply by e.g. 1000 for a rate per 1,000.
+    method
+        ``"exact"`` (Garwood, from gamma quantiles; never below nominal
+        coverage), ``"mid_p"`` (mid-p, closer to nominal, found by root
+        finding) or ``"wald_log"`` (``rate * exp(+-z/sqrt(events))``, which
+        is ``NaN`` when ``events == 0``).
+    alpha
+        One minus the confidence level.
+
+    Returns
+    -------
+    (low, high)
+        Arrays (or scalars) of the interval bounds.  With ``events == 0``
+        the exact and mid-p lower bounds are 0 and the upper bounds finite.
+
+    Examples
+    --------
+    >>> low, high = poisson_rate_ci(15, 400)
+    >>> print(f"{low:.6f} {high:.6f}")
+    0.020988 0.061851
+    """
+    method = check_option("method", method, PoissonCIMethod)
+    alpha = _check_alpha(alpha)
+    k = _counts("events", events, whole=method != "wald_log")
+    t = _exposure("exposure", exposure)
+    k, t = np.broadcast_arrays(k, t)
+    if method == "exact":
+        lo, hi = _garwood(k, alpha)
+    elif method == "mid_p":
+        lo, hi = _poisson_midp_ci(k, alpha)
+    else:
+        z = stats.norm.isf(alpha / 2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f = np.exp(z / np.sqrt(k))
+            lo = np.where(k > 0, k / f, np.nan)
+            hi = np.where(k > 0, k * f, np.nan)
+    return _out(lo / t), _out(hi / t)
+
+
+@dataclass(frozen=True)
+class RatioResult:
+    """A ratio estimate with its confidence interval and p-value.
+
+    Attributes
+    ----------
+    ratio, ci_low, ci_high, p_value
+        Arrays of the broadcast input shape (numpy scalars for scalar input).
+    measure
+        ``"rate_ratio"`` or ``"risk_ratio"``.
+    method
+        How the interval and p-value were computed.
+    alpha
+        One minus the confidence level of the two-sided interval.
+    null_ratio, alternative
+        The null hypothesis value and the alternative of ``p_value``.
+    """
+
+    ratio: Any
+    ci_low: Any
+    ci_high: Any
+    p_value: Any
+    measure: str = "rate_ratio"
+    method: str = "katz"
+    alpha: float = 0.05
+    null_ratio: float = 1.0
+    alternative: str = "two-sided"
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the estimates as a DataFrame with one row per element.
+
+        Examples
+        --------
+        >>> rate_ratio_ci(30, 1000, 20, 1000).to_frame().columns.tolist()
+        ['ratio', 'ci_low', 'ci_high', 'p_value']
+        """
+        cols = {k: np.ravel(getattr(self, k)) for k in ("ratio", "ci_low", "ci_high", "p_value")}
+        return pd.DataFrame(cols)
+
+
+def _two_sided(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    return np.minimum(1.0, 2.0 * np.minimum(lower, upper))
+
+
+def _pick_p(alternative: str, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """``lower`` is the p-value against 'smaller', ``upper`` against 'larger'."""
+    if alternative == "larger":
+        return upper
+    if alternative == "smaller":
+        return lower
+    return _two_sided(lower, upper)
+
+
+def _check_null(null_ratio: float) -> float:
+    try:
+        r0 = float(null_ratio)
+    except (TypeError, ValueError):
+        raise DataValidationError(f"null_ratio must be a positive number, got {null_ratio!r}.") from None
+    if not (np.isfinite(r0) and r0 > 0):
+        raise DataValidationError(f"null_ratio must be positive and finite, got {null_ratio!r}.")
+    return r0
+
+
+def _log_wald(
+    ratio: np.ndarray, se: np.ndarray, alpha: float, r0: float, alternative: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    z = stats.norm.isf(alpha / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logr = np.log(ratio)
+        good = np.isfinite(logr) & np.isfinite(se)
+        lo = np.where(good, np.exp(logr - z * se), np.nan)
+        hi = np.where(good, np.exp(logr + z * se), np.nan)
+        stat = np.where(good, (logr - np.log(r0)) / se, np.nan)
+    p = _pick_p(alternative, stats.norm.cdf(stat), stats.norm.sf(stat))
+    return lo, hi, p
+
+
+def rate_ratio_ci(
+    e1: Any,
+    n1: Any,
+    e0: Any,
+    n0: Any,
+    *,
+    method: RateRatioMethod = "katz",
+    alpha: float = 0.05,
+    null_ratio: float = 1.0,
+    alternative: Alternative = "two-sided",
+) -> RatioResult:
+    """Ratio of two Poisson rates ``(e1/n1) / (e0/n0)`` with interval and p-value.
+
+    Parameters
+    ----------
+    e1, n1
+        Events and population (or person-time) of the group of interest.
+    e0, n0
+        Events and population of the comparison group.
+    method
+        ``"katz"``: log interval, ``SE(log ratio) = sqrt(1/e1 + 1/e0)``
+        (no ``1/n`` terms: population denominators are treated as fixed
+        exposure, see :func:`risk_ratio` for the binomial version) and a Wald
+        test on the log scale.  ``"exact"``: conditional on ``e1 + e0``,
+        ``e1`` is binomial with ``p = n1 r / (n1 r + n0)``; the central
+        Clopper-Pearson interval for ``p`` is mapped to ``r`` and the p-value
+        is the central (doubled one-sided) exact binomial p-value, so that
+        ``p_value > alpha`` exactly when ``null_ratio`` is inside the
+        interval (R ``poisson.exact``'s default "minlike" p-value differs).  ``"mid_p"``: as ``"exact"`` with mid-p tails.
+    alpha
+        One minus the confidence level of the (always two-sided) interval.
+    null_ratio
+        Ratio under the null hypothesis of the test.
+    alternative
+        ``"two-sided"``, ``"larger"`` (H1: ratio > ``null_ratio``) or
+        ``"smaller"``.  Affects only ``p_value``.
+
+    Returns
+    -------
+    RatioResult
+        ``ratio``, ``ci_low``, ``ci_high``, ``p_value`` as arrays of the
+        broadcast shape.  See the module notes for zero counts.
+
+    Examples
+    --------
+    >>> res = rate_ratio_ci(60, 51477.5, 30, 54308.7, method="exact")
+    >>> print(f"{res.ratio:.4f} ({res.ci_low:.4f}, {res.ci_high:.4f})")
+    2.1100 (1.3397, 3.3884)
+    """
+    method = check_option("method", method, RateRatioMethod)
+    alternative = check_option("alternative", alternative, Alternative)
+    alpha = _check_alpha(alpha)
+    r0 = _check_null(null_ratio)
+    whole = method != "katz"
+    a = _counts("e1", e1, whole=whole)
+    b = _counts("e0", e0, whole=whole)
+    t1 = _exposure("n1", n1)
+    t0 = _exposure("n0", n0)
+    a, t1, b, t0 = np.broadcast_arrays(a, t1, b, t0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = (a / t1) / (b / t0)
+
+    if method == "katz":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            se = np.sqrt(1.0 / a + 1.0 / b)
+        se = np.where((a > 0) & (b > 0), se, np.nan)
+        lo, hi, p = _log_wald(ratio, se, alpha, r0, alternative)
+    else:
+        m = a + b
+        if method == "exact":
+            plo, phi = _clopper_pearson(a, m, alpha)
+        else:
+            plo, phi = _binom_midp_ci(a, m, alpha)
+        odds_to_ratio = t0 / t1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lo = plo / (1.0 - plo) * odds_to_ratio
+            hi = np.where(phi >= 1.0, np.inf, phi / (1.0 - phi) * odds_to_ratio)
+        lo = np.where(np.isnan(plo), np.nan, lo)
+        hi = np.where(np.isnan(phi), np.nan, hi)
+        p0 = t1 * r0 / (t1 * r0 + t0)
+        valid = ~(np.isnan(a) | np.isnan(b))
+        aa = np.where(valid, a, 0.0)
+        mm = np.where(valid, m, 0.0)
+        p_le = _binom_le(aa, mm, p0)  # P(X <= a): against 'smaller'
+        p_ge = _binom_gt(aa - 1, mm, p0)  # P(X >= a): against 'larger'
+        if method == "mid_p":  # subtract half of P(X = a) from each
+            p_le = 0.5 * (p_le + _binom_le(aa - 1, mm, p0))
+            p_ge = 0.5 * (p_ge + _binom_gt(aa, mm, p0))
+        p = np.where(valid, _pick_p(alternative, p_le, p_ge), np.nan)
+        p = np.where(valid & (mm == 0), 1.0, p)
+
+    return RatioResult(_out(ratio), _out(lo), _out(hi), _out(p), "rate_ratio", method, alpha, r0, alternative)
+
+
+def risk_ratio(
+    e1: Any,
+    n1: Any,
+    e0: Any,
+    n0: Any,
+    *,
+    alpha: float = 0.05,
+    null_ratio: float = 1.0,
+    alternative: Alternative = "two-sided",
+) -> RatioResult:
+    """Ratio of two binomial proportions with the Katz log interval.
+
+    Use this when ``e`` counts people out of ``n`` people, each of whom can
+    be counted at most once (e.g. people stopped at least once out of the
+    resident population).  The standard error of the log ratio is
+    ``sqrt(1/e1 - 1/n1 + 1/e0 - 1/n0)`` (Katz et al. 1978), smaller than the
+    Poisson version used by :func:`rate_ratio_ci` by the ``1/n`` terms,
+    which matter only when the proportions are large.
+
+    Parameters
+    ----------
+    e1, n1
+        Events (people with the outcome) and group size, group of interest.
+    e0, n0
+        The same for the comparison group.
+    alpha, null_ratio, alternative
+        As in :func:`rate_ratio_ci`.
+
+    Returns
+    -------
+    RatioResult
+        With ``measure="risk_ratio"`` and ``method="katz"``.  Zero counts
+        give a ratio of 0 or ``inf`` and ``NaN`` interval and p-value.
+
+    Examples
+    --------
+    >>> res = risk_ratio(30, 100, 20, 100)
+    >>> print(f"{res.ratio:.2f} ({res.ci_low:.3f}, {res.ci_high:.3f})")
+    1.50 (0.916, 2.456)
+    """
+    alternative = check_option("alternative", alternative, Alternative)
+    alpha = _check_alpha(alpha)
+    r0 = _check_null(null_ratio)
+    a = _counts("e1", e1, whole=False)
+    b = _counts("e0", e0, whole=False)
+    t1 = _exposure("n1", n1)
+    t0 = _exposure("n0", n0)
+    a, t1, b, t0 = np.broadcast_arrays(a, t1, b, t0)
+    over = (a > t1) | (b > t0)
+    if over.any():
+        raise DataValidationError(
+            f"risk_ratio needs events <= group size: {_first_bad(np.atleast_1d(over))} have more "
+            "events than people. For counts that can exceed the population (repeat events), "
+            "use rate_ratio_ci."
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = (a / t1) / (b / t0)
+        se = np.sqrt(1.0 / a - 1.0 / t1 + 1.0 / b - 1.0 / t0)
+    se = np.where((a > 0) & (b > 0), se, np.nan)
+    lo, hi, p = _log_wald(ratio, se, alpha, r0, alternative)
+    return RatioResult(_out(ratio), _out(lo), _out(hi), _out(p), "risk_ratio", "katz", alpha, r0, alternative)
+
+
+def _binomial_inputs(successes: Any, trials: Any, *, whole: bool) -> tuple[np.ndarray, np.ndarray]:
+    x = _counts("successes", successes, whole=whole)
+    n = _counts("trials", trials, whole=whole)
+    x, n = np.broadcast_arrays(x, n)
+    over = x > n
+    if over.any():
+        raise DataValidationError(f"successes must not exceed trials: {_first_bad(np.atleast_1d(over))} do.")
+    return x, n
+
+
+def wilson_ci(successes: Any, trials: Any, *, alpha: float = 0.05) -> tuple[Any, Any]:
+    """Wilson score interval for a binomial proportion.
+
+    Parameters
+    ----------
+    successes, trials
+        Counts, broadcast together; ``0 <= successes <= trials``.
+        ``trials == 0`` gives ``NaN`` bounds.
+    alpha
+        One minus the confidence level.
+
+    Returns
+    -------
+    (low, high)
+        Bounds clipped to ``[0, 1]``.
+
+    Examples
+    --------
+    >>> low, high = wilson_ci(4, 20)
+    >>> print(f"{low:.4f} {high:.4f}")
+    0.0807 0.4160
+    """
+    alpha = _check_alpha(alpha)
+    x, n = _binomial_inputs(successes, trials, whole=False)
+    z = stats.norm.isf(alpha / 2)
+    z2 = z * z
+    with np.errstate(divide="ignore", invalid="ignore"):
+        centre = (x + z2 / 2) / (n + z2)
+        half = z / (n + z2) * np.sqrt(x * (n - x) / n + z2 / 4)
+        lo = np.clip(centre - half, 0.0, 1.0)
+        hi = np.clip(centre + half, 0.0, 1.0)
+    lo = np.where(x == 0, 0.0, lo)
+    hi = np.where(x == n, 1.0, hi)
+    empty = n == 0
+    return _out(np.where(empty, np.nan, lo)), _out(np.where(empty, np.nan, hi))
+
+
+def clopper_pearson_ci(successes: Any, trials: Any, *, alpha: float = 0.05) -> tuple[Any, Any]:
+    """Clopper-Pearson ("exact") central interval for a binomial proportion.
+
+    Parameters
+    ----------
+    successes, trials
+        Whole-number counts, broadcast together; ``0 <= successes <= trials``.
+        ``trials == 0`` gives ``NaN`` bounds.
+    alpha
+        One minus the confidence level.
+
+    Returns
+    -------
+    (low, high)
+        Beta-quantile bounds; 0 when ``successes == 0`` and 1 when
+        ``successes == trials``.
+
+    Examples
+    --------
+    >>> low, high = clopper_pearson_ci(4, 20)
+    >>> print(f"{low:.4f} {high:.4f}")
+    0.0573 0.4366
+    """
+    alpha = _check_alpha(alpha)
+    x, n = _binomial_inputs(successes, trials, whole=True)
+    lo, hi = _clopper_pearson(x, n, alpha)
+    empty = n == 0
+    return _out(np.where(empty, np.nan, lo)), _out(np.where(empty, np.nan, hi))
