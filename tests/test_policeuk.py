@@ -26,6 +26,8 @@ from equity_metrics.schema import AGE_BANDS, columns_of
 ARCHIVE_NAME = "policeuk_stop_search_44_forces_2019-01_2021-11.tar.gz"
 TOTAL_ROWS = 1_034_848
 LONDON = "Europe/London"
+shared = pytest.mark.shared  # reads ../shared/data in place
+slow = pytest.mark.slow  # reads the whole archive (once, in the module fixture)
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +55,8 @@ def _rows(data: pd.DataFrame, force: str, month: str) -> pd.DataFrame:
 
 
 # ============================================================================ real archive
+@shared
+@slow
 def test_every_row_of_the_archive_is_accounted_for(whole):
     led = whole.ledger
     assert led.rows_read == TOTAL_ROWS
@@ -66,6 +70,8 @@ def test_every_row_of_the_archive_is_accounted_for(whole):
     assert led.months_covered[0] == "2019-01" and led.months_covered[-1] == "2021-11" and len(led.months_covered) == 35
 
 
+@shared
+@slow
 def test_file_row_counts_match_an_independent_count(archive, whole):
     raw = _member(archive, "2019-04", "west-yorkshire")
     n = len(pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False))
@@ -75,6 +81,8 @@ def test_file_row_counts_match_an_independent_count(archive, whole):
     assert len(_rows(whole.data, "west-yorkshire", "2019-04")) == n
 
 
+@shared
+@slow
 def test_canonical_columns_and_dtypes(whole):
     d = whole.data
     assert list(d.columns[: len(columns_of("events"))]) == columns_of("events")
@@ -88,12 +96,16 @@ def test_canonical_columns_and_dtypes(whole):
     assert whole.ledger.unknown_by_field == {k: 0 for k in whole.ledger.unknown_by_field}
 
 
+@shared
+@slow
 def test_output_is_sorted_by_force_file_month_line(whole):
     d = whole.data
     keys = pd.DataFrame({"f": d["force"].astype(str), "m": d["file_month"], "l": d["source_line"]})
     assert (keys.sort_values(["f", "m", "l"], kind="stable").index == keys.index).all()
 
 
+@shared
+@slow
 def test_summer_rows_at_23h_utc_belong_to_the_files_local_month(whole):
     # the 2019-04 Kent file starts at 2019-03-31T23:00 UTC = 2019-04-01 00:00 BST
     kent = _rows(whole.data, "kent", "2019-04")
@@ -114,6 +126,21 @@ def test_summer_rows_at_23h_utc_belong_to_the_files_local_month(whole):
     assert any("49 row(s) fall in a local month" in n for n in whole.ledger.notes)
 
 
+@shared
+@slow
+def test_summer_files_start_in_the_previous_utc_month(whole):
+    d = whole.data
+    first = d.groupby(["force", "file_month"], observed=True).head(1)
+    early = first["datetime_raw"].str[:7] != first["file_month"].astype(str)  # first row dated in the previous month (UTC)
+    bst = first["file_month"].dt.month.between(4, 10).to_numpy()  # months that begin in British Summer Time
+    assert early[~bst].sum() == 0  # winter files never do
+    assert 0.37 <= early[bst].mean() <= 0.62
+    assert (first.loc[early.to_numpy(), "datetime_raw"].str[11:13] == "23").all()  # always 23:xx UTC, i.e. local 00:xx
+    assert (first.loc[early.to_numpy(), "month"] == first.loc[early.to_numpy(), "file_month"]).all()
+
+
+@shared
+@slow
 def test_local_midnight_is_a_date_without_time(whole):
     summer = _rows(whole.data, "west-yorkshire", "2019-07").set_index("source_line")
     assert summer.loc[429, "datetime_raw"] == "2019-07-12T23:00:00+00:00"
@@ -129,6 +156,8 @@ def test_local_midnight_is_a_date_without_time(whole):
     assert d["time_known"].sum() == TOTAL_ROWS - 45_119
 
 
+@shared
+@slow
 def test_cumbria_fractional_seconds_parse(whole):
     cum = _rows(whole.data, "cumbria", "2019-04")
     first = cum.iloc[0]
@@ -140,6 +169,8 @@ def test_cumbria_fractional_seconds_parse(whole):
     assert frac["datetime"].notna().all()
 
 
+@shared
+@slow
 def test_exact_duplicates_are_kept_and_counted(archive, whole):
     plain = pd.read_csv(io.BytesIO(_member(archive, "2019-04", "west-yorkshire")), dtype=str, keep_default_na=False)
     expected = int(plain.duplicated().sum())
@@ -158,6 +189,8 @@ def _blank_rate(d: pd.DataFrame, col: str) -> pd.Series:
     return d[col].isna().groupby(d["force"], observed=True).mean() * 100
 
 
+@shared
+@slow
 def test_ethnicity_blank_rates_by_force(whole):
     officer = _blank_rate(whole.data, "officer_defined_ethnicity_raw")
     assert officer["gwent"] == pytest.approx(94.6, abs=0.05)
@@ -173,6 +206,8 @@ def test_ethnicity_blank_rates_by_force(whole):
     assert set(whole.data["officer_defined_ethnicity"].dropna().unique()) <= {"Asian", "Black", "Mixed", "White", "Other", "Not stated"}
 
 
+@shared
+@slow
 def test_location_blank_rates_by_force(whole):
     lat = _blank_rate(whole.data, "latitude")
     assert lat["south-yorkshire"] == 100.0
@@ -181,6 +216,8 @@ def test_location_blank_rates_by_force(whole):
     assert whole.ledger.missing_by_field["latitude"] == whole.ledger.missing_by_field["longitude"] == 228_091
 
 
+@shared
+@slow
 def test_coverage_gaps_are_missing_not_zero(whole):
     gaps = set(whole.ledger.months_missing)
     span = [str(p) for p in pd.period_range("2019-01", "2021-11", freq="M")]
@@ -203,6 +240,8 @@ def test_coverage_gaps_are_missing_not_zero(whole):
     assert ("gwent", "2019-07") not in gaps and counts[("gwent", pd.Period("2019-07", freq="M"))] > 0
 
 
+@shared
+@slow
 def test_field_conversions_on_real_rows(whole):
     d = whole.data
     assert d["vehicle_only"].sum() == 31_935
@@ -215,26 +254,30 @@ def test_field_conversions_on_real_rows(whole):
     assert (d["ethnicity_detailed"] == "Black: Caribbean").sum() == 22_188
 
 
+@shared
+@slow
 def test_read_one_force_from_the_archive(archive, whole):
-    res = read_policeuk(archive, forces=["West Yorkshire"])
+    res = read_policeuk(archive, forces=["west-yorkshire"])
     assert set(res.data["force"].astype(str)) == {"west-yorkshire"}
     assert len(res.ledger.files) == 35 and res.ledger.months_missing == []
     assert len(res.data) == (whole.data["force"] == "west-yorkshire").sum()
     assert res.data["event_id"].tolist() == whole.data.loc[whole.data["force"] == "west-yorkshire", "event_id"].tolist()
 
 
+@shared
 def test_filter_by_months_and_expected_months(archive):
     res = read_policeuk(archive, months=["2019-04"])
     assert len(res.ledger.files) == 43  # the Metropolitan file for 2019-04 does not exist
     assert res.ledger.months_missing == [("metropolitan", "2019-04")]
     assert set(res.data["file_month"].astype(str)) == {"2019-04"}
-    res2 = read_policeuk(archive, forces="gwent", months="2019-07..2019-09")
+    res2 = read_policeuk(archive, forces="Gwent Police", months="2019-07..2019-09")  # names are normalised to slugs
     assert [f.file.rsplit("/", 1)[1][:7] for f in res2.ledger.files] == ["2019-07", "2019-09"]
     assert res2.ledger.months_missing == [("gwent", "2019-08")]
     res3 = read_policeuk(archive, forces="gwent", months="2019-07", expected_months="2019-06..2019-08")
     assert res3.ledger.months_missing == [("gwent", "2019-06"), ("gwent", "2019-08")]
 
 
+@shared
 def test_no_matching_file_names_the_closest_force(archive):
     with pytest.raises(ReadError, match="west-yorkshire"):
         read_policeuk(archive, forces=["west-yorkshir"])
@@ -253,6 +296,8 @@ def small_tree(archive, tmp_path_factory) -> Path:
     return root
 
 
+@shared
+@slow
 def test_folder_glob_and_zip_give_the_same_table(small_tree, tmp_path, whole):
     folder = read_policeuk(small_tree)
     assert len(folder.ledger.files) == 4

@@ -161,7 +161,8 @@ def test_wrong_types_are_unknown_not_errors():
     assert pd.isna(d["involved_person"].iloc[0])
     u = res.ledger.unknown_by_field
     assert (u["sex"], u["latitude"], u["longitude"], u["policing_operation"], u["age_band"], u["involved_person"]) == (1, 1, 1, 1, 1, 1)
-    assert json.loads(d["raw_unparsed"].iloc[0])["Gender"] == "5"
+    unparsed = json.loads(d["raw_unparsed"].iloc[0])
+    assert unparsed["Gender"] == "5" and unparsed["involved_person"] == "?" and unparsed["Latitude"] == '["x"]'
 
 
 def test_json_files_and_folder(tmp_path):

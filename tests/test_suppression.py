@@ -114,6 +114,9 @@ def test_no_suppressed_cell_can_be_recovered(seed):
     assert not res.unprotected
     primary_expected = (t.to_numpy() > 0) & (t.to_numpy() < DISCLOSURE_THRESHOLD)
     assert (res.primary.to_numpy() == primary_expected).all()
+    for axis in (0, 1):  # every row and column hides none or at least two cells
+        n_hidden = res.mask.sum(axis=axis)
+        assert ((n_hidden == 0) | (n_hidden >= 2)).all()
     assert_protected(t, res)
 
 

@@ -43,7 +43,17 @@ from .measures.disparity import DisparityResult, disparity, pooled_disparity
 from .measures.outcomes import outcome_test, stage_rri
 from .measures.standardise import standardised_disparity
 from .measures.suppression import flag_small_counts, suppress
-from .models import staggered_did
+from .measures.trends import trend
+from .models import (
+    build_panel,
+    did_2x2,
+    efficient_staggered,
+    event_study,
+    interrupted_time_series,
+    staggered_did,
+    synthetic_control,
+    twfe,
+)
 
 __all__ = [
     "__version__",
@@ -70,6 +80,14 @@ __all__ = [
     "suppress",
     "flag_small_counts",
     "staggered_did",
+    "trend",
+    "build_panel",
+    "did_2x2",
+    "event_study",
+    "twfe",
+    "efficient_staggered",
+    "interrupted_time_series",
+    "synthetic_control",
     "areas",
     "errors",
     "ethnicity",

@@ -389,8 +389,11 @@ def _event_ids(files: list[_File], g: np.ndarray, lines: np.ndarray, force_codes
         dictionary = pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int32()), pa.array(labels, type=pa.string()))
         return dictionary.dictionary_decode()
 
-    fv = decode(np.where(force_codes < 0, len(forces), force_codes), list(forces) + ["unknown"])
     ln = pc.cast(pa.array(lines, type=pa.int64()), pa.string())
+    if all(f.force is not None for f in files):  # one prefix per file
+        prefixes = [f"{f.force}/{part}/" for f, part in zip(files, parts)]
+        return pd.arrays.ArrowStringArray(pc.binary_join_element_wise(decode(g.astype(np.int32), prefixes), ln, ""))
+    fv = decode(np.where(force_codes < 0, len(forces), force_codes), list(forces) + ["unknown"])
     return pd.arrays.ArrowStringArray(pc.binary_join_element_wise(fv, decode(g.astype(np.int32), parts), ln, "/"))
 
 

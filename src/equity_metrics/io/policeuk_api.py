@@ -214,7 +214,7 @@ def _convert(raw: pd.DataFrame, *, group: np.ndarray, source: str, ethnicity_fie
     midnight[:-1][ok_u] = (lu.hour == 0) & (lu.minute == 0) & (lu.second == 0) & (lu.microsecond == 0) & (lu.nanosecond == 0)
     month_ord[:-1][ok_u] = (lu.year.to_numpy() - 1970) * 12 + lu.month.to_numpy() - 1
     cols["datetime"] = local_u.take(dcodes) if len(local_u) else pd.DatetimeIndex([], tz=TIMEZONE).as_unit("ns")
-    cols["datetime_raw"] = _str_take(dcodes, draw)
+    cols["datetime_raw"] = raw["Date"].astype("string").array  # shares the text, no copy
     cols["time_known"] = pd.arrays.BooleanArray(~midnight[dcodes], np.zeros(n, dtype=bool))
     cols["month"] = pd.PeriodIndex.from_ordinals(month_ord[dcodes], freq="M")
 

@@ -67,7 +67,7 @@ PoissonCIMethod = Literal["exact", "mid_p", "wald_log"]
 RateRatioMethod = Literal["katz", "exact", "mid_p"]
 Alternative = Literal["two-sided", "larger", "smaller"]
 
-_BISECT_ITER = 110  # shrinks any bracket used here (log width < 60) below 1e-30
+_ROOT_ITER = 200  # safety cap; brackets converge in ~10-30 steps
 
 
 def _check_alpha(alpha: float) -> float:
@@ -134,28 +134,36 @@ def _out(x: np.ndarray) -> Any:
     return x[()] if x.ndim == 0 else x
 
 
-def _bisect(
-    fun: Callable[[np.ndarray], np.ndarray],
-    lo: np.ndarray,
-    hi: np.ndarray,
-    *,
-    increasing: bool,
-    log: bool,
-) -> np.ndarray:
-    """Vectorised bisection for ``fun(x) == 0`` on brackets ``[lo, hi]``.
+def _root(fun: Callable[[np.ndarray], np.ndarray], lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Vectorised root of an increasing ``fun`` on brackets with ``fun(lo) <= 0 <= fun(hi)``.
 
-    ``fun`` must be monotone (increasing or decreasing) with a sign change on
-    each bracket.  With ``log=True`` the midpoint is geometric.
+    Regula falsi with the Illinois modification (superlinear), falling back
+    to bisection when a step makes too little progress; stops when every
+    bracket is within a few ulps.
     """
-    lo = np.array(lo, dtype=float, copy=True)
-    hi = np.array(hi, dtype=float, copy=True)
-    for _ in range(_BISECT_ITER):
-        mid = np.sqrt(lo * hi) if log else 0.5 * (lo + hi)
-        val = fun(mid)
-        go_up = (val < 0) if increasing else (val > 0)
-        lo = np.where(go_up, mid, lo)
-        hi = np.where(go_up, hi, mid)
-    return 0.5 * (lo + hi)
+    a = np.array(lo, dtype=float, copy=True)
+    b = np.array(hi, dtype=float, copy=True)
+    fa, fb = fun(a), fun(b)
+    last = np.zeros(a.shape, dtype=int)  # which end moved last: -1 a, +1 b
+    for it in range(_ROOT_ITER):
+        width = b - a
+        active = (width > 64 * np.finfo(float).eps * np.maximum(np.abs(a), np.abs(b))) & (fa < 0) & (fb > 0)
+        if not active.any():
+            break
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = b - fb * width / (fb - fa)
+        bad = ~np.isfinite(c) | (c <= a) | (c >= b) | (it % 8 == 7)  # every 8th step bisects
+        c = np.where(bad, 0.5 * (a + b), c)
+        fc = fun(c)
+        move_a = active & (fc < 0)
+        move_b = active & ~(fc < 0)
+        # Illinois: if the same end moves twice running, halve the other end's value
+        fb = np.where(move_a & (last == -1), 0.5 * fb, fb)
+        fa = np.where(move_b & (last == 1), 0.5 * fa, fa)
+        a, fa = np.where(move_a, c, a), np.where(move_a, fc, fa)
+        b, fb = np.where(move_b, c, b), np.where(move_b, fc, fb)
+        last = np.where(move_a, -1, np.where(move_b, 1, last))
+    return np.where(fa >= 0, a, np.where(fb <= 0, b, 0.5 * (a + b)))
 
 
 def _pois_le(k: np.ndarray, mu: np.ndarray) -> np.ndarray:
@@ -169,13 +177,15 @@ def _pois_gt(k: np.ndarray, mu: np.ndarray) -> np.ndarray:
 
 
 def _binom_le(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """P(X <= k) for X ~ Binomial(n, p); 0 when k < 0."""
-    return np.where(k < 0, 0.0, special.bdtr(np.maximum(k, 0), n, p))
+    """P(X <= k) for X ~ Binomial(n, p), whole-number ``k`` and ``n``; 0 when k < 0."""
+    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
+    return np.where(k < 0, 0.0, special.bdtr(np.maximum(k, 0).astype(np.int64), n.astype(np.int64), p))
 
 
 def _binom_gt(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """P(X > k) for X ~ Binomial(n, p); 1 when k < 0."""
-    return np.where(k < 0, 1.0, special.bdtrc(np.maximum(k, 0), n, p))
+    """P(X > k) for X ~ Binomial(n, p), whole-number ``k`` and ``n``; 1 when k < 0."""
+    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
+    return np.where(k < 0, 1.0, special.bdtrc(np.maximum(k, 0).astype(np.int64), n.astype(np.int64), p))
 
 
 def _garwood(k: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
@@ -196,43 +206,46 @@ def _clopper_pearson(x: np.ndarray, n: np.ndarray, alpha: float) -> tuple[np.nda
 
 
 def _binom_midp_ci(x: np.ndarray, n: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    """Central mid-p interval for a binomial proportion (root finding)."""
-    cp_lo, cp_hi = _clopper_pearson(x, n, alpha)
-    ok = ~(np.isnan(cp_lo) | np.isnan(cp_hi))
-    lo_b = np.where(ok, cp_lo, 0.0)
-    hi_b = np.where(ok, cp_hi, 1.0)
+    """Central mid-p interval for a binomial proportion (root finding).
+
+    The mid-p tail ``(P(X >= x) + P(X > x)) / 2`` lies between the exact
+    tails of ``x`` and ``x + 1``, so the mid-p bounds are bracketed by the
+    Clopper-Pearson bounds of neighbouring counts.
+    """
+    ok = ~(np.isnan(x) | np.isnan(n))
     xs = np.where(ok, x, 0.0)
     ns = np.where(ok, n, 1.0)
+    lo_x, hi_x = _clopper_pearson(xs, ns, alpha)
+    lo_next = np.where(xs < ns, _clopper_pearson(np.minimum(xs + 1, ns), ns, alpha)[0], 1.0)
+    hi_prev = np.where(xs > 0, _clopper_pearson(np.maximum(xs - 1, 0), ns, alpha)[1], 0.0)
 
-    def f_low(p: np.ndarray) -> np.ndarray:  # P(X > x) + P(X = x)/2, increasing in p
+    def f_low(p: np.ndarray) -> np.ndarray:  # P(X > x) + P(X = x)/2 - alpha/2, increasing in p
         return 0.5 * (_binom_gt(xs, ns, p) + _binom_gt(xs - 1, ns, p)) - alpha / 2
 
-    def f_high(p: np.ndarray) -> np.ndarray:  # P(X < x) + P(X = x)/2, decreasing in p
-        return 0.5 * (_binom_le(xs - 1, ns, p) + _binom_le(xs, ns, p)) - alpha / 2
+    def f_high(p: np.ndarray) -> np.ndarray:  # alpha/2 - (P(X < x) + P(X = x)/2), increasing in p
+        return alpha / 2 - 0.5 * (_binom_le(xs - 1, ns, p) + _binom_le(xs, ns, p))
 
-    low = _bisect(f_low, lo_b, hi_b, increasing=True, log=False)
-    high = _bisect(f_high, lo_b, hi_b, increasing=False, log=False)
-    low = np.where(xs <= 0, 0.0, low)
-    high = np.where(xs >= ns, 1.0, high)
+    low = np.where(xs > 0, _root(f_low, lo_x, lo_next), 0.0)
+    high = np.where(xs < ns, _root(f_high, hi_prev, hi_x), 1.0)
     return np.where(ok, low, np.nan), np.where(ok, high, np.nan)
 
 
 def _poisson_midp_ci(k: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    """Central mid-p interval for a Poisson mean (root finding)."""
-    g_lo, g_hi = _garwood(k, alpha)
+    """Central mid-p interval for a Poisson mean, bracketed by Garwood bounds of ``k``, ``k +- 1``."""
     ok = ~np.isnan(k)
     ks = np.where(ok, k, 0.0)
-    hi_b = np.where(ok, g_hi, 1.0)
-    lo_b = np.where(ks > 0, np.where(ok, g_lo, 1.0), hi_b * 1e-9)
+    lo_k, hi_k = _garwood(ks, alpha)
+    lo_next = _garwood(ks + 1, alpha)[0]
+    hi_prev = np.where(ks > 0, _garwood(np.maximum(ks - 1, 0), alpha)[1], 0.0)
 
     def f_low(mu: np.ndarray) -> np.ndarray:  # increasing in mu
         return 0.5 * (_pois_gt(ks, mu) + _pois_gt(ks - 1, mu)) - alpha / 2
 
-    def f_high(mu: np.ndarray) -> np.ndarray:  # decreasing in mu
-        return 0.5 * (_pois_le(ks - 1, mu) + _pois_le(ks, mu)) - alpha / 2
+    def f_high(mu: np.ndarray) -> np.ndarray:  # increasing in mu
+        return alpha / 2 - 0.5 * (_pois_le(ks - 1, mu) + _pois_le(ks, mu))
 
-    low = np.where(ks > 0, _bisect(f_low, lo_b, hi_b, increasing=True, log=True), 0.0)
-    high = _bisect(f_high, lo_b, hi_b, increasing=False, log=True)
+    low = np.where(ks > 0, _root(f_low, lo_k, lo_next), 0.0)
+    high = _root(f_high, hi_prev, hi_k)
     return np.where(ok, low, np.nan), np.where(ok, high, np.nan)
 
 

@@ -1,6 +1,11 @@
-"""Statistical models of equity_metrics."""
+"""Statistical models of equity_metrics: training impact."""
 
 from .did import AggregateResult, OverallEstimate, PretrendTest, StaggeredDiDResult, staggered_did
+from .did_classic import DiD2x2Result, EventStudyResult, TWFEResult, WaldTest, did_2x2, event_study, twfe
+from .efficient import EfficientResult, efficient_staggered
+from .its import ITSResult, interrupted_time_series
+from .panel import PanelReport, PanelResult, build_panel
+from .synth import SynthResult, synthetic_control
 
 __all__ = [
     "staggered_did",
@@ -8,4 +13,20 @@ __all__ = [
     "AggregateResult",
     "OverallEstimate",
     "PretrendTest",
+    "did_2x2",
+    "event_study",
+    "twfe",
+    "DiD2x2Result",
+    "EventStudyResult",
+    "TWFEResult",
+    "WaldTest",
+    "efficient_staggered",
+    "EfficientResult",
+    "interrupted_time_series",
+    "ITSResult",
+    "build_panel",
+    "PanelResult",
+    "PanelReport",
+    "synthetic_control",
+    "SynthResult",
 ]

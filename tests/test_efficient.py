@@ -1,0 +1,202 @@
+"""Tests for equity_metrics.models.efficient (Roth & Sant'Anna 2023).
+
+Reference values: tests/results/did_classic_reference.csv, rows ``staggered_mpdta``
+(R 4.5.2, staggered 1.2.2; each row names its R call). The mapping to
+Callaway & Sant'Anna is checked against ``staggered_did`` (which reproduces R
+``did``) and against R ``did`` output in ../shared/reference.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from equity_metrics.errors import DataValidationError, EstimationError, OptionError
+from equity_metrics.models.did import staggered_did
+from equity_metrics.models.efficient import EFFICIENT_COLUMNS, efficient_staggered
+
+from conftest import need_shared
+
+REF = pd.read_csv(Path(__file__).parent / "results" / "did_classic_reference.csv")
+KW = dict(outcome="lemp", unit="countyreal", time="year", first_treated="first.treat")
+AGG = {"simple": "simple", "cohort": "group", "calendar": "calendar"}
+
+
+@pytest.fixture(scope="module")
+def mpdta() -> pd.DataFrame:
+    return pd.read_csv(need_shared("reference", "mpdta.csv"))
+
+
+def simulate(n=500, T=8, cohorts=(3, 5, 7), never=0.0, effect=0.5, seed=0, rho=0.7, hetero=0.0):
+    """Random timing: cohorts drawn independently of outcomes; AR(1) errors; y = a_i + l_t + tau + e."""
+    rng = np.random.default_rng(seed)
+    g = np.where(rng.random(n) < never, 0, rng.choice(cohorts, n))
+    a = rng.normal(0, 1, n)
+    lam = rng.normal(0, 0.5, T)
+    eps = np.zeros((n, T))
+    eps[:, 0] = rng.normal(size=n)
+    for t in range(1, T):
+        eps[:, t] = rho * eps[:, t - 1] + np.sqrt(1 - rho**2) * rng.normal(size=n)
+    t_ = np.arange(1, T + 1)
+    treated = (g[:, None] > 0) & (t_[None, :] >= g[:, None])
+    tau_i = effect + hetero * rng.normal(size=n)
+    y = a[:, None] + lam[None, :] + eps + treated * tau_i[:, None]
+    return pd.DataFrame({"id": np.repeat(np.arange(n), T), "t": np.tile(t_, n), "g": np.repeat(g, T), "y": y.ravel()})
+
+
+SIM_KW = dict(outcome="y", unit="id", time="t", first_treated="g")
+
+
+# ----------------------------------------------------------------------------- R staggered on mpdta
+@pytest.mark.parametrize("estimand", ["simple", "cohort", "calendar"])
+@pytest.mark.parametrize("beta", ["efficient", "cs"])
+def test_mpdta_matches_r_staggered(mpdta, estimand, beta):
+    r = efficient_staggered(mpdta, **KW, estimand=estimand, beta=beta, n_fisher=0).overall
+    label = f"{estimand}_{beta}"
+    for qty in ("estimate", "std_error_neyman"):
+        row = REF[(REF.check == "staggered_mpdta") & (REF.quantity == qty) & (REF.label == label)].iloc[0]
+        assert r[qty] == pytest.approx(row.value, abs=row.abs_tol), (label, qty)
+    assert r["std_error"] <= r["std_error_neyman"] + 1e-15
+
+
+def test_mpdta_cs_equals_r_did_not_yet_treated(mpdta, shared_reference):
+    """beta='cs', simple = R did::aggte(att_gt(control_group = 'notyettreated'), type = 'simple')."""
+    ref = pd.read_csv(shared_reference / "mpdta_did_reference.csv")
+    v = ref[(ref.spec == "dr_nyt_nocov") & (ref.kind == "simple")].estimate.item()
+    r = efficient_staggered(mpdta, **KW, beta="cs", n_fisher=0)
+    assert r.overall["estimate"] == pytest.approx(v, abs=1e-10)
+
+
+# ----------------------------------------------------------------------------- mapping to staggered_did
+@pytest.mark.parametrize("beta,control", [("cs", "not_yet_treated"), ("sa", "never_treated")])
+def test_mpdta_mapping_to_staggered_did(mpdta, beta, control):
+    cs = staggered_did(mpdta, **KW, control=control, method="reg")
+    for est, agg in AGG.items():
+        r = efficient_staggered(mpdta, **KW, estimand=est, beta=beta, n_fisher=0)
+        assert r.overall["estimate"] == pytest.approx(cs.aggregate(agg).overall.estimate, abs=1e-12), est
+    es = efficient_staggered(mpdta, **KW, estimand="eventstudy", beta=beta, n_fisher=0).table
+    dyn = cs.aggregate("dynamic").levels.set_index("level")["estimate"]
+    for lev, val in zip(es["level"], es["estimate"]):
+        assert val == pytest.approx(dyn[int(lev)], abs=1e-12)
+
+
+def test_cs_mapping_without_never_treated_and_per_level():
+    d = simulate(n=400, T=8, cohorts=(3, 4, 6, 8), seed=3)
+    cs = staggered_did(d, **SIM_KW, control="not_yet_treated", method="reg")
+    for est, agg in AGG.items():
+        r = efficient_staggered(d, **SIM_KW, estimand=est, beta="cs", n_fisher=0)
+        assert r.overall["estimate"] == pytest.approx(cs.aggregate(agg).overall.estimate, abs=1e-12)
+        if est != "simple":
+            lv = cs.aggregate(agg).levels.set_index("level")["estimate"]
+            for lab, val in zip(r.table["level"].iloc[1:], r.table["estimate"].iloc[1:]):
+                assert val == pytest.approx(lv[int(float(lab))], abs=1e-12)
+    assert any("no never-treated" in n for n in r.notes)
+
+
+# ----------------------------------------------------------------------------- properties
+def test_efficient_se_not_larger_than_cs_and_dim():
+    d = simulate(n=600, seed=4, never=0.2)
+    se = {b: efficient_staggered(d, **SIM_KW, beta=b, n_fisher=0).overall["std_error_neyman"] for b in ("efficient", "cs", "dim")}
+    assert se["efficient"] <= se["cs"] + 1e-15 and se["efficient"] <= se["dim"] + 1e-15
+    allc = efficient_staggered(d, **SIM_KW, comparisons="all", n_fisher=0).overall
+    assert allc["std_error_neyman"] <= se["efficient"] + 1e-12  # larger class, at least as efficient (plug-in)
+    fixed = efficient_staggered(d, **SIM_KW, beta=0.5, n_fisher=0).overall
+    assert fixed["beta"] == 0.5
+
+
+def test_planted_effect_recovered_and_fisher():
+    d = simulate(n=800, T=8, cohorts=(3, 5, 7), never=0.25, effect=0.4, seed=5)
+    r = efficient_staggered(d, **SIM_KW, estimand="eventstudy", n_fisher=199, seed=1)
+    t = r.table
+    assert list(t.columns) == EFFICIENT_COLUMNS
+    assert np.all(np.abs(t["estimate"] - 0.4) < 4 * t["std_error"])
+    assert (t["fisher_p_value"] <= 0.01).all()
+    again = efficient_staggered(d, **SIM_KW, estimand="eventstudy", n_fisher=199, seed=1).table
+    pd.testing.assert_frame_equal(t, again)  # seeded
+    assert r.vcov.shape == (len(t), len(t))
+    assert np.allclose(np.diag(r.vcov), t["std_error"] ** 2)
+
+
+def test_many_small_cohorts():
+    rng = np.random.default_rng(6)
+    n, T = 500, 50
+    g = rng.integers(2, 46, n)  # 44 cohorts of ~11 units
+    d = simulate(n=n, T=T, cohorts=(2,), seed=6, effect=0.0)
+    d["g"] = np.repeat(g, T)
+    d["y"] = d["y"] + 0.3 * (d.t >= d.g)
+    r = efficient_staggered(d, **SIM_KW, n_fisher=20)
+    assert r.cohorts.shape[0] >= 40
+    assert abs(r.overall["estimate"] - 0.3) < 4 * r.overall["std_error"]
+
+
+def test_drops_and_errors():
+    d = simulate(n=200, T=6, cohorts=(1, 3, 5), never=0.2, seed=7)
+    d.loc[d.id == 0, "g"] = 4  # a singleton cohort
+    with pytest.warns(UserWarning, match="single unit"):
+        r = efficient_staggered(d, **SIM_KW, n_fisher=0)
+    assert any("treated in or before the first period" in n for n in r.notes)
+    assert 4.0 not in set(r.cohorts["cohort"])
+    with pytest.raises(EstimationError, match="unbalanced"):
+        efficient_staggered(d.iloc[1:], **SIM_KW, n_fisher=0)
+    with pytest.raises(DataValidationError, match="consecutive"):
+        efficient_staggered(d[d.t != 3], **SIM_KW, n_fisher=0)
+    with pytest.raises(EstimationError, match="at least two cohorts"):
+        efficient_staggered(d.assign(g=3), **SIM_KW, n_fisher=0)
+    with pytest.raises(OptionError):
+        efficient_staggered(d, **SIM_KW, beta="best")
+    with pytest.raises(OptionError):
+        efficient_staggered(d, **SIM_KW, estimand="eventstudy", event_times=[-1, 0])
+    with pytest.raises(OptionError):
+        efficient_staggered(d, **SIM_KW, event_times=[0])
+    with pytest.raises(OptionError):
+        efficient_staggered(d, **SIM_KW, n_fisher=-1)
+
+
+def test_display_and_plot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    d = simulate(n=200, T=6, seed=8, never=0.3)
+    r = efficient_staggered(d, **SIM_KW, estimand="cohort", n_fisher=0)
+    assert "Roth & Sant'Anna" in str(r) and "<table" in r._repr_html_()
+    assert r.plot() is not None
+    es = efficient_staggered(d, **SIM_KW, estimand="eventstudy", n_fisher=0)
+    assert es.plot() is not None
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+# ----------------------------------------------------------------------------- simulations (slow)
+@pytest.mark.slow
+def test_sampling_variance_efficient_vs_cs():
+    """Across random assignments of timing, the efficient estimator is unbiased and less variable than CS,
+    and the Neyman standard error is conservative."""
+    est = {"efficient": [], "cs": []}
+    ses = []
+    for s in range(300):
+        d = simulate(n=300, T=6, cohorts=(3, 4, 5, 6), never=0.0, effect=0.5, seed=1000 + s, rho=0.9)
+        for b in est:
+            r = efficient_staggered(d, **SIM_KW, beta=b, n_fisher=0).overall
+            est[b].append(r["estimate"])
+            if b == "efficient":
+                ses.append(r["std_error_neyman"])
+    e, c = np.array(est["efficient"]), np.array(est["cs"])
+    assert abs(e.mean() - 0.5) < 3 * e.std() / np.sqrt(e.size)
+    assert e.std() < c.std()
+    assert np.mean(ses) > 0.9 * e.std()
+
+
+@pytest.mark.slow
+def test_fisher_p_values_uniform_under_null():
+    p = []
+    for s in range(200):
+        d = simulate(n=120, T=5, cohorts=(2, 3, 4, 5), never=0.0, effect=0.0, seed=5000 + s)
+        p.append(efficient_staggered(d, **SIM_KW, n_fisher=99, seed=s).overall["fisher_p_value"])
+    p = np.array(p)
+    assert stats.kstest(p, "uniform").pvalue > 0.01
+    assert 0.01 <= np.mean(p <= 0.05) <= 0.10
