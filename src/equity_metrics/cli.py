@@ -105,7 +105,7 @@ def cmd_ingest(args) -> int:
 # ----------------------------------------------------------------------------- demo
 def cmd_demo(args) -> int:
     from . import datasets
-    from .measures import disparity
+    from .measures.disparity import disparity
 
     stops = datasets.load_sample_stops()
     pop = datasets.load_sample_population()

@@ -270,8 +270,8 @@ class Ledger:
         if self.missing_by_field:
             lines.append("  missing (blank) by field:")
             lines += [f"    {k}: {v:,}" for k, v in sorted(self.missing_by_field.items()) if v]
-        if self.unknown_by_field:
-            lines.append("  present but unknown/not stated by field:")
+        if any(self.unknown_by_field.values()):
+            lines.append("  present but not understood, by field:")
             lines += [f"    {k}: {v:,}" for k, v in sorted(self.unknown_by_field.items()) if v]
         if self.months_covered:
             lines.append(

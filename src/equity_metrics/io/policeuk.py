@@ -351,8 +351,11 @@ def _assemble(
         )
     if skipped:
         notes.append("skipped files that are not stop-and-search: " + ", ".join(f"{v} {k}" for k, v in sorted(skipped.items())))
-    flags = ("UTF-8", "UTF-16", "not one of the", "not used")
+    flags = ("UTF-8", "UTF-16", "not used")
     notes += [f"{f.name}: {n}" for f in files for n in f.record.notes if any(x in n for x in flags)]
+    unknown_forces = sorted({n.split("'")[1] for f in files for n in f.record.notes if "not one of the" in n})
+    if unknown_forces:  # once per force, not once per file
+        notes.append(f"force(s) not among the 44 police.uk forces (kept as given): {', '.join(unknown_forces)}")
     twins = len(files) - len({f.record.sha256 for f in files})
     if twins:
         notes.append(f"{twins} file(s) have the same bytes as another file read: their searches are in the table twice")

@@ -302,9 +302,15 @@ def disparity(
     ref_e = stated_total if reference == "all" else wide[reference].to_numpy(float)
     ref_n = pop_total if reference == "all" else np.array([pop_idx.get((a, reference), np.nan) for a in area_vals])
     ns_v = ns.to_numpy(float)
-    incomplete = np.array(
-        [any((a, str(m)) in missing for m in months_in_period(p, period)) for a, p in zip(area_vals, cell_df["period"])]
-    ) if missing else np.zeros(len(cell_df), bool)
+    if not missing:
+        incomplete = np.zeros(len(cell_df), bool)
+    elif period == "none":  # one period spanning everything read: any missing month of the area counts
+        gap_areas = {a for a, _ in missing}
+        incomplete = np.array([a in gap_areas for a in area_vals])
+    else:
+        incomplete = np.array(
+            [any((a, str(m)) in missing for m in months_in_period(p, period)) for a, p in zip(area_vals, cell_df["period"])]
+        )
     del area_cells
 
     for grp in groups:
