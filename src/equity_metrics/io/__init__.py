@@ -1,1 +1,24 @@
 """Readers: every one returns a :class:`~equity_metrics.ledger.ReadResult` (table, ledger, rejects)."""
+
+from .chicago import read_chicago_cit_roster, read_chicago_complaints, read_chicago_use_of_force
+from .mapped import read_mapped
+from .official import read_govuk_stop_search, read_homeoffice_use_of_force
+from .opp import read_opp
+from .policeuk import read_policeuk
+from .policeuk_api import read_policeuk_api
+from .population import read_population
+from .training import read_training_roster
+
+__all__ = [
+    "read_chicago_cit_roster",
+    "read_chicago_complaints",
+    "read_chicago_use_of_force",
+    "read_mapped",
+    "read_govuk_stop_search",
+    "read_homeoffice_use_of_force",
+    "read_opp",
+    "read_policeuk",
+    "read_policeuk_api",
+    "read_population",
+    "read_training_roster",
+]
