@@ -480,8 +480,6 @@ def test_load_sample_population(truth):
 
 @needs_samples
 @needs_population
-@pytest.mark.xfail(reason="read_population does not yet recognise an 'age_band' column in long tables (age is summed away)",
-                   strict=False)
 def test_load_sample_population_keeps_age_bands():
     long = load_sample_population()
     assert set(long.data["age_band"].astype(str)) == {"under 10", "10-17", "18-24", "25-34", "over 34"}
