@@ -134,7 +134,7 @@ COUNTS: tuple[Column, ...] = (
     Column("period_end", "datetime64[ns]", False, "Last day of the period"),
     Column("measure", "string", True, "What is counted"),
     Column("count", "float64", False, "The count (NaN where the source shows none, with count_flag)"),
-    Column("count_flag", "string", False, "Why count is missing: '-' (nil or not available), 'N/A', blank"),
+    Column("count_flag", "string", False, "Why count is missing or doubtful: the source's marker ('-', 'N/A', '..', 'x', '*', 'c', 'z'), 'blank', 'negative' or 'unparseable' (raw text kept in unparsed_raw)"),
     Column("population", "float64", False, "Denominator given by the source"),
     Column("published_rate", "float64", False, "Rate published by the source (per 1,000)"),
     Column("source_file", "string", True, "Input file"),
