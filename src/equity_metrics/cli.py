@@ -119,9 +119,8 @@ def cmd_demo(args) -> int:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         t = d.to_csv(out / "disparity.csv")
-        lj = stops.ledger.to_json(out / "ledger.json")
+        stops.ledger.to_json(out / "ledger.json")
         write_manifest(out, command="demo", inputs=[f.file for f in stops.ledger.files], outputs=[t, out / "ledger.json"], parameters={"by": "force", "reference": "White"})
-        del lj
         _print(args, f"\nwrote {out}")
     return EXIT_OK
 

@@ -293,12 +293,12 @@ def disparity(
 
     # 3. populations for each cell: by area, or summed over the areas in the cell
     cell_df = wide.reset_index()[cell]
-    area_cells = cell_df[[area]].astype(str)
     rows = []
     stated_total = wide[groups].sum(axis=1).to_numpy(float)
     pop_idx = pop.set_index(["area", "group"])["population"]
     area_vals = cell_df[area].astype(str).to_numpy()
-    pop_total = np.array([pop.loc[pop["area"] == a, "population"].sum() if a in pop_areas else np.nan for a in area_vals])
+    area_totals = pop.groupby("area")["population"].sum()
+    pop_total = pd.Series(area_vals).map(area_totals).to_numpy(float)
     ref_e = stated_total if reference == "all" else wide[reference].to_numpy(float)
     ref_n = pop_total if reference == "all" else np.array([pop_idx.get((a, reference), np.nan) for a in area_vals])
     ns_v = ns.to_numpy(float)
@@ -311,7 +311,6 @@ def disparity(
         incomplete = np.array(
             [any((a, str(m)) in missing for m in months_in_period(p, period)) for a, p in zip(area_vals, cell_df["period"])]
         )
-    del area_cells
 
     for grp in groups:
         e = wide[grp].to_numpy(float)
