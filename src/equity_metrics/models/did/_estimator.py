@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 
 from ..._options import check_option
-from ...errors import DataValidationError, OptionError
+from ...errors import DataValidationError, EstimationError, OptionError
 from ._attgt import estimate_att_gt
 from ._panel import prepare_panel
+from ..panel import PanelResult
 from .results import StaggeredDiDResult
 
 __all__ = ["staggered_did"]
@@ -20,15 +21,16 @@ ControlGroup = Literal["never_treated", "not_yet_treated"]
 Method = Literal["dr", "ipw", "reg"]
 BasePeriod = Literal["varying", "universal"]
 BootstrapWeights = Literal["mammen", "rademacher"]
+Unbalanced = Literal["error", "drop"]
 
 
 def staggered_did(
-    data: pd.DataFrame,
+    data: pd.DataFrame | PanelResult,
     *,
-    outcome: str = "lemp",
-    unit: str = "countyreal",
-    time: str = "year",
-    first_treated: str = "first.treat",
+    outcome: str | None = None,
+    unit: str | None = None,
+    time: str | None = None,
+    first_treated: str | None = None,
     control: ControlGroup = "never_treated",
     method: Method = "dr",
     covariates: list[str] | str | None = None,
@@ -41,6 +43,7 @@ def staggered_did(
     n_boot: int = 999,
     seed: int | None = None,
     bootstrap_weights: BootstrapWeights = "mammen",
+    unbalanced: Unbalanced = "error",
 ) -> StaggeredDiDResult:
     """Callaway & Sant'Anna (2021) group-time ATTs for staggered adoption.
 
@@ -52,11 +55,16 @@ def staggered_did(
     Parameters
     ----------
     data
-        Balanced panel in long format, one row per unit and period.
+        A :class:`~equity_metrics.models.panel.PanelResult` from
+        :func:`~equity_metrics.build_panel`, or a panel in long format, one
+        row per unit and period.
     outcome, unit, time, first_treated
         Column names: outcome, unit identifier, period (numeric), and the
-        period a unit is first treated (constant within unit).  The defaults
-        are those of R's ``mpdta`` example data.
+        period a unit is first treated (constant within unit).  A
+        PanelResult supplies all four (``outcome`` only when it has a single
+        outcome); for a DataFrame ``time`` defaults to ``"time"`` and
+        ``first_treated`` to ``"first_treated"`` (build_panel's names), and
+        ``outcome`` and ``unit`` must be named.
     control
         ``"never_treated"`` or ``"not_yet_treated"`` (never treated plus units
         first treated after ``max(t, base period) + anticipation``).
@@ -92,6 +100,12 @@ def staggered_did(
         Seed of the bootstrap (same seed, same result).
     bootstrap_weights
         ``"mammen"`` (as R ``did``) or ``"rademacher"`` multipliers.
+    unbalanced
+        ``"error"`` (default): refuse a panel in which some units are missing
+        in some periods; ``"drop"``: keep only the units observed in every
+        period (what R ``did`` does with ``panel=TRUE``), reporting how many
+        were dropped in ``.notes``.  Officer panels with joiners and leavers
+        are unbalanced.
 
     Returns
     -------
@@ -128,6 +142,26 @@ def staggered_did(
     >>> res.aggregate("dynamic").tidy()  # doctest: +SKIP
     """
     check_option("control", control, ControlGroup)
+    check_option("unbalanced", unbalanced, Unbalanced)
+    if isinstance(data, PanelResult):
+        unit = unit or data.unit
+        time = time or data.time
+        first_treated = first_treated or data.first_treated
+        if outcome is None:
+            if len(data.outcomes) != 1:
+                raise OptionError(
+                    f"staggered_did: the panel has several outcomes {data.outcomes}; name one with outcome=."
+                )
+            outcome = data.outcomes[0]
+        data = data.data
+    time = time or "time"
+    first_treated = first_treated or "first_treated"
+    if outcome is None or unit is None:
+        missing = [n for n, v in (("outcome", outcome), ("unit", unit)) if v is None]
+        raise OptionError(
+            f"staggered_did: name the {' and '.join(missing)} column(s), e.g. staggered_did(df, "
+            "outcome='use_of_force', unit='officer_id'), or pass a PanelResult from build_panel."
+        )
     check_option("method", method, Method)
     check_option("base_period", base_period, BasePeriod)
     check_option("bootstrap_weights", bootstrap_weights, BootstrapWeights)
@@ -154,6 +188,9 @@ def staggered_did(
     if bootstrap and (not isinstance(n_boot, int | np.integer) or n_boot < 1):
         raise OptionError(f"n_boot must be a positive integer, got {n_boot!r}.")
 
+    drop_notes: list[str] = []
+    if unbalanced == "drop" and isinstance(data, pd.DataFrame):
+        data, drop_notes = _drop_incomplete_units(data, unit=unit, time=time, outcome=outcome, covariates=covs)
     panel = prepare_panel(
         data,
         outcome=outcome,
@@ -191,5 +228,36 @@ def staggered_did(
         settings=settings,
         cluster_codes=panel.cluster_codes,
         n_clusters=panel.n_clusters,
-        notes=panel.notes,
+        notes=drop_notes + list(panel.notes),
     )
+
+
+def _drop_incomplete_units(
+    data: pd.DataFrame, *, unit: str, time: str, outcome: str, covariates: list[str]
+) -> tuple[pd.DataFrame, list[str]]:
+    """Keep units observed (with outcome and covariates) in every period."""
+    missing = [c for c in (unit, time, outcome, *covariates) if c not in data.columns]
+    if missing:
+        return data, []  # prepare_panel reports the missing columns
+    ok = data[[outcome, *covariates]].notna().all(axis=1)
+    n_periods = data[time].nunique()
+    full = data.loc[ok].groupby(unit, sort=False)[time].nunique()
+    dup = data.duplicated([unit, time]).any()
+    if dup:
+        return data, []  # prepare_panel explains duplicated rows
+    keep_units = full.index[full.to_numpy() == n_periods]
+    n_all = data[unit].nunique()
+    n_drop = n_all - len(keep_units)
+    if n_drop == 0:
+        return data, []
+    if len(keep_units) == 0:
+        raise EstimationError(
+            f"staggered_did: no unit is observed in all {n_periods} periods, so dropping incomplete units "
+            "leaves nothing. Shorten the window (build_panel start=/end=) or choose fewer periods."
+        )
+    kept = data.loc[data[unit].isin(keep_units)]
+    note = (
+        f"{n_drop:,} of {n_all:,} units are not observed in all {n_periods} periods and were dropped "
+        f"(unbalanced='drop'); estimates refer to the {len(keep_units):,} units observed throughout."
+    )
+    return kept, [note]

@@ -158,8 +158,8 @@ def prepare_panel(
         n_bad = int((counts.reshape(n, n_t) == 0).any(axis=1).sum())
         raise EstimationError(
             f"staggered_did: the panel is unbalanced: {n_bad} of {n} units are not observed in all "
-            f"{n_t} periods. Only balanced panels are supported for now; keep units observed in every "
-            "period, e.g. data.groupby(unit).filter(lambda d: len(d) == n_periods)."
+            f"{n_t} periods. Pass unbalanced='drop' to keep only the units observed in every period "
+            "(as R did does), or build a balanced panel (build_panel(..., balanced=True))."
         )
 
     y_raw = _numeric(data[outcome], outcome, "outcome")
@@ -167,8 +167,8 @@ def prepare_panel(
         n_bad = int(pd.unique(ucodes[np.isnan(y_raw)]).size)
         raise EstimationError(
             f"staggered_did: the outcome {outcome!r} is missing for {n_bad} units in some periods, which "
-            "makes the panel unbalanced. Only balanced panels are supported for now; drop those units "
-            "or impute the outcome first."
+            "makes the panel unbalanced. Pass unbalanced='drop' to drop those units, or impute the "
+            "outcome first."
         )
     y = np.empty(n * n_t)
     y[flat] = y_raw
