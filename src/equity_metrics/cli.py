@@ -17,39 +17,15 @@ rerun with ``--debug`` for the traceback).
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import sys
 from pathlib import Path
 from typing import Sequence
 
 from . import __version__
+from ._manifest import write_manifest
 from .errors import DataValidationError, EquityMetricsError, EstimationError, MappingError, OptionError, ReadError
 
 EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_INPUT, EXIT_REQUEST = 0, 1, 2, 3, 4
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def write_manifest(out: Path, *, command: str, inputs: list[str], outputs: list[Path], parameters: dict) -> Path:
-    """Write ``manifest.json`` beside outputs: version, inputs, outputs with SHA-256, parameters (no timestamps)."""
-    manifest = {
-        "tool": "equity_metrics",
-        "version": __version__,
-        "command": command,
-        "parameters": {k: parameters[k] for k in sorted(parameters)},
-        "inputs": sorted(inputs),
-        "outputs": [{"file": p.name, "sha256": _sha256(p)} for p in sorted(outputs)],
-    }
-    path = out / "manifest.json"
-    path.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
-    return path
 
 
 def _print(args, *parts) -> None:
