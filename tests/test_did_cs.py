@@ -491,3 +491,34 @@ def test_analytic_confidence_intervals_cover() -> None:
             hits[k] += o.ci_low <= 2.0 <= o.ci_high
     for k, h in hits.items():
         assert 0.88 <= h / n_rep <= 0.99, (k, h / n_rep)
+
+
+def test_event_time_pretrend_matches_dynamic_leads(mpdta):
+    """pretrend_test('event_time') is the Wald test of the dynamic aggregation's leads.
+
+    With a single lead (min_e=-1) the statistic is (estimate / std_error)^2 of
+    aggte(type="dynamic") at e=-1, whose R values are in the mpdta reference.
+    """
+    res = staggered_did(mpdta, **MPDTA_ARGS)
+    dyn = res.aggregate("dynamic").levels.set_index("level")
+    one = res.pretrend_test("event_time", min_e=-1)
+    assert one.n_cells == 1 and one.kind == "event_time"
+    assert one.statistic == pytest.approx((dyn.loc[-1, "estimate"] / dyn.loc[-1, "std_error"]) ** 2, rel=1e-9)
+    allp = res.pretrend_test("event_time")
+    assert allp.n_cells == int((dyn.index < 0).sum()) == 3
+    assert "event-study leads" in str(allp)
+    # a joint test of 3 leads is at least as large as any single squared z of them (Wald property)
+    assert allp.statistic >= one.statistic - 1e-12
+
+
+def test_event_time_pretrend_size_under_null():
+    """Under parallel trends, the event-time pre-trend test rejects near its nominal 5% rate."""
+    reps = 200
+    pvals = np.array([
+        staggered_did(simulate(n_units=300, n_periods=8, cohorts=(4, 5, 6, 7, 0), noise=1.0, seed=5000 + s),
+                      **SIM_ARGS, control="not_yet_treated").pretrend_test("event_time").p_value
+        for s in range(reps)
+    ])
+    rate = float((pvals < 0.05).mean())
+    # binomial(200, 0.05): 99.9% of rejection rates fall in [0.01, 0.11]
+    assert 0.01 <= rate <= 0.11, rate

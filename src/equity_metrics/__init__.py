@@ -34,7 +34,7 @@ from .io.official import read_govuk_stop_search, read_homeoffice_use_of_force
 from .io.population import read_population
 from .io.mapped import read_mapped
 from .io.opp import read_opp
-from .io.chicago import read_chicago_cit_roster, read_chicago_complaints, read_chicago_use_of_force
+from .io.chicago import read_chicago_cit_roster, read_chicago_complaints, read_chicago_officers, read_chicago_use_of_force
 from .io.training import read_training_roster
 
 # measures and models
@@ -67,6 +67,7 @@ __all__ = [
     "read_chicago_use_of_force",
     "read_chicago_complaints",
     "read_chicago_cit_roster",
+    "read_chicago_officers",
     "read_training_roster",
     "datasets",
     "measures",

@@ -1,6 +1,6 @@
 """Readers: every one returns a :class:`~equity_metrics.ledger.ReadResult` (table, ledger, rejects)."""
 
-from .chicago import read_chicago_cit_roster, read_chicago_complaints, read_chicago_use_of_force
+from .chicago import read_chicago_cit_roster, read_chicago_complaints, read_chicago_officers, read_chicago_use_of_force
 from .mapped import read_mapped
 from .official import read_govuk_stop_search, read_homeoffice_use_of_force
 from .opp import read_opp
@@ -12,6 +12,7 @@ from .training import read_training_roster
 __all__ = [
     "read_chicago_cit_roster",
     "read_chicago_complaints",
+    "read_chicago_officers",
     "read_chicago_use_of_force",
     "read_mapped",
     "read_govuk_stop_search",

@@ -36,13 +36,14 @@ import pandas as pd
 from .._options import check_option
 from ..errors import MissingColumnsError, ReadError
 from ..ledger import ReadResult
-from ._sources import iter_files
+from ._sources import iter_files, raw_json
 from .mapped import RawTable, assemble, builtin_mapping, load_mapping, load_table, map_table
 
 __all__ = [
     "read_chicago_use_of_force",
     "read_chicago_complaints",
     "read_chicago_cit_roster",
+    "read_chicago_officers",
     "officer_keys",
     "CIT_COURSE",
 ]
@@ -59,6 +60,7 @@ CR_PROFILES = "complaints-accused_2000-2016_2016-11_profiles.csv.gz"
 CR_COMPLAINANTS = "complaints-complainants_2000-2016_2016-11.csv.gz"
 CR_ID = "complaints-accused_2000-2016_2016-11_ID"
 CIT_FILE = "FOIA_P050308_ActiveSworn_CIT_40HR_Certified.xlsx"
+PROFILES = "final-profiles.csv.gz"
 _NAME_COLS = ("first_name", "last_name", "first_name_NS", "last_name_NS", "middle_initial", "middle_initial2", "suffix_name")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
@@ -70,6 +72,7 @@ _NEEDS = {
     TRR_SUBJECTS: ("trr_id", "gender", "race", "age", "armed", "injured", "alleged_injury"),
     CR_MAIN: ("cr_id", "beat"), CR_ACCUSED: ("cr_id", CR_ID, "complaint_category"),
     CR_PROFILES: (CR_ID, "current_star", "appointed_date"), CR_COMPLAINANTS: ("cr_id", "race", "gender", "age"),
+    PROFILES: ("UID", "current_star", "appointed_date", "resignation_date", "gender", "race", "birth_year"),
 }
 
 
@@ -419,3 +422,115 @@ def _link(key: pd.Series, names: pd.Series, folder) -> tuple[np.ndarray, pd.Seri
             f"appointment date, {c['name+appointment']:,} by name + appointment date (star changed; names used internally "
             f"only), {c['unlinked']:,} not linked" + (f"; {ambiguous} row(s) with an ambiguous name match left unlinked" if ambiguous else ""))
     return how, new_key, [note]
+
+
+def read_chicago_officers(
+    folder: str | os.PathLike,
+    *,
+    in_service_on: str | None = None,
+    keep_names: bool = False,
+) -> ReadResult:
+    """Read the Chicago officer master profiles (``final-profiles.csv.gz``): the officer population.
+
+    Use-of-force and complaint files list only officers who had an event; an
+    officer-month panel also needs the officers who had none, with their
+    service dates (exposure). This reader gives one row per officer:
+    ``officer_id`` (``"star:<star>|appt:<YYYY-MM-DD>"``, the key of the other
+    Chicago readers), ``appointed``, ``resigned`` (NaT while in service),
+    ``sex``, ``race``, ``birth_year``, ``force="chicago"``.
+
+    Rows are rejected, with the reason, when the profile has no star number
+    (it cannot join to the events or the roster: mostly officers who left
+    before the 2000s), no valid appointment date, when the key repeats an
+    earlier profile (the first is kept), or, with ``in_service_on``, when the
+    officer had resigned by that date.
+
+    Parameters
+    ----------
+    folder
+        Folder holding ``final-profiles.csv.gz`` (e.g. ``../shared/data/chicago``).
+    in_service_on
+        Keep only officers appointed on or before and not resigned before this
+        date (``"YYYY-MM-DD"``). The CIT roster lists officers *active* on its
+        run date (2016-08-19), so a fair comparison group is the officers in
+        service on that date.
+    keep_names
+        Keep ``first_name`` / ``last_name`` (off by default).
+
+    Returns
+    -------
+    ReadResult
+        ``kind="officers"``.
+
+    Examples
+    --------
+    >>> res = read_chicago_officers("../shared/data/chicago", in_service_on="2016-08-19")  # doctest: +SKIP
+    >>> res.data.columns.tolist()[:4]  # doctest: +SKIP
+    ['officer_id', 'appointed', 'resigned', 'sex']
+    """
+    from ..ledger import FileRecord, Ledger, Rejects
+
+    raw = _load(folder, PROFILES)
+    f = raw.frame.reset_index(drop=True)
+    n = len(f)
+    key = officer_keys(f["current_star"], f["appointed_date"])
+    appointed = pd.to_datetime(f["appointed_date"].astype("str").str.strip().str[:10], format="%Y-%m-%d", errors="coerce")
+    resigned_txt = f["resignation_date"].astype("str").str.strip()
+    resigned = pd.to_datetime(resigned_txt.str[:10], format="%Y-%m-%d", errors="coerce")
+    bad_resign = (resigned_txt != "") & resigned.isna()
+    reason = np.full(n, None, dtype=object)
+    column = np.full(n, "", dtype=object)
+    reason[appointed.isna().to_numpy()] = "no valid appointment date"
+    column[appointed.isna().to_numpy()] = "appointed_date"
+    nostar = (key == "").to_numpy() & (reason == None)  # noqa: E711
+    reason[nostar] = "no star number: the profile cannot join to use-of-force, complaints or the CIT roster"
+    column[nostar] = "current_star"
+    br = bad_resign.to_numpy() & (reason == None)  # noqa: E711
+    reason[br] = "resignation date is not a date (YYYY-MM-DD)"
+    column[br] = "resignation_date"
+    dup = key.duplicated().to_numpy() & (reason == None)  # noqa: E711
+    reason[dup] = "repeats the star + appointment date of an earlier profile (first kept)"
+    column[dup] = "current_star"
+    notes = [f"{int(dup.sum()):,} profile(s) repeat an officer key; the first in file order is kept"]
+    if in_service_on is not None:
+        day = pd.Timestamp(in_service_on)
+        out = ((appointed > day) | (resigned < day)).to_numpy() & (reason == None)  # noqa: E711
+        reason[out] = f"not in service on {day.date()} (in_service_on)"
+        column[out] = "resignation_date"
+        notes.append(f"kept officers in service on {day.date()}: appointed on or before, not resigned before")
+    keep = reason == None  # noqa: E711
+    data = pd.DataFrame({
+        "officer_id": key[keep].to_numpy(),
+        "appointed": appointed[keep].to_numpy(),
+        "resigned": resigned[keep].to_numpy(),
+        "sex": f["gender"][keep].astype("str").str.strip().str.title().to_numpy(),
+        "race": f["race"][keep].astype("str").str.strip().to_numpy(),
+        "birth_year": pd.array(pd.to_numeric(f["birth_year"][keep], errors="coerce").round(), dtype="Int64"),
+        "force": "chicago",
+    })
+    if keep_names:
+        data["first_name"] = f["first_name"][keep].to_numpy()
+        data["last_name"] = f["last_name"][keep].to_numpy()
+    data = data.sort_values("officer_id", kind="stable").reset_index(drop=True)
+    rej_mask = ~keep
+    name_free = f.drop(columns=[c for c in _NAME_COLS if c in f.columns])
+    rejects = pd.DataFrame({
+        "file": raw.name,
+        "line": raw.lines[rej_mask] if len(raw.lines) == n else np.arange(n)[rej_mask] + 2,
+        "row": np.arange(n)[rej_mask] + 1,
+        "column": column[rej_mask],
+        "value": [str(name_free[c].iloc[i]) if c in name_free.columns else "" for i, c in zip(np.flatnonzero(rej_mask), column[rej_mask])],
+        "reason": reason[rej_mask],
+        "raw": raw_json(name_free, rej_mask),
+    })
+    led = Ledger(source="chicago")
+    led.files = [FileRecord(raw.name, n, int(keep.sum()), int(rej_mask.sum()), raw.encoding, raw.sha256, list(raw.notes))]
+    led.rejected_by_reason = {k: int(v) for k, v in sorted(Counter(reason[rej_mask]).items())}
+    led.areas_covered = ["chicago"]
+    led.choices = {"officer_id": "star:<star>|appt:<YYYY-MM-DD> (current star + appointment date)",
+                   "in_service_on": in_service_on, "officer_names": "kept" if keep_names else "dropped"}
+    led.notes = notes + ["name columns dropped (also from the raw records of rejected rows)" if not keep_names else "names kept (keep_names=True)"]
+    if raw.bad:
+        raise ReadError(f"{len(raw.bad)} malformed record(s) in the officer profiles", file=raw.name,
+                        hint="The file looks damaged; re-download final-profiles.csv.gz")
+    return ReadResult(data=data, ledger=led, rejects=Rejects(rejects), kind="officers")

@@ -124,6 +124,7 @@ def read_policeuk(
     fallback: Fallback = "none",
     encoding: str = "auto",
     expected_months: Any = None,
+    progress: bool = False,
 ) -> ReadResult:
     """Read police.uk stop-and-search CSVs into the canonical events table.
 
@@ -151,6 +152,9 @@ def read_policeuk(
     expected_months
         Months every force should have, for ``ledger.months_missing`` (same forms as
         ``months``). Default: ``months`` if given, else the first to the last file month read.
+    progress
+        Show a progress bar over the files on stderr when stderr is a terminal
+        (off by default; see :func:`equity_metrics._progress.progress`).
 
     Returns
     -------
@@ -201,7 +205,12 @@ def read_policeuk(
         seen.add((p[0], str(p[1])))
         return (want_forces is None or p[0] in want_forces) and (want_months is None or p[1] in want_months)
 
-    files = _parse_all(iter_files(sources, select=select), encoding, force_opt)
+    items = iter_files(sources, select=select)
+    if progress:
+        from .._progress import progress as _progress_bar
+
+        items = _progress_bar(items, desc="reading police.uk files")
+    files = _parse_all(items, encoding, force_opt)
     if not files:
         raise _nothing_selected(seen, want_forces, want_months)
     seen_forces = {f for f, _ in seen}

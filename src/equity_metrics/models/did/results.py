@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["OverallEstimate", "AggregateResult", "PretrendTest", "StaggeredDiDResult"]
 
 AggregationType = Literal["simple", "dynamic", "group", "calendar"]
+PretrendKind = Literal["cells", "event_time"]
 _DEGENERATE = np.sqrt(np.finfo(float).eps) * 10
 _LEVEL_NAMES = {"simple": "", "dynamic": "event time", "group": "cohort", "calendar": "period"}
 _TITLES = {
@@ -99,12 +100,15 @@ class PretrendTest:
     p_value: float
     n_cells: int
     notes: tuple[str, ...] = ()
+    kind: str = "cells"
 
     def __str__(self) -> str:
-        s = (
-            f"Pre-trend Wald test (all {self.n_cells} pre-treatment ATT(g,t) = 0): "
-            f"chi2({self.df}) = {self.statistic:.4f}, p-value = {self.p_value:.4g}"
+        what = (
+            f"all {self.n_cells} pre-treatment ATT(g,t) = 0"
+            if self.kind == "cells"
+            else f"all {self.n_cells} event-study leads = 0"
         )
+        s = f"Pre-trend Wald test ({what}): chi2({self.df}) = {self.statistic:.4f}, p-value = {self.p_value:.4g}"
         return s + "".join(f"\nNote: {n}" for n in self.notes)
 
     def _repr_html_(self) -> str:
@@ -491,12 +495,23 @@ class StaggeredDiDResult:
             influence=core.inf, overall_influence=core.overall_inf,
         )
 
-    def pretrend_test(self) -> PretrendTest:
-        """Wald test that all pre-treatment ATT(g,t) are jointly zero.
+    def pretrend_test(self, kind: PretrendKind = "cells", *, min_e: int | None = None) -> PretrendTest:
+        """Wald test of no pre-trends.
 
-        Uses the analytic (clustered, if requested) covariance of the
-        pre-treatment cells from their influence functions, as R ``did``'s
-        ``summary`` does.  Universal-base reference cells (fixed at 0) are
+        Parameters
+        ----------
+        kind
+            ``"cells"`` (default, as R ``did``'s ``summary``): all
+            pre-treatment ATT(g,t) are jointly zero.  ``"event_time"``: the
+            event-study leads (``aggregate("dynamic")`` at ``e < 0``) are
+            jointly zero: fewer, better-estimated coefficients, the usual
+            choice with many small cohorts, where the cell-level covariance is
+            near-singular and the cell test has little meaning.
+        min_e
+            ``event_time`` only: test leads ``e >= min_e`` (e.g. ``-12``).
+
+        Uses the analytic (clustered, if requested) covariance from the
+        influence functions.  Universal-base reference cells (fixed at 0) are
         excluded.
 
         Returns
@@ -508,7 +523,17 @@ class StaggeredDiDResult:
         EstimationError
             If there is no pre-treatment cell to test.
         """
+        check_option("kind", kind, PretrendKind)
         est = self._est
+        if kind == "event_time":
+            core = aggregate_core(est, self._g_unit, "dynamic", min_e=min_e, max_e=None, balance_e=None,
+                                  first_period=float(np.min(self.periods)))
+            sel = np.flatnonzero((core.levels < 0) & np.isfinite(core.estimates)
+                                 & np.any(core.inf != 0, axis=0))
+            if sel.size == 0:
+                raise EstimationError("No event-study lead (e < 0) to test: cohorts need at least two "
+                                      "untreated periods.")
+            return self._wald(core.inf[:, sel], core.estimates[sel], kind="event_time")
         pre = np.flatnonzero(~est.post & ~est.reference & ~np.isnan(est.att))
         if pre.size == 0:
             raise EstimationError(
@@ -516,30 +541,36 @@ class StaggeredDiDResult:
                 "all pre-treatment cells are reference cells. A pre-trend test needs cohorts with at "
                 "least two untreated periods."
             )
-        dense = est.inf.to_dense(pre)
+        return self._wald(est.inf.to_dense(pre), est.att[pre], kind="cells")
+
+    def _wald(self, dense: np.ndarray, a: np.ndarray, *, kind: str) -> PretrendTest:
         if self._cluster_codes is not None:
             dense = cluster_sum_dense(self._cluster_codes, self._n_clusters, dense)
         v = dense.T @ dense / self.n_units**2
-        a = est.att[pre]
         notes: list[str] = []
         w, u = np.linalg.eigh(v)
-        tol = w.max() * pre.size * np.finfo(float).eps if w.size else 0.0
+        # relative tolerance: directions with variance below 1e-10 of the largest are treated as
+        # exact linear dependence (machine-precision tolerances let rounding noise dominate)
+        tol = w.max() * max(a.size * np.finfo(float).eps, 1e-10) if w.size else 0.0
         keep = w > tol
         rank = int(keep.sum())
         if rank == 0:
-            raise EstimationError("The covariance of the pre-treatment ATT(g,t) is zero; no test possible.")
-        if rank < pre.size:
+            raise EstimationError("The covariance of the pre-treatment estimates is zero; no test possible.")
+        if rank < a.size:
+            what = "cells" if kind == "cells" else "leads"
             notes.append(
-                f"The covariance of the {pre.size} pre-treatment cells is singular (rank {rank}); "
+                f"The covariance of the {a.size} pre-treatment {what} is singular (rank {rank}); "
                 "a generalised inverse was used."
             )
+            if kind == "cells":
+                notes.append("With many small cohorts prefer pretrend_test('event_time').")
         from scipy.special import chdtrc  # lazy: scipy is only needed here
 
         proj = u[:, keep].T @ a
         stat = float(np.sum(proj**2 / w[keep]))
         return PretrendTest(
-            statistic=stat, df=rank, p_value=float(chdtrc(rank, stat)), n_cells=int(pre.size),
-            notes=tuple(notes),
+            statistic=stat, df=rank, p_value=float(chdtrc(rank, stat)), n_cells=int(a.size),
+            notes=tuple(notes), kind=kind,
         )
 
     # -- display -------------------------------------------------------------------------------
