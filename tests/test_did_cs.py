@@ -160,7 +160,7 @@ def test_matches_r_did_reference(spec: str, mpdta: pd.DataFrame, reference: pd.D
 def test_pretrend_test_matches_r_summary(mpdta: pd.DataFrame) -> None:
     """R ``summary(att_gt(...))`` on mpdta (dr, never treated, no covariates) reports
     "P-value for pre-test of parallel trends assumption: 0.16812" (did vignette)."""
-    pt = staggered_did(mpdta, **MPDTA_ARGS).pretrend_test()
+    pt = staggered_did(mpdta, **MPDTA_ARGS).pretrend_test("cells")
     assert isinstance(pt, PretrendTest)
     assert pt.df == 5 and pt.n_cells == 5
     assert pt.p_value == pytest.approx(0.16812, abs=1e-5)
@@ -461,9 +461,11 @@ def test_result_objects_and_display() -> None:
 def test_pretrend_test_needs_pre_periods() -> None:
     df = simulate(n_units=200, n_periods=4, cohorts=(2, 0), seed=15)
     with pytest.raises(EstimationError, match="No pre-treatment"):
+        staggered_did(df, **SIM_ARGS).pretrend_test("cells")
+    with pytest.raises(EstimationError, match="No event-study lead"):
         staggered_did(df, **SIM_ARGS).pretrend_test()
     res = staggered_did(simulate(n_units=400, n_periods=6, seed=16), **SIM_ARGS)
-    pt = res.pretrend_test()
+    pt = res.pretrend_test("cells")
     assert pt.df == pt.n_cells == int((~res.att_gt["post"]).sum()) and 0 <= pt.p_value <= 1
 
 

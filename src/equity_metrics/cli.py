@@ -8,10 +8,26 @@ Subcommands
 ``ingest``
     Read input files into the canonical events table; write it as Parquet with
     the ledger (JSON), the rejected rows (CSV) and a ``manifest.json``.
+``disparity``
+    Rates per 1,000 and ratios by group against a population (optionally age x
+    sex standardised, and outcome tests); tidy tables, ledgers, rejects,
+    manifest (see :mod:`equity_metrics.cli_commands.disparity`).
+``impact``
+    Training impact: panel from events + training roster (+ officers), staggered
+    difference-in-differences, aggregations, pre-trend test, event-study
+    figure, manifest (see :mod:`equity_metrics.cli_commands.impact`).
+
+Global flags go before the subcommand: ``--quiet`` (print nothing but errors; no
+progress bars), ``--debug`` (tracebacks). Progress bars are drawn on stderr only
+when stderr is a terminal.
 
 Exit codes: 0 success; 2 bad command line; 3 input that cannot be read;
 4 a bad option or a table that does not fit the request; 1 anything else (a bug:
-rerun with ``--debug`` for the traceback).
+rerun with ``--debug`` for the traceback). Every error is one line on stderr
+unless ``--debug``.
+
+This module is the parser and the dispatcher; subcommand implementations live in
+:mod:`equity_metrics.cli_commands` (one module per subcommand, ``run(args)``).
 """
 
 from __future__ import annotations
@@ -27,6 +43,20 @@ from .errors import DataValidationError, EquityMetricsError, EstimationError, Ma
 
 EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_INPUT, EXIT_REQUEST = 0, 1, 2, 3, 4
 
+TABLE_FORMATS = ("csv", "parquet", "xlsx")
+EVENT_FORMATS = ("policeuk", "policeuk-api", "opp", "mapped")
+
+
+class UsageError(Exception):
+    """A bad command line (argparse's complaint), reported in one line with exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse parser whose errors are one line (no usage dump) and do not exit the interpreter."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
 
 def _print(args, *parts) -> None:
     if not getattr(args, "quiet", False):
@@ -39,7 +69,12 @@ def _read(args):
     if fmt == "policeuk":
         from .io.policeuk import read_policeuk
 
-        return read_policeuk(args.sources, forces=args.forces or None, ethnicity_field=args.ethnicity_field)
+        return read_policeuk(
+            args.sources,
+            forces=args.forces or None,
+            ethnicity_field=args.ethnicity_field,
+            progress=not getattr(args, "quiet", False),
+        )
     if fmt == "policeuk-api":
         from .io.policeuk import read_policeuk_api
 
@@ -101,9 +136,102 @@ def cmd_demo(args) -> int:
     return EXIT_OK
 
 
+# ----------------------------------------------------------------------------- disparity, impact
+def cmd_disparity(args) -> int:
+    from .cli_commands.disparity import run
+
+    return run(args)
+
+
+def cmd_impact(args) -> int:
+    from .cli_commands.impact import run
+
+    return run(args)
+
+
+def _add_source_options(q: argparse.ArgumentParser, *, default_format: str | None = "policeuk") -> None:
+    """Options of the event readers (shared by ingest-like subcommands; read by :func:`_read`)."""
+    q.add_argument("--format", choices=list(EVENT_FORMATS), default=default_format,
+                   help="input format of the events (default: %(default)s)")
+    q.add_argument("--mapping", help="mapping TOML for --format mapped")
+    q.add_argument("--forces", nargs="*", help="police.uk force slugs to keep (e.g. west-yorkshire)")
+    q.add_argument("--ethnicity-field", choices=["self_defined", "officer_defined"], default="self_defined")
+
+
+def _add_output_options(q: argparse.ArgumentParser) -> None:
+    q.add_argument("--out", required=True, help="output folder")
+    q.add_argument("--table-format", choices=list(TABLE_FORMATS), default="csv",
+                   help="format of the tables written (default: %(default)s); CSV/XLSX cells are defused")
+
+
+def _add_disparity_parser(sub) -> None:
+    q = sub.add_parser("disparity", help="rates per 1,000 and ratios by group against a population benchmark",
+                       description="Rates per 1,000 residents and ratios to a reference group, with intervals, "
+                                   "counts and flags; writes tidy tables, ledgers, rejects and manifest.json.")
+    q.add_argument("sources", nargs="+", help="event files, folders, globs or archives")
+    q.add_argument("--population", required=True, help="population file (area, group, population; ONS layouts)")
+    q.add_argument("--vintage", help="population vintage when the file name does not say (e.g. census2021)")
+    q.add_argument("--area-type", choices=["force", "local_authority", "region", "country"],
+                   help="what the population areas are, when the file cannot say")
+    _add_source_options(q)
+    q.add_argument("--by", nargs="+", default=["force"],
+                   help="columns to break results down by (space or comma separated; 'none' for one figure)")
+    q.add_argument("--area", default="force",
+                   help="events column matching the population areas (default: force; --by district needs "
+                        "--area district and a population by district)")
+    q.add_argument("--period", choices=["none", "FY", "month", "quarter", "year", "rolling12"], default="none")
+    q.add_argument("--reference", default="White", help="reference group of the ratios, or 'all' (default: White)")
+    q.add_argument("--method", choices=["katz", "exact", "mid_p"], default="katz", help="ratio interval")
+    q.add_argument("--standardise", action="store_true", help="also age x sex standardised rates and ratios")
+    q.add_argument("--outcomes", action="store_true", help="also the outcome (hit-rate) test")
+    q.add_argument("--suppress-below", type=int, default=0, metavar="N",
+                   help="0 (default): analyst tables, every count kept and small counts flagged "
+                        "([x] < 3, [u] < 20); N > 0: reader tables, counts 1..N-1 suppressed with complements "
+                        "(ONS rule of thumb: 10)")
+    _add_output_options(q)
+    q.set_defaults(func=cmd_disparity)
+
+
+def _add_impact_parser(sub) -> None:
+    q = sub.add_parser("impact", help="training impact: panel + staggered difference-in-differences",
+                       description="Build the unit x period panel from events and a training roster, estimate "
+                                   "Callaway & Sant'Anna group-time effects and their aggregations; writes tables, "
+                                   "the panel report, an event-study figure and manifest.json. Officer ids are "
+                                   "never written.")
+    q.add_argument("--events", nargs="+", required=True,
+                   help="events: a canonical table from 'ingest' (Parquet/CSV) or files read with --format/--mapping")
+    q.add_argument("--format", choices=list(EVENT_FORMATS) + ["canonical"], default=None,
+                   help="events format (default: mapped with --mapping, else canonical)")
+    q.add_argument("--mapping", help="mapping TOML of the events (--format mapped)")
+    q.add_argument("--training", required=True, help="training roster (CSV, Parquet, XLSX)")
+    q.add_argument("--training-mapping", help="mapping TOML of the training roster (default: column names recognised)")
+    q.add_argument("--officers", help="officers table: officer_id, appointed, resigned, force (service dates)")
+    q.add_argument("--unit", default="officer_id", help="unit of the panel: officer_id (default) or an area column")
+    q.add_argument("--outcome", default="use_of_force",
+                   help="outcome: an event type, searches, searches_of:<group>, hit_rate, share_of:<group>")
+    q.add_argument("--period", choices=["M", "Q"], default="M", help="months (M, default) or quarters (Q)")
+    q.add_argument("--start", help="first period, e.g. 2019-01 (default: the events' first)")
+    q.add_argument("--end", help="last period, e.g. 2021-12 (default: the events' last)")
+    q.add_argument("--course", action="append", help="course defining treatment (repeat for several; default: all)")
+    q.add_argument("--treated-from", choices=["next", "completion"], default="next",
+                   help="treated from the first full period after completion (next, default) or from the period "
+                        "of completion (the bundled samples)")
+    q.add_argument("--balanced", action="store_true", help="keep only units in service in every period")
+    q.add_argument("--control", choices=["not_yet_treated", "never_treated"], default="never_treated")
+    q.add_argument("--method", choices=["dr", "ipw", "reg"], default="dr")
+    q.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                   help="multiplier bootstrap draws (0, default: analytic standard errors)")
+    q.add_argument("--seed", type=int, default=1, help="bootstrap seed (default: %(default)s)")
+    q.add_argument("--unbalanced", choices=["error", "drop"], default="error",
+                   help="units not observed in every period: error (default) or drop them (officer panels "
+                        "with joiners and leavers)")
+    _add_output_options(q)
+    q.set_defaults(func=cmd_impact)
+
+
 # ----------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="equity-metrics",
         description="Measure racial and ethnic disproportionality in policing, and whether training changes it.",
     )
@@ -124,12 +252,27 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--ethnicity-field", choices=["self_defined", "officer_defined"], default="self_defined")
     i.add_argument("--out", required=True, help="output folder")
     i.set_defaults(func=cmd_ingest)
+
+    _add_disparity_parser(sub)
+    _add_impact_parser(sub)
+    # a `report` subcommand (and demo's report output) is wired here by the report module's owner:
+    # add `_add_report_parser(sub)` with set_defaults(func=cmd_report) and a cli_commands/report.py
     return p
+
+
+def _error_line(exc: BaseException) -> None:
+    """Print an error as exactly one line on stderr."""
+    text = " ".join(str(exc).split("\n")).strip()
+    print(f"equity-metrics: error: {text}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        _error_line(exc)
+        return EXIT_USAGE
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
@@ -138,17 +281,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReadError as exc:
         if args.debug:
             raise
-        print(f"equity-metrics: error: {exc}", file=sys.stderr)
+        _error_line(exc)
         return EXIT_INPUT
     except (OptionError, DataValidationError, MappingError, EstimationError) as exc:
         if args.debug:
             raise
-        print(f"equity-metrics: error: {exc}", file=sys.stderr)
+        _error_line(exc)
         return EXIT_REQUEST
     except EquityMetricsError as exc:
         if args.debug:
             raise
-        print(f"equity-metrics: error: {exc}", file=sys.stderr)
+        _error_line(exc)
         return EXIT_REQUEST
     except KeyboardInterrupt:  # pragma: no cover
         print("equity-metrics: interrupted", file=sys.stderr)

@@ -1,0 +1,171 @@
+"""``equity-metrics impact``: did training change an outcome? (staggered difference-in-differences)
+
+Builds the unit x period panel with :func:`equity_metrics.build_panel` from an
+events table, a training roster and (optionally) an officers table, runs
+:func:`equity_metrics.staggered_did` (Callaway & Sant'Anna) and writes, in
+``--out``:
+
+``att_gt.<ext>``
+    Group-time effects ATT(g, t).
+``aggregate_simple.<ext>``, ``aggregate_dynamic.<ext>``, ``aggregate_group.<ext>``, ``aggregate_calendar.<ext>``
+    The four aggregations (overall row first).
+``pretrend.<ext>``
+    The Wald pre-trend test (``statistic, df, p_value, n_cells, note``).
+``cohorts.<ext>``
+    Treated cohorts and their sizes.
+``panel_report.txt``, ``summary.txt``
+    The panel's account (what was left out and why) and the estimates in text.
+``event_study.png``
+    The dynamic aggregation (reproducible bytes: no timestamp, no software tag).
+``manifest.json``
+    Inputs with their SHA-256, parameters, outputs with their SHA-256.
+
+Officer identifiers are never written: the tables are aggregates (checked
+before writing) and identifiers are scrubbed from the text files. The panel
+itself (one row per officer and period) is not written.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from .._progress import progress
+from ..errors import EquityMetricsError, EstimationError, MappingError, OptionError
+from ._common import Outputs, file_input, ledger_inputs, progress_enabled, read_frame, say, scrub_ids
+
+__all__ = ["run", "AGGREGATIONS", "check_no_ids"]
+
+#: The aggregations written, in order.
+AGGREGATIONS = ("simple", "dynamic", "group", "calendar")
+
+
+def check_no_ids(tables: dict[str, pd.DataFrame], ids: set[str]) -> None:
+    """Refuse to write a table holding an identifier (a text cell equal to one of ``ids``).
+
+    Raises
+    ------
+    EquityMetricsError
+        Naming the table and column (never the identifier).
+    """
+    for name, t in tables.items():
+        for c in t.columns:
+            if str(c) in ids:
+                raise EquityMetricsError(f"refusing to write {name}: a column name is an officer id")
+            vals = [v for v in t[c].tolist() if isinstance(v, str)]
+            if any(v in ids for v in vals):
+                raise EquityMetricsError(f"refusing to write {name}: column {c!r} holds officer ids")
+
+
+def _read_events(args):
+    """Events as a DataFrame (or ReadResult) and the input records for the manifest."""
+    from ..cli import _read
+
+    fmt = args.format or ("mapped" if args.mapping else "canonical")
+    if fmt == "canonical":
+        if args.mapping:
+            raise MappingError("--mapping is for --format mapped; a canonical table (from ingest) needs none")
+        frames = [read_frame(p, "events") for p in args.events]
+        return pd.concat(frames, ignore_index=True), [file_input(p, "events") for p in args.events]
+    ns = argparse.Namespace(**{"forces": None, "ethnicity_field": "self_defined", **vars(args),
+                               "sources": args.events, "format": fmt})
+    res = _read(ns)
+    inputs = ledger_inputs(res.ledger, "events") + ([file_input(args.mapping, "mapping")] if args.mapping else [])
+    return res, inputs
+
+
+def _pretrend_table(r) -> pd.DataFrame:
+    try:
+        pt = r.pretrend_test()
+    except EstimationError as exc:
+        return pd.DataFrame({"statistic": [float("nan")], "df": [0], "p_value": [float("nan")], "n_cells": [0],
+                             "note": [str(exc)]})
+    return pd.DataFrame({"statistic": [pt.statistic], "df": [int(pt.df)], "p_value": [pt.p_value],
+                         "n_cells": [int(pt.n_cells)], "note": ["; ".join(pt.notes)]})
+
+
+def _figure(dyn, outcome: str):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 4))
+    ax = fig.add_subplot()
+    dyn.plot(ax=ax, title=f"Event study: {outcome} (Callaway & Sant'Anna)")
+    fig.tight_layout()
+    return fig
+
+
+def run(args) -> int:
+    """Run ``equity-metrics impact`` (see the module docstring)."""
+    from ..io.training import read_training_roster
+    from ..models import build_panel, staggered_did
+
+    if args.bootstrap < 0:
+        raise OptionError(f"--bootstrap must be 0 (analytic standard errors) or a number of draws, got {args.bootstrap}")
+    events, inputs = _read_events(args)
+    training = read_training_roster(args.training, mapping=args.training_mapping)
+    inputs += ledger_inputs(training.ledger, "training")
+    if args.training_mapping:
+        inputs.append(file_input(args.training_mapping, "training_mapping"))
+    officers = None
+    if args.officers:
+        officers = read_frame(args.officers, "officers")
+        inputs.append(file_input(args.officers, "officers"))
+    panel = build_panel(
+        events, training, unit=args.unit, period=args.period, outcome=args.outcome, start=args.start, end=args.end,
+        officers=officers, course=args.course or None, balanced=args.balanced, treated_from=args.treated_from,
+    )
+    boot = args.bootstrap > 0
+    try:
+        r = staggered_did(
+            panel, control=args.control, method=args.method, unbalanced=args.unbalanced,
+            bootstrap=boot, n_boot=args.bootstrap if boot else 999, seed=args.seed,
+        )
+    except EstimationError as exc:
+        if "unbalanced" in str(exc) and args.unbalanced == "error":
+            raise EstimationError(f"{exc} On the command line: --unbalanced drop, or --balanced.") from exc
+        raise
+    desc = "aggregating (bootstrap)" if boot else "aggregating"
+    aggs = {k: r.aggregate(k) for k in progress(AGGREGATIONS, desc=desc, enabled=progress_enabled(args))}
+
+    tables = {"att_gt": r.tidy()}
+    tables.update({f"aggregate_{k}": a.tidy() for k, a in aggs.items()})
+    tables["pretrend"] = _pretrend_table(r)
+    tables["cohorts"] = panel.report.cohorts.copy()
+    ids: set[str] = set()
+    if args.unit == "officer_id":
+        ids = {str(v) for v in panel.data[args.unit].dropna().unique()}
+        for frame in (getattr(events, "data", events), training.data, officers):
+            if frame is not None and "officer_id" in frame.columns:
+                ids |= {str(v) for v in frame["officer_id"].dropna().unique()}
+    check_no_ids(tables, ids)
+    # scrub only identifiers with a letter in them: bare numbers cannot be told from counts in text
+    text_ids = {i for i in ids if any(ch.isalpha() for ch in i)}
+    panel_text = scrub_ids(panel.report.summary(), text_ids)
+    summary = [r.summary()] + [f"\n{a.summary()}" for a in aggs.values()]
+    summary_text = scrub_ids("\n".join(summary), text_ids)
+
+    out = Outputs(args.out, args.table_format)
+    for name, t in tables.items():
+        out.table(name, t)
+    out.text("panel_report.txt", panel_text)
+    out.text("summary.txt", summary_text)
+    out.figure("event_study.png", _figure(aggs["dynamic"], r.outcome))
+    out.manifest(
+        command="impact",
+        inputs=inputs,
+        parameters={
+            "format": args.format or ("mapped" if args.mapping else "canonical"), "mapping": args.mapping,
+            "training_mapping": args.training_mapping, "unit": args.unit, "outcome": args.outcome,
+            "period": args.period, "start": args.start, "end": args.end, "course": args.course,
+            "balanced": bool(args.balanced), "treated_from": args.treated_from, "control": args.control,
+            "method": args.method, "bootstrap": args.bootstrap, "seed": args.seed, "unbalanced": args.unbalanced,
+            "table_format": args.table_format,
+        },
+    )
+    say(args, panel_text)
+    say(args, "")
+    say(args, summary_text)
+    say(args, f"\nwrote {len(out.paths) + 1} files to {Path(args.out)}")
+    return 0
