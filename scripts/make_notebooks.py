@@ -239,7 +239,8 @@ t = rri.tidy()
 t[t["group"] == "Black"][["force", "stage", "previous_stage", "count", "denominator", "rate", "rri", "ci_low", "ci_high", "flags"]].round(3)
 """),
     ("code", r"""
-ax = rri.plot()
+# the plot pools the three forces: one row per stage and group
+ax = em.stage_rri(stops, stages=["search", "hit", "arrest"], population=pop).plot()
 """),
     ("md", r"""
 ## 6. Check against the planted truth
@@ -297,8 +298,616 @@ The measures used here are documented in their docstrings (`help(em.disparity)` 
 ]
 
 
+# ----------------------------------------------------------------------------- 02 real data, 44 forces
+NB2 = [
+    ("md", r"""
+# 02 Disproportionality in stop and search across the 44 forces, 2019-2021
+
+Real data: the police.uk monthly stop-and-search files for all 43 territorial forces of England and
+Wales plus British Transport Police, January 2019 to November 2021 (1,034,848 rows), with 2011
+census residents by force area as denominators (the benchmark the Home Office used until 2023).
+The data live beside the project in `../shared/data` and are read in place; this notebook stops
+with a message if they are absent.
+
+Contents:
+
+1. read the archive once and check coverage (missing force-months are common);
+2. searches per 1,000 and Black/White ratios by force and financial year, with intervals and flags;
+3. a league table and a forest plot for the year ending March 2021;
+4. a national figure pooled across forces;
+5. a comparison with the rates gov.uk published for earlier years;
+6. caveats.
+
+*Contains public sector information licensed under the Open Government Licence v3.0.*
+"""),
+    ("code", SETUP),
+    ("code", r"""
+ARCHIVE = SHARED / "policeuk" / "policeuk_stop_search_44_forces_2019-01_2021-11.tar.gz"
+POPULATION = SHARED / "population" / "census2011_pfa_ethnic_group_18.csv"
+GOVUK = SHARED / "govuk" / "ethnicity_facts_stop_and_search_2006-07_2017-18.csv"
+missing = [p.name for p in (ARCHIVE, POPULATION, GOVUK) if not p.exists()]
+if missing:
+    raise FileNotFoundError(f"this notebook needs the real data in ../shared/data (beside the project root); missing: {missing}")
+print("inputs found:", ARCHIVE.name, POPULATION.name, GOVUK.name, sep="\n  ")
+"""),
+    ("md", r"""
+## 1. Read the archive (once) and check coverage
+
+`em.read_policeuk` reads the `.tar.gz` directly. `expected_months` declares the window, so every
+force-month without a file is listed as **missing**: it is unknown, not zero.
+"""),
+    ("code", r"""
+stops = em.read_policeuk(ARCHIVE, expected_months="2019-01..2021-11")
+show(stops.ledger.summary())
+"""),
+    ("code", r"""
+gaps = pd.DataFrame(stops.ledger.months_missing, columns=["force", "month"])
+coverage = (gaps.groupby("force")["month"].agg(months_missing="size", first="min", last="max")
+            .sort_values("months_missing", ascending=False))
+coverage
+"""),
+    ("md", r"""
+Greater Manchester (only 2019-01..06 published) and the Metropolitan Police (only 2019-01/02 and
+2021-06..10) are mostly missing: together they account for a large share of all searches of Black
+people in England and Wales, so **national totals from this archive are not national totals**.
+
+## 2. Population denominators: 2011 census by police force area
+"""),
+    ("code", r"""
+pop = em.read_population(POPULATION, vintage="census2011")
+show(pop.ledger.summary())
+"""),
+    ("md", r"""
+## 3. Rates and ratios by force and financial year
+
+`period="FY"` gives years ending in March, as the Home Office publishes. The archive covers
+2019-01..2021-11, so **2018/19 (three months) and 2021/22 (eight months) are partial years**: their
+rates per 1,000 are not annual. The full years are 2019/20 and 2020/21. Flags:
+
+* `small_count`: fewer than 20 searches (ONS: rate unreliable);
+* `incomplete_coverage`: the force-year has missing months (rates too low; ratios usually fine,
+  since both groups lose the same months);
+* `no_population`: British Transport Police polices the railways and has no residential population;
+* `rate_above_1000_benchmark_implausible`: City of London has about 7,400 residents and large
+  numbers of commuters and visitors: a residential benchmark is meaningless there.
+"""),
+    ("code", r"""
+fy = em.disparity(stops, pop, by="force", period="FY", reference="White")
+table = fy.tidy()
+print(f"{len(table):,} rows: {table['force'].nunique()} forces x {table['period'].nunique()} years x {table['group'].nunique()} groups")
+for n in fy.notes:
+    print("note:", n)
+"""),
+    ("code", r"""
+black = table[table["group"] == "Black"].copy()
+flag_counts = (black.assign(flag=black["flags"].str.split(";")).explode("flag")
+               .query("flag != ''").groupby(["period", "flag"]).size().unstack(fill_value=0))
+flag_counts
+"""),
+    ("md", r"""
+### League table, year ending March 2021
+
+Black/White ratio of search rates per 1,000 residents, with 95% intervals. `ratio_bound_low` and
+`ratio_bound_high` show how far the ratio could move if every search with ethnicity not stated
+had been of a White or of a Black person: where `not_stated_share` is high (North Yorkshire) the
+ratio is not informative. The Metropolitan Police and Greater Manchester published no data for this
+year, so they have no row at all (absent, not zero).
+"""),
+    ("code", r"""
+YEAR = "2020/21"
+league = (black[black["period"] == YEAR]
+          .sort_values("ratio", ascending=False, na_position="last")
+          [["force", "events", "rate_per_1000", "reference_events", "ratio", "ci_low", "ci_high",
+            "not_stated_share", "ratio_bound_low", "ratio_bound_high", "flags"]]
+          .reset_index(drop=True))
+league.index = league.index + 1
+league.round(2)
+"""),
+    ("code", r"""
+from equity_metrics.plots import forest_plot
+
+plot_rows = league[np.isfinite(league["ratio"]) & ~league["flags"].str.contains("implausible")]
+labels = [f"{f}{' *' if fl else ''}" for f, fl in zip(plot_rows["force"], plot_rows["flags"])]
+ax = forest_plot(labels, plot_rows["ratio"], plot_rows["ci_low"], plot_rows["ci_high"], log=True,
+                          xlabel="Black/White ratio of search rates (log scale), 95% CI\n"
+                                 "* flagged (see table); City of London and BTP not shown",
+                          title=f"Stop and search, year ending March {YEAR[:2]}{YEAR[-2:]}: Black vs White")
+"""),
+    ("md", r"""
+## 4. One national figure
+
+Adding up all forces' searches and residents gives a **crude** national ratio, but it is confounded
+by where people live: Black residents are concentrated in forces with different search rates.
+The Mantel-Haenszel ratio pools the within-force comparisons instead. Cochran's Q and I^2 say
+whether one pooled number is a fair summary: with force ratios from about 2 to over 20, it is
+not, and the league table is the real result. City of London is left out (no meaningful
+benchmark); BTP drops out for want of a population.
+"""),
+    ("code", r"""
+start, end = pd.Period("2020-04", "M"), pd.Period("2021-03", "M")
+year = stops.data[(stops.data["month"] >= start) & (stops.data["month"] <= end) & (stops.data["force"] != "city-of-london")]
+pooled = em.pooled_disparity(year, pop, group="Black")
+crude = em.disparity(year, pop, by=None).tidy().set_index("group").loc["Black"]
+print(pooled)
+print()
+print(f"crude national ratio ({YEAR}, forces with data, excluding City of London): {crude['ratio']:.2f} "
+      f"(95% CI {crude['ci_low']:.2f} to {crude['ci_high']:.2f})")
+"""),
+    ("md", r"""
+## 5. Comparison with the rates gov.uk published
+
+The gov.uk *Ethnicity facts and figures* table covers 2006/07 to 2017/18, so it does not overlap
+this archive. Two checks are still possible:
+
+1. **Denominators**: gov.uk used the same 2011 census populations. For every force and for the
+   Black and White groups, our reading of the census file should match the population gov.uk
+   published for 2017/18.
+2. **Pattern**: a force's Black/White ratio in 2017/18 (from the published rates) and in 2019/20
+   (from police.uk) should be related, though not equal: practice changed, and police.uk records
+   differ from the Home Office's annual data return.
+"""),
+    ("code", r"""
+gov = em.read_govuk_stop_search(GOVUK)
+g = gov.data
+g17 = g[(g["period"] == "2017/18") & (g["group_level"] == "broad") & g["group"].isin(["Black", "White"])
+        & (g["area_type"] == "force")]
+ours = pop.data[pop.data["group"].isin(["Black", "White"])].groupby(["area", "group"])["population"].sum()
+den = g17.set_index(["area", "group"])[["population"]].join(ours.rename("census2011_here"), how="inner").dropna()
+den["same"] = den["population"] == den["census2011_here"]
+print(f"denominators compared: {len(den)} force x group cells; identical: {int(den['same'].sum())}")
+den[~den["same"]]
+"""),
+    ("code", r"""
+pub = g17.pivot_table(index="area", columns="group", values="published_rate")
+pub = (pub["Black"] / pub["White"]).rename("published_2017_18").dropna()
+ours19 = black[black["period"] == "2019/20"].set_index("force")
+ok = ~ours19["flags"].str.contains("implausible|no_population|incomplete_coverage|small_count")
+both = pd.concat([pub, ours19.loc[ok, "ratio"].rename("policeuk_2019_20")], axis=1, join="inner").dropna()
+rho = both.corr(method="spearman").iloc[0, 1]
+print(f"{len(both)} forces with both figures (unflagged in 2019/20); Spearman rank correlation {rho:.2f}")
+print(f"median ratio: published 2017/18 {both['published_2017_18'].median():.2f}, police.uk 2019/20 {both['policeuk_2019_20'].median():.2f}")
+fig, ax = plt.subplots(figsize=(5, 5))
+ax.scatter(both["published_2017_18"], both["policeuk_2019_20"], s=14)
+lims = [1, 40]
+ax.plot(lims, lims, color="#888", lw=1, ls="--")
+ax.set(xscale="log", yscale="log", xlim=lims, ylim=lims, xlabel="gov.uk published, 2017/18",
+       ylabel="police.uk recomputed, 2019/20", title="Black/White ratio by force");
+"""),
+    ("code", r"""
+ew = g[(g["area"] == "england-and-wales") & (g["period"] == "2017/18") & (g["group_level"] == "broad")].set_index("group")
+print(f"England and Wales 2017/18 (gov.uk): Black {ew.loc['Black', 'published_rate']:.2f} vs White "
+      f"{ew.loc['White', 'published_rate']:.2f} per 1,000, ratio {ew.loc['Black', 'published_rate'] / ew.loc['White', 'published_rate']:.1f}")
+"""),
+    ("md", r"""
+## 6. Caveats
+
+* **Benchmark.** Residents are not the population available to be searched (commuters, visitors,
+  night-time economy, people on the street). A residential ratio measures disparity relative to
+  residents, not bias. 2011 census denominators are dated: by 2019-2021 minority populations had
+  grown in most areas, which inflates these ratios somewhat.
+* **Coverage.** Missing force-months (Metropolitan, Greater Manchester, West Midlands) are
+  missing, not zero. National totals from this archive exclude most of London and Manchester.
+* **Ethnicity.** Self-defined ethnicity is used; where it is not stated (up to 95% in North
+  Yorkshire in some years) the ratio bounds are wide and the ratio should not be reported.
+* **Records.** police.uk data are force uploads with coarsened times and places; exact duplicate
+  rows are kept (mostly distinct searches of people together). Figures will not equal the Home
+  Office's annual statistics.
+* **Partial years.** 2018/19 and 2021/22 are partial: compare their ratios, not their rates.
+"""),
+    ("code", r"""
+# a machine-readable summary (tests/test_notebooks.py reads this line)
+p = pooled.tidy().iloc[0]
+summary = {
+    "rows_read": stops.ledger.rows_read, "forces": int(table["force"].nunique()),
+    "forces_in_league": int(np.isfinite(league["ratio"]).sum()),
+    "pooled_ratio_2020_21": round(float(p["estimate"]), 2),
+    "denominators_identical": int(den["same"].sum()), "denominators_compared": len(den),
+    "spearman_2017_vs_2019": round(float(rho), 2),
+}
+print("CHECKS " + json.dumps(summary, sort_keys=True))
+"""),
+]
+
+
+# ----------------------------------------------------------------------------- 03 training impact
+NB3 = [
+    ("md", r"""
+# 03 Did officer training change use of force?
+
+A researcher's notebook. Officers were trained in a **staggered rollout**: different officers
+completed the course in different months. We ask whether completing it changed how often an
+officer used force.
+
+* **Part (a)** uses the bundled synthetic samples, where the answer is known: the course
+  multiplies each trained officer's use-of-force rate by **0.8** from the month of completion
+  (`docs/synthetic-data.md`). We check each estimator against that truth.
+* **Part (b)** applies the same design to real data: Chicago Police Department's 40-hour
+  Crisis Intervention Team (CIT) course. It needs `../shared/data/chicago` and is skipped otherwise.
+
+Estimators: Callaway & Sant'Anna (`em.staggered_did`, the main estimate), Sun & Abraham
+event study (`em.event_study`), Roth & Sant'Anna (`em.efficient_staggered`), static two-way
+fixed effects (`em.twfe`, a labelled *comparison* only), and an interrupted time series for one
+force (`em.interrupted_time_series`).
+"""),
+    ("params", r"""
+# Parameters. RUN_CHICAGO: None = run part (b) when ../shared/data/chicago exists; True / False to force.
+RUN_CHICAGO = None
+"""),
+    ("code", SETUP),
+    ("md", r"""
+## (a) The synthetic samples
+
+### The data: events, training roster, officers
+
+Three inputs, each read through the library's readers:
+
+* **events**: one row per use-of-force report or search, with the officer and the date;
+* **training**: one row per officer who completed the course, with the completion date;
+* **officers**: every officer with appointment and resignation dates, so that months out of service
+  are not counted as months with zero use of force, and officers never trained are known.
+"""),
+    ("code", r"""
+events = em.datasets.load_sample_officer_events()
+training = em.datasets.load_sample_training()
+officers = em.datasets.load_sample_officers()
+truth = em.datasets.load_sample_truth()
+print(f"events: {len(events.data):,} ({events.data['event_type'].value_counts().to_dict()})")
+print(f"trained officers: {training.data['officer_id'].nunique():,}; all officers: {len(officers):,}")
+print("officer status:", officers["status"].value_counts().sort_index().to_dict())
+"""),
+    ("md", r"""
+### Build the officer x month panel
+
+`em.build_panel` counts each officer's use-of-force reports per month, keeps only the months the
+officer was in service (`exposure` is the share of the month in service), and assigns each
+officer's **first treated** month. In the samples the course takes place in the first week of the
+cohort month, so the month of completion counts as treated (`treated_from="completion"`; the
+default, `"next"`, starts with the first *full* month after completion).
+"""),
+    ("code", r"""
+panel = em.build_panel(events.data, training.data, officers=officers, outcome="use_of_force",
+                       treated_from="completion")
+print(panel.summary())
+"""),
+    ("code", r"""
+ax = panel.plot()
+"""),
+    ("md", r"""
+The Callaway & Sant'Anna estimator needs a **balanced** panel: the same officers in every month.
+`balanced=True` keeps the officers in service for the whole window (it drops joiners and leavers,
+and says how many). The estimate then describes those officers.
+"""),
+    ("code", r"""
+balanced = em.build_panel(events.data, training.data, officers=officers, outcome="use_of_force",
+                          treated_from="completion", balanced=True)
+print(balanced.summary())
+"""),
+    ("md", r"""
+### Callaway & Sant'Anna: group-time effects
+
+`em.staggered_did` estimates one effect for each training cohort `g` and month `t`, ATT(g,t),
+comparing the cohort's change since the month before training with the change among officers
+**not yet trained** by then (`control="not_yet_treated"`), using the doubly robust estimator
+(`method="dr"`). These many small effects are then **aggregated**.
+"""),
+    ("code", r"""
+did = em.staggered_did(balanced, control="not_yet_treated", method="dr")
+print(f"{len(did.att_gt)} group-time effects; {did.n_units} officers; cohorts (first treated time): {[int(c) for c in did.cohorts]}")
+did.att_gt.head(12).round(4)
+"""),
+    ("code", r"""
+overall = did.aggregate("simple")
+print(overall)
+print()
+print(did.aggregate("group"))
+"""),
+    ("md", r"""
+The overall ATT is the average change in use-of-force reports **per officer-month** among
+trained officer-months. Converting it to a rate ratio (the planted 0.8) divides the trained
+officers' observed rate by their rate without training (observed minus the effect):
+"""),
+    ("code", r"""
+d = balanced.data
+treated_rate = float(d.loc[d["treated"], "use_of_force"].mean())
+o = overall.overall
+rr = treated_rate / (treated_rate - o.estimate)
+rr_low, rr_high = treated_rate / (treated_rate - o.ci_low), treated_rate / (treated_rate - o.ci_high)
+
+# the truth for these officers: expected counts with and without training (panel.csv)
+gen = em.datasets.load_sample_panel()
+m = d.merge(gen, left_on=["officer_id", "period"], right_on=["officer_id", "month"], suffixes=("", "_gen"))
+tm = m[m["treated"]]
+true_att = float((tm["uof_mean"] - tm["uof_y0"]).mean())
+true_rr = float(tm["uof_mean"].sum() / tm["uof_y0"].sum())
+print(f"ATT: estimated {o.estimate:+.4f} (95% CI {o.ci_low:+.4f} to {o.ci_high:+.4f}); planted {true_att:+.4f}")
+print(f"rate ratio: estimated {rr:.3f} (approx. 95% CI {rr_low:.3f} to {rr_high:.3f}); planted {true_rr:.3f}")
+"""),
+    ("md", r"""
+With 132 officers in five cohorts the interval is wide, but it covers the planted effect.
+
+### Event-study aggregation and pre-trends
+
+`aggregate("dynamic")` averages the effects by **months since training** (negative: before).
+Before training the estimates should be near zero; after training, near the planted effect
+(crosses: the planted effect for these officers, from the generator's expected counts).
+"""),
+    ("code", r"""
+dyn = did.aggregate("dynamic", min_e=-12, max_e=24)
+ax = dyn.plot(title="Use-of-force reports per officer-month, by months since training")
+planted_e = tm.groupby("event_time")["uof_mean"].mean() - tm.groupby("event_time")["uof_y0"].mean()
+planted_e = planted_e[planted_e.index <= 24]
+ax.plot(planted_e.index, planted_e.to_numpy(), "x", color="tab:red", label="planted")
+ax.legend(frameon=False);
+"""),
+    ("md", r"""
+A **pre-trend test** asks whether the pre-training estimates are jointly zero. The cell-level
+test (`kind="cells"`, what R `did`'s `summary` reports) tests all 94 pre-treatment ATT(g,t) at once:
+"""),
+    ("code", r"""
+cells = did.pretrend_test("cells")
+print(cells)
+"""),
+    ("md", r"""
+That looks like a violation, but parallel trends hold here by construction. The problem is the
+test: 94 restrictions, with their covariance estimated from only 132 officers. With `p` estimates
+and `n` independent units, the Wald statistic computed with an *estimated* covariance is
+Hotelling's T^2, which is about `n / (n - p)` = 3.5 times larger than a chi-squared(94) under the
+null. Hotelling's exact correction turns it into an F test:
+"""),
+    ("code", r"""
+from scipy import stats
+
+n, p = did.n_units, cells.df
+f_stat = (n - p) / (p * (n - 1)) * cells.statistic
+print(f"Hotelling correction: F({p}, {n - p}) = {f_stat:.3f}, p = {stats.f.sf(f_stat, p, n - p):.3f}")
+"""),
+    ("md", r"""
+The usual choice with many small cohorts, and `pretrend_test()`'s default, is to test the
+**event-study leads** instead: here 12 coefficients, each averaging several cohorts.
+"""),
+    ("code", r"""
+leads = did.pretrend_test("event_time", min_e=-12)
+print(leads)
+"""),
+    ("md", r"""
+### Other estimators, for comparison
+
+**Sun & Abraham event study** (`em.event_study(..., sun_abraham=True)`): a regression version of the
+event study that is robust to effects differing across cohorts. Leads and lags beyond the window
+are pooled into the end points.
+"""),
+    ("code", r"""
+es = em.event_study(balanced, outcome="use_of_force", leads=6, lags=12, control="not_yet_treated", sun_abraham=True)
+print(es.pretrend)
+ax = es.plot(title="Sun & Abraham event study")
+"""),
+    ("md", r"""
+**Roth & Sant'Anna** (`em.efficient_staggered`) is the most precise estimator when the *timing* of
+training is as good as random. Here it is not: the samples plant **selection on levels** (earlier
+cohorts used more force before training). The efficient weighting (`beta="efficient"`) uses
+pre-training levels and is biased towards zero; with `beta="cs"` or `"sa"` it reproduces
+estimators that only need parallel trends.
+"""),
+    ("code", r"""
+rows = []
+for beta in ("efficient", "cs", "sa"):
+    r = em.efficient_staggered(balanced, outcome="use_of_force", beta=beta, n_fisher=0).overall
+    rows.append({"beta": beta, "estimate": r["estimate"], "std_error": r["std_error"],
+                 "ci_low": r["ci_low"], "ci_high": r["ci_high"]})
+eff = pd.DataFrame(rows)
+eff["planted"] = true_att
+eff.round(4)
+"""),
+    ("md", r"""
+**Static two-way fixed effects** (`em.twfe`) is the regression most often reported. With staggered
+timing it compares newly trained officers with *already trained* ones and can put negative weight
+on some treated months, so the library reports it only as a comparison and warns:
+"""),
+    ("code", r"""
+import warnings
+
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    tw = em.twfe(balanced, outcome="use_of_force")
+for w in caught:
+    print("warning:", w.message)
+print()
+print(tw)
+"""),
+    ("md", r"""
+Here all effects are proportional (one rate ratio), so TWFE happens to land near the truth; when
+effects grow or fade over time it can be far off, even of the wrong sign.
+
+### Interrupted time series for one force
+
+Without individual officers' data, a force may only have its monthly total. An interrupted time
+series fits the trend before training and projects it forward as the **counterfactual**. We use
+`northshire`'s monthly use-of-force reports, with the number of officers in service as the offset,
+and the month its first cohort was trained (2019-10) as the interruption. Because the rollout is
+staggered, the effect should appear as a gradual change (`impact="level_slope"`).
+"""),
+    ("code", r"""
+full = panel.data[(panel.data["exposure"] == 1) & (panel.data["force"] == "northshire")]
+series = (full.groupby("period").agg(use_of_force=("use_of_force", "sum"), officers=("officer_id", "size"))
+          .reset_index().rename(columns={"period": "month"}))
+its = em.interrupted_time_series(series, outcome="use_of_force", time="month", intervention="2019-10",
+                                 offset="officers", seasonality="fourier", impact="level_slope")
+print(its)
+"""),
+    ("code", r"""
+ax = its.plot(title="northshire: use-of-force reports, observed vs counterfactual")
+ax.set_ylim(0, 3 * series["use_of_force"].max())  # the counterfactual band runs far above: clipped
+g = gen[gen["force"] == "northshire"].groupby("month")[["uof_y0", "uof_mean"]].sum()
+ax.plot(g.index.to_timestamp(), g["uof_y0"].to_numpy(), color="tab:red", lw=1, label="planted: no training")
+ax.legend(fontsize=8, frameon=False);
+"""),
+    ("code", r"""
+post = g.index >= pd.Period("2019-10", "M")
+planted_total = float((g["uof_mean"] - g["uof_y0"])[post].sum())
+te = its.total_effect()
+print(f"change in reports 2019-10..2021-12 (negative: fewer): estimated {te.estimate:+.0f} "
+      f"(95% CI {te.ci_low:+.0f} to {te.ci_high:+.0f}); planted {planted_total:+.0f}")
+"""),
+    ("md", r"""
+One force's 36 monthly totals, with only 9 months before the first cohort, cannot separate a
+gradual training effect from the trend and seasonality: the counterfactual's interval widens
+quickly (the plot clips it) and the estimated total change has the wrong sign, with an interval
+covering the planted value and much else. This is why
+the officer-level designs above are preferred when the data exist.
+"""),
+    ("code", r"""
+# a machine-readable summary (tests/test_notebooks.py reads this line)
+summary = {
+    "att": round(o.estimate, 4), "att_se": round(o.std_error, 4), "planted_att": round(true_att, 4),
+    "rate_ratio": round(rr, 3), "planted_rate_ratio": round(true_rr, 3),
+    "pretrend_leads_p": round(leads.p_value, 3), "es_pretrend_p": round(float(es.pretrend.p_value), 3),
+    "efficient_cs": round(float(eff.loc[eff["beta"] == "cs", "estimate"].iloc[0]), 4),
+    "twfe": round(float(tw.tidy()["estimate"].iloc[0]), 4),
+}
+print("CHECKS " + json.dumps(summary, sort_keys=True))
+"""),
+    ("md", r"""
+## (b) Chicago: Crisis Intervention Team training and use-of-force reports
+
+Real data (Invisible Institute FOIA releases in `../shared/data/chicago`): the roster of officers
+who completed the 40-hour CIT course (with the course end date), tactical response (use-of-force)
+reports 2004-2016, and officer profiles. `equity_metrics.examples.chicago_cit` builds an officer x
+month panel for 2010-01..2016-03 of officers in service on the roster date (the roster lists only
+officers active then), with the first treated month the month after the course ended, and runs
+the same Callaway & Sant'Anna design.
+
+**What it cannot show.** CIT is voluntary: officers who chose it may differ in ways that change
+over time. The pre-trend test is the check; if it fails, the estimate is not a causal effect.
+Report counts also say nothing about whether force was appropriate. Officers' names and ids are
+never printed.
+"""),
+    ("code", r"""
+CHICAGO = SHARED / "chicago"
+if RUN_CHICAGO is None:
+    try:
+        from equity_metrics.examples.chicago_cit import chicago_cit_analysis  # noqa: F401
+        RUN_CHICAGO = CHICAGO.is_dir()
+        reason = "" if RUN_CHICAGO else "../shared/data/chicago is absent"
+    except ImportError as exc:
+        RUN_CHICAGO, reason = False, f"equity_metrics.examples.chicago_cit is not available ({exc})"
+else:
+    reason = "RUN_CHICAGO = False was set"
+print("part (b):", "running" if RUN_CHICAGO else f"skipped: {reason}")
+"""),
+    ("code", r"""
+if RUN_CHICAGO:
+    from equity_metrics.examples.chicago_cit import chicago_cit_analysis
+
+    cit = chicago_cit_analysis(folder=CHICAGO, period="M", start="2010-01", end="2016-03")
+    print(cit.panel.summary())
+"""),
+    ("code", r"""
+if RUN_CHICAGO:
+    print(cit.summary())
+"""),
+    ("code", r"""
+if RUN_CHICAGO:
+    ax = cit.dynamic.plot(title="Chicago CIT: use-of-force reports per officer-month, by months since training")
+"""),
+    ("code", r"""
+if RUN_CHICAGO:
+    print(cit.pretrend)
+    print("CHICAGO " + json.dumps({"att": round(cit.did.aggregate("simple").overall.estimate, 5),
+                                   "pretrend_p": round(float(cit.pretrend.p_value), 4),
+                                   "officers": int(cit.panel.report.n_units)}, sort_keys=True))
+"""),
+    ("md", r"""
+Read the verdict printed with the summary: it states the estimate with its interval, relative to
+the untrained rate, and whether the pre-trend check allows a causal reading.
+"""),
+]
+
+
+# ----------------------------------------------------------------------------- 04 command report
+NB4 = [
+    ("md", r"""
+# 04 The command report, from a notebook
+
+The **command report** is the short document for a force's leadership: the headline
+disproportionality figures with their intervals, trends, the outcome test, and (when a training
+roster is supplied) whether training changed anything, with the caveats that go with each. It is
+built entirely from the library's measures; the report layer only lays out what they computed
+(small counts suppressed, data-derived text escaped, no officer names or ids).
+
+The same report can be described in a TOML file and loaded with `load_report_config`. From Python:
+
+* `sample_config()` is the configuration of the bundled synthetic samples (`reports/sample.toml`);
+* `build_report(cfg)` computes everything and returns an object you can inspect and display;
+* `run_report(cfg, out=..., formats=("html",))` writes the files.
+"""),
+    ("code", SETUP),
+    ("code", r"""
+from equity_metrics.report import build_report, run_report, sample_config
+
+cfg = sample_config()
+for key in ("title", "area", "period", "groups", "reference", "benchmark", "suppress_below", "alpha", "treated_from"):
+    print(f"{key:>15}: {getattr(cfg, key)}")
+"""),
+    ("md", r"""
+## Build the report and read its summary
+
+The summary is plain text: the numbers a reader will see, with their intervals and flags.
+"""),
+    ("code", r"""
+rep = build_report(cfg)
+print(rep.summary())
+"""),
+    ("md", r"""
+## The report itself
+
+Displaying the object renders the report's HTML in the notebook.
+"""),
+    ("code", r"""
+rep
+"""),
+    ("md", r"""
+## Write the files
+
+`run_report` writes the report (HTML here; add `"pdf"` to `formats` when WeasyPrint is installed)
+and returns the paths written. We write to a temporary folder and check two promises of the report:
+officer ids never appear in it, and it runs no scripts.
+"""),
+    ("code", r"""
+import re
+import tempfile
+
+with tempfile.TemporaryDirectory() as tmp:
+    written = run_report(cfg, out=tmp, formats=("html",))
+    paths = [Path(p) for p in written.paths]
+    names = sorted(str(p.relative_to(tmp)) if p.is_relative_to(tmp) else p.name for p in paths)
+    html_files = [p for p in paths if p.suffix == ".html"]
+    html = "\n".join(p.read_text(encoding="utf-8") for p in html_files)
+officer_ids = re.findall(r"\b[NSEWH]\d{4}\b", html)  # synthetic officer ids look like N0001
+print("files written:", names)
+print(f"HTML: {len(html_files)} file(s); officer ids found: {len(officer_ids)}; <script> tags: {html.lower().count('<script')}")
+"""),
+    ("code", r"""
+# a machine-readable summary (tests/test_notebooks.py reads this line)
+print("CHECKS " + json.dumps({"html_files": len(html_files), "officer_ids": len(officer_ids),
+                              "scripts": html.lower().count("<script")}, sort_keys=True))
+"""),
+    ("md", r"""
+## Your own force
+
+Describe your own files (police.uk downloads, a population table, and optionally a training roster
+and officer-level events with their mapping files) in a TOML file with the same settings as
+`sample_config()` shows, load it with `equity_metrics.report.load_report_config`, and pass it to
+`run_report`. Every number in the report can be reproduced with the functions shown in notebooks
+01-03.
+"""),
+]
+
+
 CONTENT: dict[str, list[tuple[str, str]]] = {
     "01_analyst_quickstart": NB1,
+    "02_real_44_forces": NB2,
+    "03_training_impact": NB3,
+    "04_command_report": NB4,
 }
 
 

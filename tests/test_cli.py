@@ -7,15 +7,41 @@ import json
 from equity_metrics.cli import EXIT_INPUT, EXIT_OK, EXIT_USAGE, main
 
 
-def test_demo_prints_ledger_and_table(capsys, tmp_path):
+def test_demo_writes_the_command_report(capsys, tmp_path):
+    """`equity-metrics demo` (the README's main command) builds the full report on the samples."""
     assert main(["demo", "--out", str(tmp_path)]) == EXIT_OK
     out = capsys.readouterr().out
-    assert "rows read" in out and "3,875" in out
-    assert "ratio to White" in out and "southvale" in out
-    assert "incomplete_coverage" in out  # southvale 2020-10 has no file
+    assert "Black people were searched at" in out and "times the rate of White people (95% CI" in out
+    assert "Training impact" in out and "report.html" in out
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "3,875" in html  # the ledger's rows read, in the data-quality section
+    assert "Data quality" in html and "Provenance" in html
     manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert {o["file"] for o in manifest["outputs"]} == {"disparity.csv", "ledger.json"}
+    files = {o["file"] for o in manifest["outputs"]}
+    assert "report.html" in files and "headline.csv" in files
     assert "timestamp" not in json.dumps(manifest)
+
+
+def test_report_from_config_with_overrides_and_from_flags(tmp_path, capsys):
+    from pathlib import Path
+
+    from equity_metrics.datasets import sample_path
+
+    repo = Path(__file__).resolve().parents[1]
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(["--quiet", "report", str(repo / "reports" / "sample.toml"), "--area", "southvale",
+                 "--out", str(a)]) == EXIT_OK
+    assert capsys.readouterr().out == ""
+    assert "in Southvale" in (a / "report.html").read_text(encoding="utf-8")
+    s = sample_path()
+    assert main(["--quiet", "report", "--stops", str(s / "policeuk"), "--population", str(s / "population.csv"),
+                 "--population-vintage", "synthetic", "--area", "eastmoor", "--out", str(b)]) == EXIT_OK
+    html = (b / "report.html").read_text(encoding="utf-8")
+    assert "in Eastmoor" in html and "No training" in html  # no roster or date given: said so
+    # without a config the inputs are required: one line, exit 4
+    assert main(["report", "--area", "eastmoor"]) == 4
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--stops" in err and "Traceback" not in err
 
 
 def test_ingest_writes_parquet_ledger_rejects(tmp_path, capsys):

@@ -3,8 +3,11 @@
 Subcommands
 -----------
 ``demo``
-    Ingest the bundled synthetic samples, print the ledger and a first
-    disproportionality table (searches per 1,000 by group, ratio to White).
+    The whole pipeline on the bundled synthetic samples: the command report
+    (HTML; ``--pdf`` for PDF), its tables and manifest.
+``report``
+    The command report from a ``CONFIG.toml`` (flags override its keys) or from
+    flags alone (see :mod:`equity_metrics.cli_commands.report`).
 ``ingest``
     Read input files into the canonical events table; write it as Parquet with
     the ledger (JSON), the rejected rows (CSV) and a ``manifest.json``.
@@ -39,6 +42,7 @@ from typing import Sequence
 
 from . import __version__
 from ._manifest import write_manifest
+from .cli_commands.report import add_demo_parser, add_report_parser
 from .errors import DataValidationError, EquityMetricsError, EstimationError, MappingError, OptionError, ReadError
 
 EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_INPUT, EXIT_REQUEST = 0, 1, 2, 3, 4
@@ -110,29 +114,6 @@ def cmd_ingest(args) -> int:
     )
     _print(args, res.ledger.summary())
     _print(args, f"wrote {data_path}, {ledger_path}, {rejects_path}, {out / 'manifest.json'}")
-    return EXIT_OK
-
-
-# ----------------------------------------------------------------------------- demo
-def cmd_demo(args) -> int:
-    from . import datasets
-    from .measures.disparity import disparity
-
-    stops = datasets.load_sample_stops()
-    pop = datasets.load_sample_population()
-    _print(args, "equity_metrics demo: bundled synthetic sample data (a known, planted truth; see docs/synthetic-data.md)")
-    _print(args, "")
-    _print(args, stops.ledger.summary())
-    _print(args, "")
-    d = disparity(stops, pop, by="force", reference="White")
-    _print(args, d.summary())
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        t = d.to_csv(out / "disparity.csv")
-        stops.ledger.to_json(out / "ledger.json")
-        write_manifest(out, command="demo", inputs=[f.file for f in stops.ledger.files], outputs=[t, out / "ledger.json"], parameters={"by": "force", "reference": "White"})
-        _print(args, f"\nwrote {out}")
     return EXIT_OK
 
 
@@ -240,9 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    d = sub.add_parser("demo", help="run the pipeline on the bundled synthetic samples")
-    d.add_argument("--out", help="also write the tables and ledger to this folder")
-    d.set_defaults(func=cmd_demo)
+    add_demo_parser(sub)
 
     i = sub.add_parser("ingest", help="read input files into the canonical table (Parquet + ledger + rejects)")
     i.add_argument("sources", nargs="+", help="files, folders, globs or archives")
@@ -255,8 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_disparity_parser(sub)
     _add_impact_parser(sub)
-    # a `report` subcommand (and demo's report output) is wired here by the report module's owner:
-    # add `_add_report_parser(sub)` with set_defaults(func=cmd_report) and a cli_commands/report.py
+    add_report_parser(sub)
     return p
 
 

@@ -32,12 +32,12 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from .._options import check_option
 from ..errors import DataValidationError, OptionError, closest_matches
 
-__all__ = ["ReportConfig", "load_report_config", "sample_config", "ReportPeriod", "StopsFormat", "Format"]
+__all__ = ["ReportConfig", "load_report_config", "report_config", "sample_config", "ReportPeriod", "StopsFormat", "Format"]
 
 ReportPeriod = Literal["FY", "rolling12", "year", "quarter", "month"]
 StopsFormat = Literal["policeuk"]
@@ -62,6 +62,8 @@ _SECTIONS: dict[str, dict[str, str]] = {
         "treated_from": "treated_from", "event_window": "event_window",
     },
 }
+_OPTIONAL = ("area", "areas", "expected_months", "population_vintage", "training", "training_mapping", "officers",
+             "officer_events", "officer_events_mapping", "training_date", "training_label")
 _PATH_FIELDS = ("population", "training", "training_mapping", "officers", "officer_events", "officer_events_mapping")
 
 
@@ -146,8 +148,13 @@ class ReportConfig:
         _validate(self)
 
     def replace(self, **changes: Any) -> "ReportConfig":
-        """A copy with some fields changed (``None`` values keep the current value)."""
-        return _apply(self, changes)
+        """A copy with some fields changed (``None`` keeps the current value, ``""`` clears an optional one).
+
+        Relative paths are resolved against the current folder.
+        """
+        cfg = _apply_unchecked(self, changes, base=Path.cwd())
+        _validate(cfg)
+        return cfg
 
     @property
     def all_formats(self) -> tuple[str, ...]:
@@ -226,27 +233,9 @@ def _coerce(key: str, value: Any) -> Any:
 
 def _resolve(base: Path, p: str) -> str:
     q = Path(os.path.expanduser(p))
-    return str(q if q.is_absolute() else (base / q))
+    return os.path.normpath(str(q if q.is_absolute() else (base / q)))
 
 
-def _apply(cfg: ReportConfig, changes: dict[str, Any], *, base: Path | None = None) -> ReportConfig:
-    fields = {f.name for f in dataclasses.fields(ReportConfig)} - {"base_dir"}
-    out: dict[str, Any] = {}
-    for k, v in changes.items():
-        if k not in fields:
-            near = closest_matches(k, sorted(fields))
-            raise OptionError(f"unknown report config key {k!r}" + (f"; did you mean {near[0]!r}?" if near else "")
-                              + f" Allowed keys: {', '.join(sorted(fields))}")
-        if v is None:
-            continue
-        v = _coerce(k, v)
-        if base is not None:
-            if k in _PATH_FIELDS or k == "output":
-                v = _resolve(base, v)
-            elif k == "stops":
-                v = tuple(_resolve(base, s) for s in v)
-        out[k] = v
-    return dataclasses.replace(cfg, **out)
 
 
 def _flatten(doc: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -338,6 +327,9 @@ def _apply_unchecked(cfg: ReportConfig, changes: dict[str, Any], *, base: Path) 
                               + f" Allowed keys: {', '.join(sorted(fields))}")
         if v is None:
             continue
+        if v == "" and k in _OPTIONAL:
+            vals[k] = None  # "" clears an optional key (e.g. training="" to drop the roster)
+            continue
         v = _coerce(k, v)
         if k in _PATH_FIELDS or k == "output":
             v = _resolve(base, v)
@@ -345,6 +337,24 @@ def _apply_unchecked(cfg: ReportConfig, changes: dict[str, Any], *, base: Path) 
             v = tuple(_resolve(base, s) for s in v)
         vals[k] = v
     return _unchecked(**vals)
+
+
+def report_config(**values: Any) -> ReportConfig:
+    """A report config from keyword values alone (no TOML file), validated.
+
+    The keys are those of :class:`ReportConfig` (the TOML keys, flattened);
+    relative paths are relative to the current folder. This is what
+    ``equity-metrics report --stops ... --population ...`` uses without a
+    config file.
+
+    Examples
+    --------
+    >>> cfg = report_config(stops=["data/samples/policeuk"], population="data/samples/population.csv",
+    ...                     area="northshire")  # doctest: +SKIP
+    """
+    cfg = _apply_unchecked(_unchecked(base_dir=str(Path.cwd())), values, base=Path.cwd())
+    _validate(cfg)
+    return cfg
 
 
 def sample_config(**overrides: Any) -> ReportConfig:
@@ -395,7 +405,3 @@ def sample_config(**overrides: Any) -> ReportConfig:
     cfg = _apply_unchecked(cfg, overrides, base=Path.cwd())
     _validate(cfg)
     return cfg
-
-
-def _literal_values(t: Any) -> tuple[str, ...]:  # pragma: no cover - documentation helper
-    return get_args(t)

@@ -1,0 +1,554 @@
+"""Assembly layer of the command report: read the inputs, run the library's measures, return numbers.
+
+Every statistic in the report is computed here by calling the library's own
+measures and models (:func:`~equity_metrics.disparity`, :func:`~equity_metrics.trend`,
+:func:`~equity_metrics.standardised_disparity`, :func:`~equity_metrics.outcome_test`,
+:func:`~equity_metrics.build_panel` + :func:`~equity_metrics.staggered_did` /
+:func:`~equity_metrics.event_study`, :func:`~equity_metrics.interrupted_time_series`,
+:func:`~equity_metrics.measures.mantel_haenszel_odds_ratio`) and small-number
+suppression (:func:`~equity_metrics.suppress`) is applied before anything leaves this
+module: hidden counts, and every rate, ratio or interval that would reveal them, are
+``NaN`` with ``suppressed = True``. The presentation modules (``figures``, ``html``,
+``tables``) only format what :class:`ReportData` holds.
+
+Officer identifiers never enter :class:`ReportData`: the impact section keeps only
+aggregate estimates and counts.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from .._manifest import sha256_file
+from ..areas import force_name as _force_name
+from ..areas import is_known_force
+from ..errors import DataValidationError, EquityMetricsError
+from ..ethnicity import NOT_STATED
+from ..measures._common import months_in_period
+from .config import ReportConfig
+from .impact import ImpactResult, assemble_impact
+
+__all__ = ["ReportData", "assemble", "read_inputs", "ReportInputs"]
+
+
+# ----------------------------------------------------------------------------- containers
+@dataclass
+class ReportInputs:
+    """What was read: the stops and population (ReadResults) and the optional officer-level tables."""
+
+    stops: Any
+    population: Any
+    training: Any = None
+    officers: pd.DataFrame | None = None
+    officer_events: Any = None
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class ReportData:
+    """Every number of the command report, suppressed and ready to format.
+
+    Tables are pandas DataFrames whose hidden cells are ``NaN`` with a ``suppressed``
+    column; ``headline`` and ``change`` are dicts of numbers; ``impact`` is an
+    :class:`~equity_metrics.report.impact.ImpactResult`.
+    """
+
+    title: str
+    area: str
+    area_name: str
+    areas: list[str]
+    groups: list[str]
+    headline_group: str
+    reference: str
+    benchmark: str
+    vintage: str
+    level: int
+    alpha: float
+    suppress_below: int
+    period_kind: str
+    period_label: str
+    period_months: list[str]
+    period_desc: str
+    headline: pd.DataFrame
+    change: dict[str, Any] | None
+    trend_counts: pd.DataFrame
+    trend_ratio: pd.DataFrame
+    trend_period: str
+    training_marks: list[str]
+    training_mark_label: str
+    by_area: pd.DataFrame
+    by_power: pd.DataFrame
+    by_object: pd.DataFrame
+    outcomes: pd.DataFrame
+    outcomes_pooled: pd.DataFrame
+    outcome_notes: list[str]
+    age_sex: pd.DataFrame | None
+    age_sex_note: str
+    impact: ImpactResult
+    quality: dict[str, Any]
+    caveats: list[str]
+    notes: list[str]
+    provenance: dict[str, Any]
+    n_suppressed: int
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The reader-facing numeric tables by name (hidden cells already ``NaN``)."""
+        out = {
+            "headline": self.headline, "ratios_by_area": self.by_area, "ratios_by_legal_power": self.by_power,
+            "ratios_by_object_of_search": self.by_object, "outcomes": self.outcomes,
+            "trend_ratio": self.trend_ratio, "trend_searches": self.trend_counts,
+        }
+        if self.age_sex is not None:
+            out["age_sex_standardised"] = self.age_sex
+        if self.impact.table is not None:
+            out["training_impact"] = self.impact.table
+        return out
+
+
+def force_name(slug: str) -> str:
+    """Display name of an area: the police.uk force name, or a plain slug title-cased (other text as given)."""
+    s = str(slug)
+    if is_known_force(s):
+        return _force_name(s)
+    return s.replace("-", " ").title() if re.fullmatch(r"[a-z0-9-]+", s) else s
+
+
+# ----------------------------------------------------------------------------- reading
+def _expand(sources: tuple[str, ...]) -> list[str]:
+    out: list[str] = []
+    for s in sources:
+        hits = sorted(glob.glob(s)) if any(ch in s for ch in "*?[") else [s]
+        if not hits:
+            raise DataValidationError(f"report config key 'stops': {s!r} matches no file; check the path "
+                                      "(relative paths are relative to the config file's folder)")
+        for h in hits:
+            if not Path(h).exists():
+                raise DataValidationError(f"report config key 'stops': {h!r} does not exist; check the path "
+                                          "(relative paths are relative to the config file's folder)")
+        out += hits
+    return out
+
+
+def _need_file(key: str, p: str | None) -> None:
+    if p and not Path(p).is_file():
+        raise DataValidationError(f"report config key {key!r}: file {p!r} not found; check the path "
+                                  "(relative paths are relative to the config file's folder)")
+
+
+def _display_path(p: str, base: str) -> str:
+    try:
+        return Path(p).resolve().relative_to(Path(base).resolve()).as_posix()
+    except ValueError:
+        return Path(p).name
+
+
+def _source_record(path: str, base: str, stops_ledger=None) -> dict[str, Any]:
+    p = Path(path)
+    if p.is_dir():
+        recs = sorted((f.file, f.sha256) for f in stops_ledger.files) if stops_ledger is not None else []
+        h = hashlib.sha256("".join(f"{n}\t{s}\n" for n, s in recs).encode()).hexdigest()
+        return {"file": _display_path(path, base) + "/", "sha256": h, "files": len(recs),
+                "note": f"folder of {len(recs)} file(s); SHA-256 of the sorted list of file SHA-256s"}
+    return {"file": _display_path(path, base), "sha256": sha256_file(p)}
+
+
+def read_inputs(cfg: ReportConfig) -> ReportInputs:
+    """Read every input named by the config with the library's readers (no statistics)."""
+    from ..io.mapped import read_mapped
+    from ..io.policeuk import read_policeuk
+    from ..io.population import read_population
+    from ..io.training import read_training_roster
+
+    sources = _expand(cfg.stops)
+    for key in ("population", "training", "training_mapping", "officers", "officer_events", "officer_events_mapping"):
+        _need_file(key, getattr(cfg, key))
+    kw: dict[str, Any] = {}
+    if cfg.areas:
+        kw["forces"] = list(cfg.areas)
+    if cfg.expected_months:
+        kw["expected_months"] = cfg.expected_months
+    stops = read_policeuk(sources if len(sources) > 1 else sources[0], **kw)
+    if stops.data.empty:
+        raise DataValidationError("report config key 'stops': no searches were read"
+                                  + (f" for areas {list(cfg.areas)}" if cfg.areas else "") + "; check the files and 'areas'")
+    pop = read_population(cfg.population, vintage=cfg.population_vintage, area_type="force")
+    files = [_source_record(s, cfg.base_dir, stops.ledger) for s in sources]
+    files.append(_source_record(cfg.population, cfg.base_dir))
+    inp = ReportInputs(stops=stops, population=pop, files=files)
+    if cfg.training:
+        inp.training = read_training_roster(cfg.training, mapping=cfg.training_mapping) if cfg.training_mapping \
+            else read_training_roster(cfg.training)
+        files.append(_source_record(cfg.training, cfg.base_dir))
+        inp.officer_events = read_mapped(cfg.officer_events, mapping=cfg.officer_events_mapping)
+        files.append(_source_record(cfg.officer_events, cfg.base_dir))
+        for k in ("training_mapping", "officer_events_mapping"):
+            if getattr(cfg, k):
+                files.append(_source_record(getattr(cfg, k), cfg.base_dir))
+        if cfg.officers:
+            off = pd.read_csv(cfg.officers, dtype="str", keep_default_na=False)
+            if "officer_id" not in off.columns:
+                raise DataValidationError(f"report config key 'officers': {cfg.officers!r} has no 'officer_id' column "
+                                          f"(columns: {list(off.columns)[:12]})")
+            for c in ("appointed", "resigned"):
+                if c in off.columns:
+                    off[c] = pd.to_datetime(off[c].replace("", None), errors="coerce")
+            inp.officers = off[[c for c in ("officer_id", "force", "district", "appointed", "resigned") if c in off.columns]]
+            files.append(_source_record(cfg.officers, cfg.base_dir))
+    inp.files = sorted(files, key=lambda r: r["file"])
+    return inp
+
+
+# ----------------------------------------------------------------------------- suppression
+def suppression_mask(df: pd.DataFrame, rows: list[str], *, count: str = "events", col: str = "group",
+                     threshold: int, notes: list[str] | None = None) -> np.ndarray:
+    """Boolean mask over ``df`` rows: counts hidden by :func:`equity_metrics.suppress` (primary + complementary).
+
+    The long table is pivoted to ``rows x col`` counts; published margins are the
+    row and column totals (only rows, or only columns, for a single column / row).
+    """
+    from ..measures.suppression import suppress
+
+    if threshold <= 1 or df.empty:
+        return np.zeros(len(df), bool)
+    d = df.copy()
+    keys = rows if rows else ["_all"]
+    if not rows:
+        d["_all"] = "all"
+    d["_key"] = d[keys].astype(str).agg("\x1f".join, axis=1)
+    counts = d[count].astype(float).fillna(0)
+    wide = pd.DataFrame({"k": d["_key"], "c": d[col].astype(str), "n": counts}).pivot_table(
+        index="k", columns="c", values="n", aggfunc="sum", fill_value=0.0)
+    margins = "rows" if wide.shape[0] == 1 else ("columns" if wide.shape[1] == 1 else "both")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = suppress(wide, threshold=threshold, margins=margins)
+    if caught and notes is not None:
+        notes.append("some hidden cells could not be fully protected from the published totals; "
+                     "consider combining small groups")
+    m = res.mask
+    return np.array([bool(m.at[k, c]) for k, c in zip(d["_key"], d[col].astype(str))], bool)
+
+
+def _apply_mask(t: pd.DataFrame, mask: np.ndarray, cols: list[str], rows: list[str], reference: str,
+                ratio_cols: list[str]) -> pd.DataFrame:
+    """Hide masked counts and what reveals them; hide a row's ratios when its reference count is hidden."""
+    t = t.copy().rename_axis(columns=None)
+    t["suppressed"] = mask
+    for c in cols:
+        if c in t.columns:
+            t.loc[mask, c] = np.nan
+    ref_hidden = t["suppressed"] & (t["group"] == reference)
+    if ref_hidden.any():
+        keys = t[rows].astype(str).agg("\x1f".join, axis=1) if rows else pd.Series("all", index=t.index)
+        bad = set(keys[ref_hidden])
+        hit = keys.isin(bad).to_numpy()
+        for c in ratio_cols + ["reference_events"]:
+            if c in t.columns:
+                t.loc[hit, c] = np.nan
+        t.loc[hit, "ratio_hidden"] = True
+    if "ratio_hidden" not in t.columns:
+        t["ratio_hidden"] = False
+    t["ratio_hidden"] = t["ratio_hidden"].fillna(False).astype(bool) | t["suppressed"]
+    if "reference_events" in t.columns:
+        t["reference_events"] = t["reference_events"].astype(float)
+    return t
+
+
+_DISP_HIDE = ["events", "rate_per_1000", "rate_ci_low", "rate_ci_high", "ratio", "ci_low", "ci_high", "p_value",
+              "ratio_bound_low", "ratio_bound_high"]
+_RATIO_COLS = ["ratio", "ci_low", "ci_high", "p_value", "ratio_bound_low", "ratio_bound_high"]
+
+
+# ----------------------------------------------------------------------------- periods
+def _complete(label: str, kind: str, first: pd.Period, last: pd.Period) -> bool:
+    ms = months_in_period(label, kind)
+    return bool(ms) and ms[0] >= first and ms[-1] <= last
+
+
+def _period_desc(label: str, kind: str) -> str:
+    ms = months_in_period(label, kind)
+    end = ms[-1].strftime("%B %Y")
+    if kind == "FY":
+        return f"the 12 months to {end} (financial year {label})"
+    if kind == "year":
+        return f"the calendar year {label}"
+    return f"the 12 months to {end}"
+
+
+# ----------------------------------------------------------------------------- main
+def assemble(cfg: ReportConfig, inputs: ReportInputs | None = None) -> ReportData:
+    """Compute every number of the report from the config (reading the inputs unless given).
+
+    Model warnings (e.g. perfect separation in a stratum of the outcome model) are
+    silenced here; the measures' own ``notes`` carry what a reader needs.
+    """
+    import statsmodels.api  # noqa: F401  (it installs its own warning filters on import: import first)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _assemble(cfg, inputs)
+
+
+def _assemble(cfg: ReportConfig, inputs: ReportInputs | None) -> ReportData:
+    from ..measures.disparity import disparity
+    from ..measures.outcomes import outcome_test
+    from ..measures.pooled import mantel_haenszel_odds_ratio
+    from ..measures.standardise import standardised_disparity
+    from ..measures.trends import trend
+
+    inp = inputs or read_inputs(cfg)
+    stops, pop = inp.stops, inp.population
+    ev = stops.data
+    notes: list[str] = []
+    areas = sorted(ev["force"].dropna().astype(str).unique())
+    if cfg.area is not None and cfg.area not in areas:
+        raise DataValidationError(f"report config key 'area': {cfg.area!r} has no searches in the inputs; "
+                                  f"areas present: {areas[:20]}")
+    area = cfg.area
+    area_name = force_name(area) if area else "all areas"
+    by = ["force"] if area else []
+    ref = cfg.reference
+    groups_present = set(ev["ethnicity"].dropna().astype(str))
+    if ref not in groups_present:
+        raise DataValidationError(f"report config key 'reference': no searches of {ref!r}; groups present: "
+                                  f"{sorted(groups_present)}")
+    groups = [g for g in cfg.groups if g in groups_present]
+    if not groups:
+        raise DataValidationError(f"report config key 'groups': none of {list(cfg.groups)} has searches; "
+                                  f"groups present: {sorted(groups_present)}")
+    hg = "Black" if "Black" in groups else groups[0]
+    lvl = int(round(100 * (1 - cfg.alpha)))
+
+    def focal(t: pd.DataFrame) -> pd.DataFrame:
+        return t[t["force"].astype(str) == area] if area else t
+
+    # --- headline period: latest complete period of the configured kind
+    months = pd.PeriodIndex(sorted(set(stops.ledger.months_covered)), freq="M")
+    first, last = months.min(), months.max()
+    hkind = cfg.period if cfg.period in ("FY", "year") else "rolling12"
+    d_all = disparity(stops, pop, by=by or None, area="force", period=hkind, reference=ref, alpha=cfg.alpha,
+                      benchmark=cfg.benchmark)
+    vintage = d_all.vintage
+    t_all = focal(d_all.tidy())
+    labels = sorted({p for p in t_all["period"] if _complete(p, hkind, first, last)},
+                    key=lambda p: months_in_period(p, hkind)[-1])
+    if not labels:
+        raise DataValidationError(f"report config key 'period': no complete {hkind} period in the data "
+                                  f"({first}..{last}); choose period = \"rolling12\" or give more months")
+    plabel = labels[-1]
+    pmonths = [str(m) for m in months_in_period(plabel, hkind)]
+    keep_cols = by + ["period", "group", "events", "population", "rate_per_1000", "rate_ci_low", "rate_ci_high",
+                      "reference_events", "reference_population", "ratio", "ci_low", "ci_high", "p_value",
+                      "not_stated_events", "not_stated_share", "ratio_bound_low", "ratio_bound_high", "flags"]
+    head = t_all[t_all["period"] == plabel][keep_cols].reset_index(drop=True)
+    head = head[head["group"].isin(groups + [ref])].reset_index(drop=True)
+    hmask = suppression_mask(head, by, threshold=cfg.suppress_below, notes=notes)
+    head = _apply_mask(head, hmask, _DISP_HIDE, by, ref, _RATIO_COLS)
+
+    # --- change against the previous comparable period (or the 12 months before a force-wide training date)
+    change = None
+    base_label, base_desc = None, None
+    if cfg.training_date and not cfg.has_roster:
+        td = pd.Period(cfg.training_date, "M")
+        cand = [p for p in labels if months_in_period(p, hkind)[-1] < td]
+        if cand and months_in_period(plabel, hkind)[0] >= td:
+            base_label, base_desc = cand[-1], "before training"
+    if base_label is None and len(labels) >= 2:
+        prev = [p for p in labels if months_in_period(p, hkind)[-1] <= months_in_period(plabel, hkind)[0] - 1]
+        if prev:
+            base_label, base_desc = prev[-1], "the previous year"
+    if base_label is not None:
+        b = t_all[(t_all["period"] == base_label) & (t_all["group"] == hg)]
+        h = t_all[(t_all["period"] == plabel) & (t_all["group"] == hg)]
+        if len(b) == 1 and len(h) == 1:
+            b, h = b.iloc[0], h.iloc[0]
+            small = min(b["events"], b["reference_events"], h["events"], h["reference_events"]) < max(cfg.suppress_below, 1)
+            if not small and b["events"] > 0 and h["events"] > 0:
+                o = mantel_haenszel_odds_ratio([h["events"]], [b["events"]], [h["reference_events"]], [b["reference_events"]],
+                                               alpha=cfg.alpha)
+                change = {"base_label": base_label, "base_desc": base_desc,
+                          "base_period_desc": _period_desc(base_label, hkind),
+                          "base_period_short": _period_desc(base_label, hkind).split(" (")[0],
+                          "base_ratio": float(b["ratio"]), "base_ci_low": float(b["ci_low"]), "base_ci_high": float(b["ci_high"]),
+                          "change_ratio": float(o.estimate), "change_ci_low": float(o.ci_low), "change_ci_high": float(o.ci_high),
+                          "p_value": float(o.p_value), "clear": bool(o.ci_low > 1 or o.ci_high < 1)}
+
+    # --- trend: monthly searches of people (all groups) and the ratio by rolling 12 months / quarter / month
+    tkind = cfg.period if cfg.period in ("quarter", "month") else "rolling12"
+    marks: list[str] = []
+    mark_label = "training"
+    if cfg.has_roster and inp.training is not None:
+        tr = inp.training.data
+        if area and "force" in tr.columns:
+            tr = tr[tr["force"].astype(str) == area]
+        comp = pd.to_datetime(tr["completed"]).dropna()
+        marks = sorted({str(pd.Period(x, "M")) for x in comp})
+        mark_label = "training cohort" if marks else mark_label
+    elif cfg.training_date:
+        marks = [cfg.training_date]
+        mark_label = cfg.training_label or "training"
+    tc = trend(stops, by="force" if area else None, period="month", measure="count", reference=ref, alpha=cfg.alpha).tidy()
+    tc = tc[tc["area"] == (area or "all areas")]
+    counts = tc.groupby("period", sort=True)["events"].sum(min_count=1).rename("events").reset_index()
+    counts["suppressed"] = counts["events"].notna() & (counts["events"] > 0) & (counts["events"] < cfg.suppress_below)
+    counts.loc[counts["suppressed"], "events"] = np.nan
+    tr_r = trend(stops, pop, by="force" if area else None, period=tkind, measure="ratio", reference=ref,
+                 alpha=cfg.alpha, vintage=vintage).tidy()
+    tr_r = tr_r[(tr_r["area"] == (area or "all areas")) & tr_r["group"].isin(groups)].reset_index(drop=True)
+    small = tr_r["events"].notna() & (tr_r["events"] < cfg.suppress_below)
+    tr_r["suppressed"] = small.to_numpy()
+    tr_r.loc[small, ["events", "value", "ci_low", "ci_high"]] = np.nan
+    tr_r = tr_r[["group", "period", "events", "value", "ci_low", "ci_high", "flags", "suppressed"]].rename(
+        columns={"value": "ratio"})
+
+    # --- ratios by area, legal power and object of search (headline period)
+    d_area = disparity(stops, pop, by="force", area="force", period=hkind, reference=ref, alpha=cfg.alpha,
+                       benchmark=cfg.benchmark).tidy()
+    d_area = d_area[(d_area["period"] == plabel) & d_area["group"].isin(groups + [ref])].reset_index(drop=True)
+    d_area = d_area[["force"] + keep_cols[1:]]
+    m = suppression_mask(d_area, ["force"], threshold=cfg.suppress_below, notes=notes)
+    d_area = _apply_mask(d_area, m, _DISP_HIDE, ["force"], ref, _RATIO_COLS)
+    d_area.insert(1, "area_name", [force_name(a) for a in d_area["force"]])
+
+    def by_field(col: str) -> pd.DataFrame:
+        e = ev
+        if e[col].isna().all():
+            return pd.DataFrame(columns=[col, "group", "events", "suppressed"])
+        d = disparity(stops, pop, by=by + [col], area="force", period=hkind, reference=ref, alpha=cfg.alpha,
+                      benchmark=cfg.benchmark).tidy()
+        d = focal(d) if area else d
+        d = d[(d["period"] == plabel) & d["group"].isin(groups + [ref])].reset_index(drop=True)
+        d = d[[col] + keep_cols[len(by):]]
+        d[col] = d[col].astype("string").fillna("not recorded")
+        mk = suppression_mask(d, [col], threshold=cfg.suppress_below, notes=notes)
+        return _apply_mask(d, mk, _DISP_HIDE, [col], ref, _RATIO_COLS)
+
+    d_power = by_field("legal_power")
+    d_object = by_field("object_of_search")
+
+    # --- outcomes (hit rates) in the headline period
+    in_period = ev["month"].astype(str).isin(pmonths).to_numpy()
+    fe = ev.loc[in_period & ((ev["force"].astype(str) == area).to_numpy() if area else True)]
+    ot = outcome_test(fe, by=None, reference=ref, alpha=cfg.alpha, pooled_over="force" if not area else None)
+    o = ot.tidy().rename_axis(columns=None)
+    o = o[o["group"].isin(groups + [ref])].reset_index(drop=True)
+    o2 = pd.DataFrame({"group": list(o["group"]) * 2, "kind": ["hit"] * len(o) + ["no_find"] * len(o),
+                       "events": list(o["hits"]) + list(o["searches"] - o["hits"])})
+    mk = suppression_mask(o2, ["kind"], threshold=cfg.suppress_below, notes=notes)
+    hidden = set(o2.loc[mk, "group"])
+    o["suppressed"] = o["group"].isin(hidden)
+    o.loc[o["suppressed"], ["searches", "hits", "hit_rate", "ci_low", "ci_high", "difference_from_reference"]] = np.nan
+    if o.loc[o["group"] == ref, "suppressed"].any():
+        o["difference_from_reference"] = np.nan
+    pooled = ot.pooled_tidy()
+    pooled = pooled[pooled["group"].isin([g for g in groups if g not in hidden])].reset_index(drop=True)
+    outcome_notes = list(ot.notes)
+
+    # --- age x sex
+    age_sex, age_note = None, ""
+    popd = pop.data
+    has_strata = {"sex", "age_band"} <= set(popd.columns) and (
+        ~popd["age_band"].astype("string").str.lower().isin(["all", "total"]).fillna(True)).any()
+    if has_strata:
+        sd = standardised_disparity(fe, pop, by="force" if area else None, area="force", reference=ref, alpha=cfg.alpha)
+        s = sd.tidy()
+        if area:
+            s = s[s["force"].astype(str) == area]
+        s = s[s["group"].isin(groups + [ref])].reset_index(drop=True)
+        cols = ["group", "events", "crude_rate_per_1000", "std_rate_per_1000", "std_ci_low", "std_ci_high",
+                "crude_ratio", "std_ratio", "ci_low", "ci_high", "events_unknown_strata", "flags"]
+        s = s[cols]
+        mk = suppression_mask(s.assign(kind="events"), [], col="group", threshold=cfg.suppress_below, notes=notes)
+        s = _apply_mask(s, mk, ["events", "crude_rate_per_1000", "std_rate_per_1000", "std_ci_low", "std_ci_high",
+                                "crude_ratio", "std_ratio", "ci_low", "ci_high"], [], ref,
+                        ["crude_ratio", "std_ratio", "ci_low", "ci_high"])
+        age_sex = s
+        age_note = (f"Directly standardised to {sd.standard} by sex and age band (Fay-Feuer interval for each rate; "
+                    "log-normal interval for the ratio). " + " ".join(sd.notes))
+    else:
+        age_note = ("The population table has no sex x age band breakdown, so an age- and sex-standardised ratio "
+                    "cannot be computed; the crude ratio above mixes disproportionality with the groups' age structures.")
+
+    # --- training impact
+    impact = assemble_impact(cfg, inp, area=area, area_name=area_name, groups=groups, headline_group=hg, trend_fn=trend)
+
+    # --- data quality ledger (counts from the reader's ledger and the table)
+    led = stops.ledger
+    fev = ev[(ev["force"].astype(str) == area).to_numpy()] if area else ev
+    n_ns = int((fev["ethnicity"].astype(str) == NOT_STATED).sum())
+    vo = fev["vehicle_only"].fillna(False).astype(bool) if "vehicle_only" in fev.columns else pd.Series(False, index=fev.index)
+    quality = {
+        "files": len(led.files), "rows_read": led.rows_read, "rows_kept": led.rows_kept, "rows_rejected": led.rows_rejected,
+        "rejected_by_reason": dict(sorted(led.rejected_by_reason.items())),
+        "duplicates": int(led.duplicates), "months_first": str(first), "months_last": str(last), "n_months": len(months),
+        "months_missing": [(force_name(a), m) for a, m in led.months_missing],
+        "area_rows": int(len(fev)), "not_stated": n_ns, "not_stated_share": n_ns / len(fev) if len(fev) else np.nan,
+        "vehicle_only": int(vo.sum()),
+        "date_only": int((~fev["time_known"].fillna(True).astype(bool)).sum()) if "time_known" in fev.columns else 0,
+        "missing_by_field": dict(sorted(led.missing_by_field.items())),
+        "population_vintage": vintage, "population_rows": int(pop.ledger.rows_kept),
+    }
+    n_sup = int(sum(int(t["suppressed"].sum()) for t in (head, d_area, d_power, d_object, o)
+                    if "suppressed" in t.columns) + int(counts["suppressed"].sum()) + int(tr_r["suppressed"].sum())
+                + (int(age_sex["suppressed"].sum()) if age_sex is not None else 0))
+    caveats = _caveats(cfg, quality, area_name, ref, vintage)
+    provenance = {"version": __version__, "inputs": inp.files, "parameters": _params(cfg)}
+    return ReportData(
+        title=cfg.title, area=area or "all areas", area_name=area_name, areas=areas, groups=groups, headline_group=hg,
+        reference=ref, benchmark=cfg.benchmark, vintage=vintage, level=lvl, alpha=cfg.alpha,
+        suppress_below=cfg.suppress_below, period_kind=hkind, period_label=plabel, period_months=pmonths,
+        period_desc=_period_desc(plabel, hkind), headline=head, change=change, trend_counts=counts, trend_ratio=tr_r,
+        trend_period=tkind, training_marks=marks, training_mark_label=mark_label, by_area=d_area, by_power=d_power,
+        by_object=d_object, outcomes=o, outcomes_pooled=pooled, outcome_notes=outcome_notes, age_sex=age_sex,
+        age_sex_note=age_note, impact=impact, quality=quality, caveats=caveats, notes=sorted(set(notes)),
+        provenance=provenance, n_suppressed=n_sup,
+    )
+
+
+def _params(cfg: ReportConfig) -> dict[str, Any]:
+    d = cfg.to_dict()
+    for k in ("stops", "population", "training", "training_mapping", "officers", "officer_events",
+              "officer_events_mapping", "output"):
+        v = d.get(k)
+        if isinstance(v, list):
+            d[k] = [_display_path(x, cfg.base_dir) for x in v]
+        elif v:
+            d[k] = _display_path(v, cfg.base_dir)
+    d.pop("output", None)
+    return d
+
+
+def _caveats(cfg: ReportConfig, q: dict[str, Any], area_name: str, ref: str, vintage: str) -> list[str]:
+    out = [
+        f"Benchmark: rates are searches per 1,000 residents ({cfg.benchmark}, {vintage}). A residential benchmark "
+        "compares searches with who lives in the area, not with who is present in public places, who is "
+        "stopped by other officers, or who offends; ratios show a disparity, not its cause. Where many people "
+        "travel into an area (city centres, transport hubs) or the census is old, rates can mislead.",
+        f"Ethnicity is the person's self-defined ethnicity. Searches with ethnicity not stated ({q['not_stated']:,} in "
+        f"{area_name}, {q['not_stated_share']:.1%}) are left out of the rates; the ratio bounds in the CSV tables show the "
+        f"ratio if all of them had been of the group (upper) or of the {ref} group (lower).",
+        f"Vehicle-only searches ({q['vehicle_only']:,}) have no person and are excluded from rates of people searched.",
+        f"Small numbers: counts from 1 to {cfg.suppress_below - 1} are hidden and shown as [c], with further cells "
+        "hidden where totals would reveal them (complementary suppression); rates, ratios and intervals that would "
+        "reveal a hidden count are hidden too. Figures leave hidden cells out.",
+        "Intervals: rates use exact Poisson (Garwood) intervals, ratios of rates the log (Katz) interval, hit rates "
+        "Wilson intervals; the change in a ratio between two periods is the ratio of the two ratios with a "
+        "log-scale (Woolf / Robins-Breslow-Greenland) interval. Each interval is for one comparison: with many "
+        "groups and areas some intervals will exclude 1 by chance.",
+        "Exact duplicate rows are kept (they are usually separate searches of people searched together); "
+        "months with no file are treated as missing, not as zero searches, and periods containing them are flagged.",
+        "Training impact: officer-level estimates cluster standard errors by officer (each officer's months are "
+        "correlated); force-level interrupted time series use autocorrelation-robust (AR(1)) errors. Neither "
+        "design can exclude other changes that happened at the same time as training.",
+    ]
+    return out

@@ -1,0 +1,117 @@
+"""HTML rendering of the command report (Jinja2, autoescaped; formatting only, no statistics).
+
+Templates live in ``equity_metrics/report/templates`` and are loaded with
+:class:`jinja2.PackageLoader`. Every value from the data is escaped by Jinja2's
+autoescaping; the only markup passed through unescaped is the figures' SVG, which
+:mod:`.figures` builds with matplotlib (its text is XML-escaped there). The page has
+no scripts and no external requests.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from markupsafe import Markup
+
+from .. import __version__
+from .figures import make_figures
+from .tables import display_tables
+from .text import change_sentence, group_lines, headline_sentence, impact_verdict
+
+__all__ = ["render_html", "SECTIONS"]
+
+#: (anchor, heading) of the report's sections, in order.
+SECTIONS = [
+    ("headline", "Headline"), ("trend", "Trend"), ("ratios", "Ratios by area, group, power and object"),
+    ("outcomes", "Outcomes"), ("age-sex", "Age and sex"), ("impact", "Training impact"),
+    ("quality", "Data quality"), ("methods", "Methods and caveats"), ("provenance", "Provenance"),
+]
+
+_ENV = None
+
+
+def _env():
+    global _ENV
+    if _ENV is None:
+        from jinja2 import Environment, PackageLoader, select_autoescape
+
+        _ENV = Environment(loader=PackageLoader("equity_metrics.report", "templates"),
+                           autoescape=select_autoescape(default=True, default_for_string=True),
+                           trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True)
+    return _ENV
+
+
+class _Fig:
+    def __init__(self, f) -> None:
+        self.key, self.caption, self.alt = f.key, f.caption, f.alt
+        self.svg_markup = Markup(f.svg)  # built by figures.py; text inside is XML-escaped by matplotlib
+
+
+class _Figs(dict):
+    def __getattr__(self, k: str) -> Any:
+        return self.get(k)
+
+
+class _Tables(dict):
+    def __getattr__(self, k: str) -> Any:
+        return self.get(k)
+
+
+def _param_text(v: Any) -> str:
+    if isinstance(v, (list, tuple)):
+        return ", ".join(str(x) for x in v) if v else "(none)"
+    if v is None:
+        return "(none)"
+    return v if isinstance(v, str) else json.dumps(v)
+
+
+def context(d, figures=None) -> dict[str, Any]:
+    """Everything the template needs, as formatted strings and figures."""
+    figs = figures if figures is not None else make_figures(d)
+    fmap = _Figs({f.key: _Fig(f) for f in figs})
+    impact_figs = [fmap[k] for k in fmap if k.startswith("event_study_") or k == "its"]
+    verdicts = []
+    imp = d.impact
+    if imp.table is not None:
+        for r in imp.table.to_dict("records"):
+            verdicts.append({"text": impact_verdict(r, kind=imp.kind, level=d.level),
+                             "is_clear": r["direction"] in ("decrease", "increase")})
+    pretrend = ""
+    if imp.kind == "officer" and imp.table is not None:
+        parts = []
+        for r in imp.table.to_dict("records"):
+            p = r["pretrend_p"]
+            if p == p:  # not NaN
+                parts.append(f"{r['label']}: p = {p:.2f}" + (" (the groups were already diverging before training: "
+                                                                "treat the estimate with caution)" if p < 0.05 else
+                                                                " (no sign of different trends before training)"))
+        pretrend = "; ".join(parts) + "." if parts else "Not available."
+    its_slope = ""
+    if imp.kind == "its" and imp.its_slope:
+        s = imp.its_slope
+        its_slope = (f"Change in the monthly trend after the training date: rate ratio {s['rate_ratio']:.3f} per month "
+                     f"({d.level}% CI {s['ci_low']:.3f} to {s['ci_high']:.3f}).")
+    outcome_lines = list(d.outcome_notes)
+    if len(d.outcomes_pooled):
+        for r in d.outcomes_pooled.to_dict("records"):
+            outcome_lines.append(f"Odds of a find, {r['group']} vs {d.reference}: {r['odds_ratio']:.2f} "
+                                 f"({d.level}% CI {r['ci_low']:.2f} to {r['ci_high']:.2f}; logistic model with area effects).")
+    period_title = d.period_desc[0].upper() + d.period_desc[1:]
+    return {
+        "d": d, "version": __version__, "sections": SECTIONS, "headline": headline_sentence(d), "change": change_sentence(d),
+        "group_lines": group_lines(d), "tables": _Tables(display_tables(d)), "figs": fmap, "impact_figs": impact_figs,
+        "verdicts": verdicts, "pretrend_text": pretrend, "its_slope": its_slope, "outcome_lines": outcome_lines,
+        "period_title": period_title,
+        "suppression_line": (f"{d.n_suppressed:,} table cells are hidden ([c]) by the small-number rule "
+                             f"(counts below {d.suppress_below})." if d.suppress_below > 1 else
+                             "Small-number suppression is switched off (suppress_below = 0): do not publish these tables."),
+        "params": [(k, _param_text(v)) for k, v in sorted(d.provenance["parameters"].items())],
+    }
+
+
+def render_html(d, *, figures=None, fragment: bool = False) -> str:
+    """The report as one self-contained HTML document (or a ``<main>`` fragment for notebooks)."""
+    ctx = context(d, figures)
+    ctx["fragment"] = fragment
+    return _env().get_template("report.html.j2").render(**ctx)

@@ -1,0 +1,127 @@
+"""Plain-language sentences of the command report, written from :class:`~.content.ReportData` numbers.
+
+Presentation only: the numbers and whether a change is statistically clear come
+from :mod:`.content`; this module chooses words and rounds. Returned strings are
+plain text (the HTML template escapes them).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["fmt", "ci", "headline_sentence", "change_sentence", "group_lines", "impact_verdict", "HIDDEN"]
+
+#: What a hidden (suppressed) value shows.
+HIDDEN = "[c]"
+
+
+def _finite(v: Any) -> bool:
+    try:
+        return v is not None and not pd.isna(v) and math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt(v: Any, digits: int = 2, *, hidden: bool = False, thousands: bool = False) -> str:
+    """A number for readers: ``[c]`` when hidden, ``""`` when missing."""
+    if hidden:
+        return HIDDEN
+    if not _finite(v):
+        return ""
+    if thousands:
+        return f"{float(v):,.0f}"
+    return f"{float(v):.{digits}f}"
+
+
+def ci(lo: Any, hi: Any, digits: int = 2, *, hidden: bool = False) -> str:
+    """``"a to b"`` or ``[c]`` / ``""``."""
+    if hidden:
+        return HIDDEN
+    if not (_finite(lo) and _finite(hi)):
+        return ""
+    return f"{float(lo):.{digits}f} to {float(hi):.{digits}f}"
+
+
+def _times(r: float) -> str:
+    return f"{r:.1f} times" if r >= 1 else f"{r:.2f} times"
+
+
+def headline_sentence(d) -> str:
+    """The headline: the headline group's rate ratio in the headline period, benchmark named."""
+    row = d.headline[d.headline["group"] == d.headline_group]
+    period = "In " + d.period_desc
+    if row.empty:
+        return f"{period}: no searches of {d.headline_group} people were recorded in {d.area_name}."
+    r = row.iloc[0]
+    if bool(r["ratio_hidden"]) or not _finite(r["ratio"]):
+        return (f"{period}, too few searches of {d.headline_group} or {d.reference} people were recorded in "
+                f"{d.area_name} to publish a ratio (fewer than {d.suppress_below}).")
+    s = (f"{period}, {d.headline_group} people were searched at {_times(float(r['ratio']))} the rate of "
+         f"{d.reference} people ({d.level}% CI {ci(r['ci_low'], r['ci_high'], 1)}) in {d.area_name}, "
+         f"against the {d.benchmark} ({d.vintage})")
+    c = d.change
+    if c is not None:
+        word = "down" if c["change_ratio"] < 1 else "up"
+        when = f"before training ({c['base_period_short']})" if c["base_desc"] == "before training" \
+            else f"in {c['base_period_short']}"
+        s += f"; {word} from {c['base_ratio']:.1f} {when}"
+    return s + "."
+
+
+def change_sentence(d) -> str:
+    """Whether the change from the comparison period is statistically clear."""
+    c = d.change
+    if c is None:
+        return "There is no earlier complete period of the same length to compare with."
+    pct = (c["change_ratio"] - 1) * 100
+    direction = "fell" if pct < 0 else "rose"
+    size = (f"the ratio {direction} by about {abs(pct):.0f}% (ratio of the two ratios {c['change_ratio']:.2f}, "
+            f"{d.level}% CI {c['change_ci_low']:.2f} to {c['change_ci_high']:.2f})")
+    if c["clear"]:
+        return (f"Compared with {c['base_period_desc']}, {size}: a statistically clear change at the {d.level}% level. "
+                "This compares two periods; it does not show what caused the change.")
+    return (f"Compared with {c['base_period_desc']}, {size}. The interval includes no change, so the data do not "
+            "show a statistically clear change.")
+
+
+def group_lines(d) -> list[str]:
+    """One short line per compared group (other than the headline group)."""
+    out = []
+    for r in d.headline.itertuples():
+        if r.group in (d.reference, d.headline_group):
+            continue
+        if r.ratio_hidden or not _finite(r.ratio):
+            out.append(f"{r.group} people: too few searches to publish a ratio.")
+        else:
+            out.append(f"{r.group} people: {_times(float(r.ratio))} the {d.reference} rate "
+                       f"({d.level}% CI {ci(r.ci_low, r.ci_high, 1)}).")
+    return out
+
+
+def impact_verdict(row: dict[str, Any] | pd.Series, *, kind: str, level: int) -> str:
+    """A verdict that does not overclaim: the direction only when the interval excludes no change."""
+    est, lo, hi = float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"])
+    what = str(row["label"])
+    if not all(map(math.isfinite, (est, lo, hi))):
+        return f"{what}: the effect could not be estimated from these data."
+    if kind == "its":
+        if row["direction"] == "unclear":
+            return (f"No statistically clear change in the {what}: estimated ratio of after to before "
+                    f"{est:.2f} ({level}% CI {lo:.2f} to {hi:.2f}); the data are consistent with anything from a "
+                    f"{(1 - lo) * 100:.0f}% fall to a {(hi - 1) * 100:.0f}% rise.")
+        word = "a decrease" if row["direction"] == "decrease" else "an increase"
+        return (f"{word[0].upper() + word[1:]} of about {abs(est - 1) * 100:.0f}% at the training date in the {what} "
+                f"(ratio {est:.2f}, {level}% CI {lo:.2f} to {hi:.2f}).")
+    if row["direction"] == "unclear":
+        return (f"No statistically clear change in {what}: estimated effect {est:+.3f} ({level}% CI {lo:+.3f} to "
+                f"{hi:+.3f}). The data are consistent with a decrease of up to {abs(min(lo, 0)):.3f} or an increase "
+                f"of up to {max(hi, 0):.3f}.")
+    word = "a decrease" if row["direction"] == "decrease" else "an increase"
+    base = row.get("pre_mean")
+    rel = f", about {abs(est) / float(base) * 100:.0f}% of the trained officers' average before training ({float(base):.2f})" \
+        if _finite(base) and float(base) > 0 else ""
+    return (f"{word[0].upper() + word[1:]} of about {abs(est):.3f} {what} after training "
+            f"({level}% CI {lo:+.3f} to {hi:+.3f}){rel}.")
