@@ -159,3 +159,20 @@ def test_pooled_disparity_mantel_haenszel_by_hand():
     den = 300 * 10_000 / 510_000 + 100 * 5_000 / 405_000
     assert r["estimate"].iloc[0] == pytest.approx(num / den)
     assert r["n_strata"].iloc[0] == 2
+
+
+def test_missing_periods_are_named_not_dropped_silently():
+    """A month with no file has no row; the result says so (missing is not zero), and tidy has no index name."""
+    from equity_metrics import datasets
+
+    stops, pop = datasets.load_sample_stops(), datasets.load_sample_population()
+    d = disparity(stops, pop, by="force", period="month")
+    t = d.tidy()
+    assert t.columns.name is None
+    assert not ((t["force"] == "southvale") & (t["period"] == "2020-10")).any()
+    note = [n for n in d.notes if "no data at all" in n]
+    assert note and "southvale 2020-10" in note[0]
+    # eastmoor 2020-03 had a header-only file: a true zero month, not missing, so not listed
+    assert "eastmoor 2020-03" not in note[0]
+    # a whole financial year is not missing on the samples: no note at FY level
+    assert not any("no data at all" in n for n in disparity(stops, pop, by="force", period="FY").notes)

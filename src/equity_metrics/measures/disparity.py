@@ -283,6 +283,7 @@ def disparity(
     per = counts.groupby(cell + ["_g"], observed=True, sort=True)["n"].sum().reset_index()
 
     wide = per.pivot_table(index=cell, columns="_g", values="n", aggfunc="sum", fill_value=0, observed=True)
+    wide = wide.rename_axis(columns=None)
     groups = [c for c in wide.columns if c != NOT_STATED]
     ns = wide[NOT_STATED] if NOT_STATED in wide.columns else pd.Series(0, index=wide.index)
     if reference != "all" and reference not in groups:
@@ -372,6 +373,19 @@ def disparity(
         part["flags"] = flags
         rows.append(part)
     out = pd.concat(rows, ignore_index=True)
+    if missing and period not in ("none", "rolling12"):
+        # periods with no file at all for an area have no row: say so (missing is not zero)
+        miss = pd.DataFrame(sorted(missing), columns=["a", "m"])
+        miss["p"] = assign_period(pd.PeriodIndex(miss["m"], freq="M").to_series(index=miss.index), period).astype(str).to_numpy()
+        have = set(zip(area_vals, cell_df["period"].astype(str)))
+        empty = [
+            f"{a} {p_}"
+            for (a, p_), grp_ in miss.groupby(["a", "p"], sort=True)
+            if (a, p_) not in have and len(grp_) >= len(months_in_period(p_, period))
+        ]
+        if empty:
+            notes.append(f"no data at all (every month missing, not zero) for {len(empty)} area-period(s), which "
+                         f"have no rows: {', '.join(empty[:12])}{' ...' if len(empty) > 12 else ''}")
     if complete_periods_only:
         out = out[~out["flags"].str.contains("incomplete_coverage")]
     unmatched = sorted(set(area_vals) - pop_areas)
