@@ -524,3 +524,15 @@ def test_event_time_pretrend_size_under_null():
     rate = float((pvals < 0.05).mean())
     # binomial(200, 0.05): 99.9% of rejection rates fall in [0.01, 0.11]
     assert 0.01 <= rate <= 0.11, rate
+
+
+def test_bootstrap_progress_bar_changes_nothing(capsys):
+    """progress=True draws a bar on stderr only; the bootstrap results are identical."""
+    df = simulate(n_units=300, seed=21)
+    quiet = staggered_did(df, **SIM_ARGS, bootstrap=True, n_boot=300, seed=5)
+    shown = staggered_did(df, **SIM_ARGS, bootstrap=True, n_boot=300, seed=5, progress=True)
+    pd.testing.assert_frame_equal(quiet.att_gt, shown.att_gt)
+    a, b = quiet.aggregate("dynamic"), shown.aggregate("dynamic")
+    pd.testing.assert_frame_equal(a.levels, b.levels)
+    cap = capsys.readouterr()
+    assert cap.out == "" and "bootstrap" in cap.err

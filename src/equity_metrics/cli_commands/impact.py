@@ -121,6 +121,7 @@ def run(args) -> int:
         r = staggered_did(
             panel, control=args.control, method=args.method, unbalanced=args.unbalanced,
             bootstrap=boot, n_boot=args.bootstrap if boot else 999, seed=args.seed,
+            progress=progress_enabled(args),
         )
     except EstimationError as exc:
         if "unbalanced" in str(exc) and args.unbalanced == "error":

@@ -48,17 +48,26 @@ time index.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import stats
 
 from .._options import check_option
 from .._security import escape_html, safe_to_csv
 from ..errors import DataValidationError, EstimationError, OptionError
+from ._its_design import _design, _parse_intervention, _periods, _prepare, _season  # noqa: F401  (re-exported)
+from ._its_fit import (  # noqa: F401  (re-exported: the names this module always offered)
+    _RHO_BOUND,
+    _ar1_corr,
+    _ar1_whiten,
+    _fit,
+    _gls_at,
+    _poisson_irls,
+    _reml_ar1,
+)
 
 __all__ = ["interrupted_time_series", "ITSResult", "ITSEffect", "TIDY_COLUMNS", "COUNTERFACTUAL_COLUMNS"]
 
@@ -75,7 +84,6 @@ COUNTERFACTUAL_COLUMNS = [
     "time", "observed", "fitted", "counterfactual", "cf_ci_low", "cf_ci_high",
     "effect", "effect_ci_low", "effect_ci_high",
 ]
-_RHO_BOUND = 0.98
 
 
 @dataclass(frozen=True)
@@ -99,268 +107,6 @@ class ITSEffect:
         if self.rate_ratio is not None and self.rate_ratio_ci is not None:
             s += f"; rate ratio {self.rate_ratio:.3f} ({self.rate_ratio_ci[0]:.3f} to {self.rate_ratio_ci[1]:.3f})"
         return s
-
-
-# ----------------------------------------------------------------------------- AR(1) machinery
-def _ar1_whiten(v: np.ndarray, gap: np.ndarray, rho: float) -> tuple[np.ndarray, float]:
-    """Prais-Winsten transform for AR(1) errors observed at integer times (gaps allowed).
-
-    ``gap[i]`` is the time since the previous row of the same block (0 for a block's first
-    row). Returns the whitened array (unit innovation scale relative to the marginal
-    variance) and ``log det R``.
-    """
-    out = np.array(v, dtype=float, copy=True)
-    idx = np.flatnonzero(gap > 0)
-    r = rho ** gap[idx].astype(float)
-    s = np.sqrt(1.0 - r * r)
-    prev = np.asarray(v, float)[idx - 1]
-    out[idx] = (np.asarray(v, float)[idx] - (r[:, None] * prev if out.ndim == 2 else r * prev)) / (s[:, None] if out.ndim == 2 else s)
-    return out, float(np.sum(np.log1p(-r * r)))
-
-
-def _ar1_corr(pos: np.ndarray, block: np.ndarray, rho: float) -> np.ndarray:
-    """The AR(1) correlation matrix ``rho^|t_i - t_j|`` within blocks, 0 across."""
-    d = np.abs(pos[:, None] - pos[None, :]).astype(float)
-    return np.where(block[:, None] == block[None, :], rho ** d, 0.0)
-
-
-def _reml_ar1(y: np.ndarray, X: np.ndarray, gap: np.ndarray, rho_fixed: float | None = None) -> dict[str, Any]:
-    """GLS with AR(1) errors, ``rho`` by restricted maximum likelihood (profiled), or fixed."""
-    n, k = X.shape
-    if rho_fixed is not None:
-        return _gls_at(y, X, gap, float(rho_fixed)) | {"boundary": False}
-    A = np.column_stack([X, y])
-    idx = np.flatnonzero(gap > 0)
-    g = gap[idx].astype(float)
-    cur, prev = A[idx], A[idx - 1]
-
-    def nll(rho: float) -> float:
-        r = rho**g
-        s = np.sqrt(1.0 - r * r)
-        W = A.copy()
-        W[idx] = (cur - r[:, None] * prev) / s[:, None]
-        M = W.T @ W  # [X'X X'y; y'X y'y] of the whitened data
-        xtx = M[:k, :k]
-        try:
-            c = np.linalg.cholesky(xtx)
-        except np.linalg.LinAlgError:
-            return np.inf
-        v = np.linalg.solve(c, M[:k, k])
-        rss = float(M[k, k] - v @ v)
-        if rss <= 0:
-            return np.inf
-        return float(np.sum(np.log(s)) + np.sum(np.log(np.diag(c))) + 0.5 * (n - k) * math.log(rss))
-
-    grid = np.linspace(-0.9, 0.9, 10)
-    vals = np.array([nll(r) for r in grid])
-    i = int(np.argmin(vals))
-    lo = -_RHO_BOUND if i == 0 else grid[i - 1]
-    hi = _RHO_BOUND if i == len(grid) - 1 else grid[i + 1]
-    res = optimize.minimize_scalar(nll, bounds=(lo, hi), method="bounded", options={"xatol": 1e-7})
-    rho = float(res.x) if res.fun <= vals[i] else float(grid[i])
-    return _gls_at(y, X, gap, rho) | {"boundary": abs(rho) > 0.97}
-
-
-def _gls_at(y: np.ndarray, X: np.ndarray, gap: np.ndarray, rho: float) -> dict[str, Any]:
-    yw, _ = _ar1_whiten(y, gap, rho)
-    Xw, _ = _ar1_whiten(X, gap, rho)
-    xtx_inv = np.linalg.inv(Xw.T @ Xw)
-    beta = xtx_inv @ Xw.T @ yw
-    sigma2 = float(np.sum((yw - Xw @ beta) ** 2)) / (X.shape[0] - X.shape[1])
-    return {"beta": beta, "cov": sigma2 * xtx_inv, "rho": rho, "scale": sigma2}
-
-
-# ----------------------------------------------------------------------------- input handling
-def _periods(values: pd.Series, what: str) -> pd.PeriodIndex:
-    if isinstance(values.dtype, pd.PeriodDtype):
-        return pd.PeriodIndex(values)
-    if pd.api.types.is_datetime64_any_dtype(values):
-        v = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
-        return pd.PeriodIndex(v.dt.to_period("M"))
-    try:
-        out = [pd.Period(str(v).split("..")[-1]) for v in values]
-    except (ValueError, TypeError) as exc:
-        raise DataValidationError(
-            f"cannot read the {what} column as periods ({exc}); give months as '2020-06', quarters as "
-            "'2020Q2', or a pandas period[M] column"
-        ) from None
-    freqs = {p.freqstr for p in out}
-    if len(freqs) > 1:
-        raise DataValidationError(f"the {what} column mixes frequencies {sorted(freqs)}; use one (e.g. months)")
-    idx = pd.PeriodIndex(out)
-    if idx.freqstr.startswith("D"):
-        idx = idx.asfreq("M")
-    return idx
-
-
-def _parse_intervention(intervention: Any, freq: str) -> list[pd.Period]:
-    items = list(intervention) if isinstance(intervention, (list, tuple)) else [intervention]
-    if not items:
-        raise DataValidationError("intervention is empty; give a date such as '2020-06' or a list of dates")
-    out = []
-    for it in items:
-        try:
-            p = it if isinstance(it, pd.Period) else pd.Period(pd.Timestamp(it)) if isinstance(it, (pd.Timestamp, np.datetime64)) else pd.Period(str(it))
-            p = p.asfreq(freq, how="start") if p.freqstr != freq else p
-        except (ValueError, TypeError):
-            raise DataValidationError(f"intervention {it!r} is not a date; use e.g. '2020-06'") from None
-        out.append(p)
-    if len(set(out)) != len(out) or out != sorted(out):
-        raise DataValidationError(f"interventions must be distinct and in time order, got {[str(p) for p in out]}")
-    return out
-
-
-def _prepare(df: pd.DataFrame, *, outcome: str, time: str, offset: str | None, what: str) -> pd.DataFrame:
-    if not isinstance(df, pd.DataFrame):
-        raise DataValidationError(f"the {what} must be a DataFrame with a time column and an outcome column, got {type(df).__name__}")
-    cols = [time, outcome] + ([offset] if offset else [])
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise DataValidationError(f"the {what} has no column(s) {missing}; columns are {list(df.columns)[:20]}")
-    per = _periods(df[time], time)
-    out = pd.DataFrame({"time": per, "y": pd.to_numeric(df[outcome], errors="coerce").astype(float).to_numpy()})
-    out["offset"] = pd.to_numeric(df[offset], errors="coerce").astype(float).to_numpy() if offset else np.nan
-    out = out.sort_values("time", kind="stable").reset_index(drop=True)
-    if out["time"].duplicated().any():
-        dup = sorted({str(p) for p in out.loc[out["time"].duplicated(), "time"]})
-        raise DataValidationError(f"the {what} has repeated periods {dup[:10]}: give one row per period (aggregate first)")
-    pos = pd.PeriodIndex(out["time"]).asi8 - pd.PeriodIndex(out["time"]).asi8[0]
-    absent = sorted(set(range(int(pos[-1]) + 1)) - set(pos.tolist()))
-    if absent:
-        first = out["time"].iloc[0]
-        labels = [str(first + int(a)) for a in absent]
-        raise DataValidationError(
-            f"the {what} has no row for {len(labels)} period(s): {labels[:12]}. Gaps must be explicit: add rows "
-            "for them with the outcome missing (NaN) if the data are missing, or 0 if there truly were no events"
-        )
-    out["pos"] = pos
-    return out
-
-
-def _season(per: pd.PeriodIndex, kind: str) -> tuple[np.ndarray, list[str]]:
-    f = per.freqstr[0]
-    if kind == "none" or f not in ("M", "Q"):
-        return np.empty((len(per), 0)), []
-    cyc = np.asarray(per.month if f == "M" else per.quarter)
-    length = 12 if f == "M" else 4
-    if kind == "month":
-        levels = sorted(set(cyc.tolist()))[1:]
-        return np.column_stack([(cyc == v).astype(float) for v in levels]) if levels else np.empty((len(per), 0)), [
-            f"season_{v:02d}" for v in levels
-        ]
-    cols, names = [], []
-    for fn in ("sin", "cos"):
-        for k in range(1, min(2, length // 2) + 1):
-            if fn == "sin" and 2 * k == length:
-                continue
-            cols.append(getattr(np, fn)(2 * np.pi * k * cyc / length))
-            names.append(f"season_{fn}{k}")
-    return np.column_stack(cols), names
-
-
-def _design(pos: np.ndarray, per: pd.PeriodIndex, ipos: list[int], season: str, impact: str) -> tuple[np.ndarray, list[str], list[int]]:
-    multi = len(ipos) > 1
-    cols, names, inter = [np.ones(len(pos)), pos.astype(float)], ["intercept", "trend"], []
-    for j, tp in enumerate(ipos, start=1):
-        d = (pos >= tp).astype(float)
-        sfx = f"_{j}" if multi else ""
-        if impact in ("level_slope", "level"):
-            inter.append(len(cols))
-            cols.append(d)
-            names.append(f"level_change{sfx}")
-        if impact in ("level_slope", "slope"):
-            inter.append(len(cols))
-            cols.append(d * (pos - tp))
-            names.append(f"slope_change{sfx}")
-    S, sn = _season(per, season)
-    X = np.column_stack(cols + ([S] if S.shape[1] else []))
-    return X, names + sn, inter
-
-
-# ----------------------------------------------------------------------------- fitting
-def _fit(y, X, off, family, errors, gap, pos, block, maxlags, ar_order, nb_alpha, rho_fixed=None):
-    import statsmodels.api as sm
-
-    n, k = X.shape
-    info: dict[str, Any] = {"rho": None, "scale": 1.0, "nb_alpha": None, "df": None}
-    if family == "gaussian":
-        if errors == "ar1":
-            r = _reml_ar1(y, X, gap, rho_fixed)
-            info.update(rho=r["rho"], scale=r["scale"], df=n - k - (rho_fixed is None), boundary=r["boundary"])
-            return r["beta"], r["cov"], info
-        if errors == "gls_ar":
-            res = sm.GLSAR(y, X, rho=ar_order).iterative_fit(maxiter=100)
-            info.update(rho=float(np.atleast_1d(res.model.rho)[0]), scale=float(res.scale), df=int(res.df_resid))
-            return np.asarray(res.params), np.asarray(res.cov_params()), info
-        mod = sm.OLS(y, X)
-        if errors == "newey_west":
-            kw = {"maxlags": maxlags, "use_correction": True}
-            res = mod.fit(cov_type="hac-panel", cov_kwds={**kw, "groups": block}) if len(set(block)) > 1 else mod.fit(cov_type="HAC", cov_kwds=kw)
-        else:
-            res = mod.fit()
-        info.update(scale=float(res.scale), df=n - k)
-        return np.asarray(res.params), np.asarray(res.cov_params()), info
-    # counts
-    if family == "negbin":
-        if nb_alpha is None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                nb = sm.NegativeBinomial(y, X, offset=off, loglike_method="nb2").fit(disp=0, maxiter=500)
-            nb_alpha = float(max(np.asarray(nb.params)[-1], 1e-8))
-        fam = sm.families.NegativeBinomial(alpha=nb_alpha)
-        info["nb_alpha"] = nb_alpha
-    else:
-        fam = sm.families.Poisson()
-    mod = sm.GLM(y, X, family=fam, offset=off)
-    if family == "poisson" and errors != "newey_west":
-        beta, mu = _poisson_irls(y, X, np.zeros(n) if off is None else off)
-        binv = np.linalg.inv(X.T @ (mu[:, None] * X))
-    else:
-        res = mod.fit(tol=1e-12, maxiter=200)
-        beta, mu = np.asarray(res.params), np.asarray(res.fittedvalues)
-        binv = np.asarray(res.cov_params())
-    var = mu if family == "poisson" else mu + nb_alpha * mu**2
-    info["pearson_dispersion"] = float(np.sum((y - mu) ** 2 / var) / (n - k))
-    if errors == "ols":
-        return beta, binv, info
-    if errors == "newey_west":
-        kw = {"maxlags": maxlags, "use_correction": True}
-        rr = mod.fit(cov_type="hac-panel", cov_kwds={**kw, "groups": block}, tol=1e-12) if len(set(block)) > 1 else mod.fit(
-            cov_type="HAC", cov_kwds=kw, tol=1e-12)
-        info["df"] = n - k
-        return beta, np.asarray(rr.cov_params()), info
-    # ar1: quasi-likelihood sandwich with AR(1) working correlation, rho and phi by REML
-    w = mu**2 / var
-    sw = np.sqrt(w)
-    z = X @ beta + (y - mu) / mu
-    r = _reml_ar1(sw * z, sw[:, None] * X, gap, rho_fixed)
-    R = _ar1_corr(pos, block, r["rho"])
-    Xs = sw[:, None] * X
-    cov = r["scale"] * binv @ (Xs.T @ R @ Xs) @ binv
-    info.update(rho=r["rho"], scale=r["scale"], df=n - k - (rho_fixed is None), boundary=r["boundary"])
-    return beta, cov, info
-
-
-def _poisson_irls(y: np.ndarray, X: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Poisson log-linear maximum likelihood by iteratively reweighted least squares (tests check it
-    against statsmodels' GLM)."""
-    mu = np.maximum(y, 0.5)
-    eta = np.log(mu)
-    beta = np.zeros(X.shape[1])
-    dev_old = np.inf
-    for _ in range(100):
-        z = eta - off + (y - mu) / mu
-        sw = np.sqrt(mu)
-        beta = np.linalg.lstsq(sw[:, None] * X, sw * z, rcond=None)[0]
-        eta = X @ beta + off
-        mu = np.exp(eta)
-        dev = 2 * float(np.sum(np.where(y > 0, y * np.log(np.where(y > 0, y, 1) / mu), 0) - (y - mu)))
-        if abs(dev - dev_old) <= 1e-12 * (abs(dev) + 0.1):
-            break
-        dev_old = dev
-    else:  # pragma: no cover
-        raise EstimationError("the Poisson model did not converge in 100 iterations; check for separation (all-zero segments)")
-    return beta, mu
 
 
 # ----------------------------------------------------------------------------- result

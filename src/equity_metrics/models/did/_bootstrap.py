@@ -20,6 +20,8 @@ from statistics import NormalDist
 
 import numpy as np
 
+from ..._progress import progress as _progress
+
 from ._influence import InfluenceMatrix
 
 __all__ = ["BootstrapResult", "multiplier_bootstrap", "draw_multipliers"]
@@ -99,6 +101,7 @@ def multiplier_bootstrap(
     n_clusters: int = 0,
     alpha: float = 0.05,
     sup_columns: np.ndarray | None = None,
+    progress: bool | None = False,
 ) -> BootstrapResult:
     """Multiplier bootstrap of estimates with influence functions ``inf``.
 
@@ -120,6 +123,9 @@ def multiplier_bootstrap(
         Level for the sup-t critical value.
     sup_columns
         Columns over which the sup-t maximum is taken (default: all).
+    progress
+        Progress bar over the draws on stderr (``None``: when stderr is a
+        terminal; ``False``: never). It does not change the draws.
 
     Returns
     -------
@@ -142,7 +148,8 @@ def multiplier_bootstrap(
         mat = mat.cluster_sum(cluster_codes, n_clusters)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     draws = np.empty((n_boot, mat.n_cols))
-    for start in range(0, n_boot, _CHUNK):
+    starts = range(0, n_boot, _CHUNK)
+    for start in _progress(starts, total=len(starts), desc=f"bootstrap ({n_boot} draws)", enabled=progress):
         stop = min(start + _CHUNK, n_boot)
         v = draw_multipliers(rng, (stop - start, mat.n_rows), weights)
         draws[start:stop] = mat.left_multiply(v) / n_units

@@ -44,6 +44,7 @@ def staggered_did(
     seed: int | None = None,
     bootstrap_weights: BootstrapWeights = "mammen",
     unbalanced: Unbalanced = "error",
+    progress: bool | None = False,
 ) -> StaggeredDiDResult:
     """Callaway & Sant'Anna (2021) group-time ATTs for staggered adoption.
 
@@ -106,6 +107,9 @@ def staggered_did(
         period (what R ``did`` does with ``panel=TRUE``), reporting how many
         were dropped in ``.notes``.  Officer panels with joiners and leavers
         are unbalanced.
+    progress
+        Progress bar over the bootstrap draws on stderr (``None``: only when
+        stderr is a terminal; default ``False``). Results do not depend on it.
 
     Returns
     -------
@@ -219,6 +223,7 @@ def staggered_did(
         "n_boot": int(n_boot),
         "seed": seed,
         "bootstrap_weights": bootstrap_weights,
+        "progress": progress,
     }
     return StaggeredDiDResult(
         est=est,
