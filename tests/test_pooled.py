@@ -284,3 +284,20 @@ def test_bad_options():
         mantel_haenszel_rate_ratio([1], [10], [1], [10], strata=["a", "b"])
     with pytest.raises(DataValidationError):
         mantel_haenszel_rate_ratio([1], [10], [1], [10], alpha=0)
+
+
+def test_pooled_result_plot_shows_strata_and_pooled_row():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from equity_metrics.measures.pooled import mantel_haenszel_rate_ratio
+
+    res = mantel_haenszel_rate_ratio([10, 20, 7], [1000, 2000, 900], [5, 8, 3], [1000, 1500, 800],
+                                     strata=["a", "b", "c"])
+    ax = res.plot()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["a", "b", "c", "Mantel-Haenszel pooled"]
+    assert ax.get_xscale() == "log" and "pooled" in ax.get_title()
+    plt.close(ax.figure)

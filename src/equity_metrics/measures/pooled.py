@@ -149,6 +149,35 @@ class PooledRatioResult:
         }
         return pd.concat([self.strata, pd.DataFrame([pooled])], ignore_index=True)
 
+    def plot(self, *, ax=None, title: str | None = None):
+        """Forest plot: each stratum's ratio with its interval, and the pooled ratio last.
+
+        Returns the matplotlib Axes (log scale; dashed line at 1).
+
+        Examples
+        --------
+        >>> res = mantel_haenszel_rate_ratio([10, 20], [1000, 2000], [5, 8], [1000, 1500])
+        >>> ax = res.plot()  # doctest: +SKIP
+        """
+        from ..plots import forest_plot  # presentation is imported only when a plot is asked for
+
+        t = self.summary()
+        name = self.measure.replace("_", " ")
+        head = (f"{title}\n" if title else "") + (
+            f"pooled {self.estimate:.3g} ({100 * (1 - self.alpha):g}% CI {self.ci_low:.3g} to {self.ci_high:.3g}); "
+            f"I\u00b2 = {100 * self.i_squared:.0f}%"
+        )
+        return forest_plot(
+            t["stratum"].astype(str).tolist(),
+            t[self.measure].to_numpy(float),
+            t["ci_low"].to_numpy(float),
+            t["ci_high"].to_numpy(float),
+            ax=ax,
+            xlabel=f"{name} (log scale)",
+            log=True,
+            title=head,
+        )
+
     def _headline(self) -> list[str]:
         level = f"{100 * (1 - self.alpha):g}%"
         name = self.measure.replace("_", " ")
