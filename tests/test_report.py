@@ -328,3 +328,166 @@ def test_west_yorkshire_real_data():
     html = rep.html()
     assert "West Yorkshire" in html and "No training dates given" in html and "2011 census" in html
     assert np.isfinite(h["ratio"]) and 1.5 < h["ratio"] < 10
+
+
+# ----------------------------------------------------------------------------- compact tables and plain wording
+def _details_blocks(html: str) -> dict[str, str]:
+    """The ``<details class="all-groups">`` blocks by the CSV file they name."""
+    out = {}
+    for m in re.finditer(r'<details class="all-groups"><summary>(.*?)</summary>(.*?)</details>', html, re.S):
+        csv = re.search(r"in (\S+\.csv)", m.group(1)).group(1)
+        out[csv] = m.group(2)
+    return out
+
+
+def _table_rows(block: str) -> list[list[str]]:
+    rows = []
+    for tr in re.findall(r"<tr>(.*?)</tr>", block, re.S):
+        cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, re.S)
+        rows.append(cells)
+    return rows
+
+
+def test_compact_power_table_ratios_equal_disparity(rep):
+    d = rep.data
+    c = d.compact("by_power").set_index("legal_power")
+    full = em.disparity(em.datasets.load_sample_stops(), em.datasets.load_sample_population(),
+                        by=["force", "legal_power"], period="FY").tidy()
+    full = full[(full["force"] == "northshire") & (full["period"] == "2020/21")]
+    black = full[full["group"] == "Black"].set_index("legal_power")
+    white = full[full["group"] == "White"].set_index("legal_power")
+    shown = c[~c["ratio_hidden"]]
+    assert len(shown) >= 1
+    for power, r in shown.iterrows():
+        assert r["ratio"] == pytest.approx(black.loc[power, "ratio"])
+        assert r["ci_low"] == pytest.approx(black.loc[power, "ci_low"])
+        assert r["ci_high"] == pytest.approx(black.loc[power, "ci_high"])
+        assert r["group_events"] == black.loc[power, "events"]
+        assert r["reference_events"] == white.loc[power, "events"]
+    # hidden in the full table -> hidden in the compact table (nothing recomputed)
+    p = d.by_power
+    for power, r in c.iterrows():
+        hid_b = bool(p[(p["legal_power"] == power) & (p["group"] == "Black")]["suppressed"].iloc[0])
+        assert r["group_suppressed"] == hid_b
+        if hid_b:
+            assert np.isnan(r["group_events"]) and np.isnan(r["ratio"])
+    # and the HTML compact table shows those ratios, one row per power with a ratio
+    t = rep.html()
+    sec = t[t.index('id="h-ratios"'):t.index('id="h-outcomes"')]
+    compact_html = sec[sec.index("By legal power, Northshire"):]
+    compact_html = compact_html[:compact_html.index("</table>")]
+    rows = _table_rows(compact_html)[1:]
+    assert [r[0] for r in rows] == list(shown.index)
+    for r, (power, v) in zip(rows, shown.iterrows()):
+        assert r[-2] == f"{v['ratio']:.2f} ({v['ci_low']:.2f} to {v['ci_high']:.2f})"
+    # powers without a publishable ratio are named once under the table, not shown as rows of [c]
+    for power in c.index[c["ratio_hidden"]]:
+        assert power not in [r[0] for r in rows]
+        assert power in sec
+
+
+def test_details_tables_keep_hidden_cells_hidden(rep):
+    html = rep.html()
+    blocks = _details_blocks(html)
+    assert set(blocks) == {"ratios_by_area.csv", "ratios_by_legal_power.csv", "ratios_by_object_of_search.csv"}
+    d = rep.data
+    for csv, (t, label) in {"ratios_by_legal_power.csv": (d.by_power, "legal_power"),
+                            "ratios_by_object_of_search.csv": (d.by_object, "object_of_search")}.items():
+        rows = _table_rows(blocks[csv])
+        header, body = rows[0], rows[1:]
+        assert header[:3] == ["Object of search" if "object" in csv else "Legal power", "Group", "Searches"]
+        assert len(body) == len(t)  # every power/object x group
+        for cells, r in zip(body, t.to_dict("records")):
+            assert cells[0] == str(r[label]).replace("&", "&amp;") and cells[1] == r["group"]
+            if r["suppressed"]:
+                assert cells[2] == "[c]" and cells[4] == "[c]" and cells[5] == "[c]"
+                assert cells[6] == ""  # no reliability note on a row whose figures are all hidden
+            else:
+                assert cells[2] == f"{r['events']:,.0f}"
+            n = cells[2].replace(",", "")
+            assert not (n.isdigit() and 1 <= int(n) < d.suppress_below), (csv, cells)
+    # no count 1..9 in any details table's count column
+    assert "[c]" in blocks["ratios_by_legal_power.csv"]
+    # closed by default, no script, and the CSV exports stay complete
+    assert "<details open" not in html and "<script" not in html.lower()
+
+
+def test_csv_exports_stay_complete(rep):
+    from equity_metrics.report.tables import csv_tables
+
+    c = csv_tables(rep.data)
+    assert len(c["ratios_by_legal_power"]) == len(rep.data.by_power)
+    assert len(c["ratios_by_object_of_search"]) == len(rep.data.by_object)
+    hid = rep.data.by_power["suppressed"].to_numpy(bool)
+    assert (c["ratios_by_legal_power"].loc[hid, "events"] == "[c]").all()
+
+
+def test_flag_markers_and_legend(rep):
+    html = rep.html()
+    assert "under 20 searches: unreliable" not in html and "reference under 20 searches" not in html
+    assert '<p class="legend"><b>u</b> fewer than 20 searches of the group' in html
+    # each legend lists only markers its table uses
+    for m in re.finditer(r'</table>\s*<p class="legend">(.*?)</p>', html, re.S):
+        table = html[:m.start()]
+        table = table[table.rindex("<table"):]
+        for mark in re.findall(r"<b>(\w)</b>", m.group(1)):
+            assert re.search(rf'data-label="Notes"[^>]*>[^<]*\b{mark}\b', table), mark
+    # the headline table marks the one group under 20 searches
+    head = rep.data.headline.set_index("group")
+    small = [g for g, f in head["flags"].items() if "small_count" in str(f)]
+    assert small == ["Other"]
+
+
+def test_benchmark_named_once():
+    from equity_metrics.report.text import benchmark_text
+
+    assert benchmark_text("synthetic residential population", "synthetic") == "synthetic residential population"
+    assert benchmark_text("2011 census residential population", "census2011") == "2011 census residential population"
+    assert benchmark_text("residential population", "census2021") == "residential population (census2021)"
+    assert benchmark_text("residential population", "") == "residential population"
+
+
+def test_benchmark_not_repeated_in_report(rep):
+    html = rep.html()
+    assert "synthetic residential population (synthetic)" not in html
+    assert "synthetic residential population, synthetic" not in html
+    assert "against the synthetic residential population;" in html or "against the synthetic residential population." in html
+
+
+def test_plain_verdicts_do_not_overclaim(rep):
+    from equity_metrics.report.text import group_lines, odds_sentence
+
+    d = rep.data
+    lines = group_lines(d)
+    for g in d.headline.itertuples():
+        if g.group in (d.reference, d.headline_group) or g.ratio_hidden:
+            continue
+        line = [x for x in lines if x.startswith(f"{g.group} people")][0]
+        assert ("interval includes 1" in line) == (g.ci_low <= 1 <= g.ci_high)
+    s = odds_sentence({"group": "Asian", "odds_ratio": 0.67, "ci_low": 0.35, "ci_high": 1.28}, reference="White",
+                      level=95, area_effects=False)
+    assert "no clear difference" in s and "less likely" not in s and "area effects" not in s
+    s = odds_sentence({"group": "Black", "odds_ratio": 0.41, "ci_low": 0.21, "ci_high": 0.80}, reference="White",
+                      level=95, area_effects=True)
+    assert "less likely" in s and "area effects" in s
+    html = rep.html()
+    assert "pooled model: binomial GLM" not in html  # jargon replaced by the sentences above
+    assert html.count("times the odds of a find") == len(d.outcomes_pooled)
+
+
+def test_print_and_phone_css(rep):
+    html = rep.html()
+    css = html[html.index("<style>"):html.index("</style>")]
+    assert "details.all-groups { display: none; }" in css[css.index("@media print"):]
+    assert "break-inside: avoid" in css and "figure.fig" in css
+    assert "td::before { content: attr(data-label)" in css[css.index("@media (max-width: 600px)"):]
+    assert html.count('class="print-only note"') == len(_details_blocks(html))
+    # every data cell names its column (the phone layout prints it)
+    assert not re.search(r"<td(?![^>]*data-label)[^>]*>", html[:html.index('id="h-provenance"')])
+
+
+def test_single_area_has_no_by_area_table():
+    r = build_report(sample_config(areas=["northshire"], training="", officer_events=""))
+    html = r.html()
+    assert "Only one force area was read" in html and 'id="fig-forest_area"' not in html
+    assert "ratios_by_area.csv" not in _details_blocks(html)

@@ -27,6 +27,7 @@ from equity_metrics.report.html import SECTIONS
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or (
     "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 PDFTOPPM = shutil.which("pdftoppm")
+PDFTOTEXT = shutil.which("pdftotext")
 
 
 def _flags(profile: Path) -> list[str]:
@@ -118,3 +119,45 @@ def test_pdf_pages_not_blank_and_deterministic(report_file, tmp_path):
     assert len(pages) >= 6
     for p in pages:
         assert _not_blank(_image(p)), p.name
+
+
+@pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext (poppler-utils) is not installed")
+def test_pdf_shows_compact_tables_and_points_to_full_ones(report_file, tmp_path):
+    if not _weasyprint():
+        pytest.skip("WeasyPrint is not installed (pip install \"equity_metrics[pdf]\")")
+    _, rep = report_file
+    pdf = rep.to_pdf(tmp_path / "report.pdf")
+    res = subprocess.run([PDFTOTEXT, str(pdf), "-"], capture_output=True, text=True, timeout=120)
+    text = " ".join(res.stdout.split())
+    assert "By legal power" in text and "Misuse of Drugs Act 1971 (section 23)" in text
+    # the closed "All groups" tables (captions "...: all groups") are not printed; the PDF says where they are
+    assert ": all groups" not in text
+    assert text.count("HTML version of this report") == 3 and "ratios_by_legal_power.csv" in text
+    assert "synthetic residential population (synthetic)" not in text
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+@pytest.mark.parametrize("width, stacked", [(400, True), (1100, False)])
+def test_tables_fit_the_screen(report_file, tmp_path, width, stacked):
+    """At 400 px the data tables stack into label / value lines and none scrolls sideways.
+
+    A test-only copy of the page gets a small script that measures each table's box (the
+    report itself has no script) and writes the result into the DOM, which Chromium dumps.
+    """
+    path, _ = report_file
+    probe = ("<script>window.addEventListener('load',function(){var o=[];"
+             "document.querySelectorAll('.em-report .table-wrap').forEach(function(w,i){"
+             "var t=w.querySelector('table.stack');if(t&&w.scrollWidth>w.clientWidth+1)o.push(i);});"
+             "var td=document.querySelector('table.stack td');"
+             "document.body.setAttribute('data-overflow',o.join(','));"
+             "document.body.setAttribute('data-td',getComputedStyle(td).display);});</script>")
+    page = tmp_path / "probe.html"
+    page.write_text(path.read_text(encoding="utf-8").replace("</body>", probe + "</body>"), encoding="utf-8")
+    cmd = _flags(tmp_path / "profile") + [f"--window-size={width},900", "--virtual-time-budget=3000", "--dump-dom",
+                                          page.as_uri()]
+    dom = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
+    m = re.search(r'<body data-overflow="([^"]*)" data-td="([^"]*)"', dom)
+    assert m, dom[:500]
+    assert (m.group(2) == "flex") == stacked
+    if stacked:
+        assert m.group(1) == "", f"tables wider than a {width} px screen: {m.group(1)}"

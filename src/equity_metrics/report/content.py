@@ -36,9 +36,11 @@ from ..errors import DataValidationError, EquityMetricsError
 from ..ethnicity import NOT_STATED
 from ..measures._common import months_in_period
 from .config import ReportConfig
+from .compact import compact_table
 from .impact import ImpactResult, assemble_impact
+from .text import benchmark_text
 
-__all__ = ["ReportData", "assemble", "read_inputs", "ReportInputs"]
+__all__ = ["ReportData", "assemble", "read_inputs", "ReportInputs", "compact_table"]
 
 
 # ----------------------------------------------------------------------------- containers
@@ -113,6 +115,18 @@ class ReportData:
         if self.impact.table is not None:
             out["training_impact"] = self.impact.table
         return out
+
+    def compact(self, name: str) -> pd.DataFrame:
+        """The reader-facing compact form of ``by_area``, ``by_power`` or ``by_object``.
+
+        One row per area / legal power / object of search: the headline group's and the
+        reference group's searches and rates side by side and the headline group's ratio
+        to the reference group (see :func:`compact_table`). Hidden cells stay ``NaN``.
+        """
+        label = {"by_area": "area_name", "by_power": "legal_power", "by_object": "object_of_search"}
+        if name not in label:
+            raise EquityMetricsError(f"compact table {name!r} does not exist; choose one of {sorted(label)}")
+        return compact_table(getattr(self, name), label[name], group=self.headline_group, reference=self.reference)
 
 
 def force_name(slug: str) -> str:
@@ -530,7 +544,7 @@ def _params(cfg: ReportConfig) -> dict[str, Any]:
 
 def _caveats(cfg: ReportConfig, q: dict[str, Any], area_name: str, ref: str, vintage: str) -> list[str]:
     out = [
-        f"Benchmark: rates are searches per 1,000 residents ({cfg.benchmark}, {vintage}). A residential benchmark "
+        f"Benchmark: rates are searches per 1,000 residents ({benchmark_text(cfg.benchmark, vintage)}). A residential benchmark "
         "compares searches with who lives in the area, not with who is present in public places, who is "
         "stopped by other officers, or who offends; ratios show a disparity, not its cause. Where many people "
         "travel into an area (city centres, transport hubs) or the census is old, rates can mislead.",

@@ -12,17 +12,22 @@ from __future__ import annotations
 
 import io
 import re
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .._security import escape_html
+from .text import benchmark_text
 
 __all__ = ["Figure", "make_figures"]
 
 _BLUE, _GREY, _ORANGE = "#1f4e79", "#7f7f7f", "#c55a11"
 _COLORS = ["#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6"]
+#: Figure width in inches (the SVG scales to the page; text stays at least 9 pt of this width).
+_W = 7.0
+_RC = {"font.size": 10, "axes.labelsize": 10, "xtick.labelsize": 9, "ytick.labelsize": 9, "legend.fontsize": 9}
 
 
 @dataclass
@@ -61,8 +66,22 @@ def _fig(w: float, h: float):
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure as MplFigure
 
-    fig = MplFigure(figsize=(w, h), dpi=100)
-    return fig, fig.add_subplot(111)
+    with matplotlib.rc_context(_RC):
+        fig = MplFigure(figsize=(w, h), dpi=100)
+        ax = fig.add_subplot(111)
+    return fig, ax
+
+
+def _legend_above(ax, ncol: int = 4) -> None:
+    """Legend in a row above the plot, so it never covers data."""
+    h, _ = ax.get_legend_handles_labels()
+    if h:
+        ax.legend(frameon=False, fontsize=9, ncol=ncol, loc="lower left", bbox_to_anchor=(0, 1.0), borderaxespad=0.2,
+                  handlelength=1.8, columnspacing=1.2)
+
+
+def _wrap(s: object, width: int = 30) -> str:
+    return "\n".join(textwrap.wrap(str(s), width)) or str(s)
 
 
 def _style(ax) -> None:
@@ -74,6 +93,19 @@ def _style(ax) -> None:
 
 def _dates(labels) -> pd.DatetimeIndex:
     return pd.DatetimeIndex([pd.Period(str(x).split("..")[-1]).to_timestamp() for x in labels])
+
+
+def _date_axis(ax) -> None:
+    """Month ticks every 3, 6 or 12 months (at most about 8 labels), written "Jan 2020"."""
+    import matplotlib.dates as mdates
+
+    lo, hi = ax.get_xlim()
+    months = max(1.0, (hi - lo) / 30.4)
+    step = next((k for k in (1, 3, 6, 12, 24) if months / k <= 8), 24)
+    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=range(1, 13, step) if step < 12 else [1],
+                                                   interval=1 if step <= 12 else step // 12))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    ax.xaxis.set_minor_locator(mdates.MonthLocator())
 
 
 def _marks(ax, marks: list[str], label: str) -> None:
@@ -88,12 +120,13 @@ def _forest(ax, labels, est, lo, hi, *, ref_line=1.0, log=True, xlabel=""):
     err = np.vstack([np.where(np.isfinite(lo), est - lo, 0), np.where(np.isfinite(hi), hi - est, 0)])
     ax.errorbar(est[ok], y[ok], xerr=err[:, ok], fmt="o", color=_BLUE, ecolor="#6b8fb3", capsize=3, ms=5)
     for yy in y[~ok]:
-        ax.text(0.01, yy, "[c] hidden: small numbers", transform=ax.get_yaxis_transform(), va="center",
-                fontsize=8, color=_GREY)
+        ax.text(0.02, yy, "[c] hidden: too few searches", transform=ax.get_yaxis_transform(), va="center",
+                fontsize=8.5, color="#555", bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5}, zorder=5)
     if ref_line is not None:
         ax.axvline(ref_line, color="#555", lw=1, ls="--")
     ax.set_yticks(y)
-    ax.set_yticklabels([str(x) for x in labels], fontsize=8)
+    ax.set_yticklabels([_wrap(x) for x in labels], fontsize=9)
+    ax.set_ylim(-0.6, len(labels) - 0.4)
     if log and ok.any():
         ax.set_xscale("log")
         from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
@@ -112,22 +145,31 @@ def _forest(ax, labels, est, lo, hi, *, ref_line=1.0, log=True, xlabel=""):
 
 def make_figures(d) -> list[Figure]:
     """Every figure of the report, in order."""
+    import matplotlib
+
+    with matplotlib.rc_context(_RC):
+        return _make_figures(d)
+
+
+def _make_figures(d) -> list[Figure]:
     figs: list[Figure] = []
-    L, ref = d.level, d.reference
+    L, ref, hg = d.level, d.reference, d.headline_group
+    bench = benchmark_text(d.benchmark, d.vintage)
     n_marks = len(set(d.training_marks))
     mark_txt = (f" Dashed vertical lines: {d.training_mark_label} ({n_marks})." if n_marks else "")
 
     # 1. monthly searches
     c = d.trend_counts
-    fig, ax = _fig(8, 3.2)
+    fig, ax = _fig(_W, 3.0)
     x = _dates(c["period"])
     ax.plot(x, c["events"].to_numpy(float), marker="o", ms=3, color=_BLUE, label="searches of people")
     _marks(ax, d.training_marks, d.training_mark_label)
     ax.set_ylabel("Searches per month")
     ax.set_ylim(bottom=0)
+    _date_axis(ax)
     _style(ax)
     if n_marks:
-        ax.legend(frameon=False, fontsize=8, loc="upper left")
+        _legend_above(ax)
     fig.tight_layout()
     alt = f"Line chart of searches of people per month in {d.area_name}, {c['period'].iloc[0]} to {c['period'].iloc[-1]}."
     figs.append(Figure("trend_searches", _save(fig, "trend_searches", alt), alt,
@@ -137,7 +179,7 @@ def make_figures(d) -> list[Figure]:
 
     # 2. ratio trend
     t = d.trend_ratio
-    fig, ax = _fig(8, 3.6)
+    fig, ax = _fig(_W, 3.4)
     for i, g in enumerate([g for g in d.groups if g in set(t["group"])]):
         s = t[t["group"] == g]
         xs = _dates(s["period"])
@@ -146,61 +188,66 @@ def make_figures(d) -> list[Figure]:
         ax.fill_between(xs, s["ci_low"].to_numpy(float), s["ci_high"].to_numpy(float), color=col, alpha=0.15, lw=0)
     ax.axhline(1, color="#555", lw=1, ls=":")
     _marks(ax, d.training_marks, d.training_mark_label)
-    ax.set_ylabel(f"Rate ratio to {ref}")
+    ax.set_ylabel(f"Search rate ratio to {ref}\n(1 = same rate)")
     ax.set_ylim(bottom=0)
-    ax.legend(frameon=False, fontsize=8, ncol=3, loc="upper left")
+    _date_axis(ax)
+    _legend_above(ax, ncol=3)
     _style(ax)
     fig.tight_layout()
     per = {"rolling12": "rolling 12-month window (plotted at its last month)", "quarter": "quarter", "month": "month"}[d.trend_period]
     alt = f"Line chart of the search rate ratio to {ref} for each group in {d.area_name}, by {per}, with {L}% bands."
     figs.append(Figure("trend_ratio", _save(fig, "trend_ratio", alt), alt,
-                       f"Search rate ratio to {ref} by {per}, {d.area_name}. Denominator: {d.benchmark} ({d.vintage}). "
-                       f"Shaded bands: {L}% confidence intervals. Windows with fewer than {d.suppress_below} searches of "
-                       f"a group are left out.{mark_txt}"))
+                       f"Search rate ratio to {ref} by {per}, {d.area_name}: how many times the {ref} search rate per "
+                       f"1,000 residents ({bench}). Shaded bands: {L}% confidence intervals. Windows with fewer "
+                       f"than {d.suppress_below} searches of a group are left out.{mark_txt}"))
 
-    # 3. forest by area and group
-    a = d.by_area[d.by_area["group"] != ref]
-    labels = [f"{n} | {g}" for n, g in zip(a["area_name"], a["group"])]
-    fig, ax = _fig(8, max(2.6, 0.28 * len(labels) + 1.0))
-    _forest(ax, labels, a["ratio"], a["ci_low"], a["ci_high"], xlabel=f"Rate ratio to {ref} (log scale)")
-    fig.tight_layout()
-    alt = f"Forest plot of search rate ratios to {ref} by force area and group, {d.period_desc}."
-    figs.append(Figure("forest_area", _save(fig, "forest_area", alt), alt,
-                       f"Rate ratio to {ref} with {L}% CI by force area and group, {d.period_desc}. Denominator: "
-                       f"{d.benchmark} ({d.vintage}). Dashed line: no difference (ratio 1). Hidden cells: [c]."))
-
-    # 4. forest by legal power / object for the headline group
-    hg = d.headline_group
-    parts = []
-    for tab, col, what in ((d.by_power, "legal_power", "power"), (d.by_object, "object_of_search", "object")):
-        if len(tab):
-            s = tab[tab["group"] == hg]
-            parts += [(f"{what}: {_short(v)}", r, lo, hi) for v, r, lo, hi in zip(s[col], s["ratio"], s["ci_low"], s["ci_high"])]
-    if parts:
-        fig, ax = _fig(8, max(2.6, 0.28 * len(parts) + 1.0))
-        _forest(ax, [p[0] for p in parts], [p[1] for p in parts], [p[2] for p in parts], [p[3] for p in parts],
-                xlabel=f"{hg} / {ref} rate ratio (log scale)")
+    # 3. forest by area and group (only when there is more than one area to compare)
+    if d.by_area["force"].nunique() > 1:
+        a = d.by_area[d.by_area["group"] != ref]
+        labels = [f"{n}: {g}" for n, g in zip(a["area_name"], a["group"])]
+        fig, ax = _fig(_W, max(2.6, 0.3 * len(labels) + 1.0))
+        _forest(ax, labels, a["ratio"], a["ci_low"], a["ci_high"], xlabel=f"Search rate ratio to {ref} (log scale; 1 = same rate)")
         fig.tight_layout()
-        alt = f"Forest plot of the {hg}/{ref} search rate ratio by legal power and by object of search, {d.area_name}."
-        figs.append(Figure("forest_power", _save(fig, "forest_power", alt), alt,
-                           f"{hg}/{ref} rate ratio with {L}% CI by legal power and object of search, {d.area_name}, "
-                           f"{d.period_desc}. Denominator: all {d.benchmark} of each group. Hidden cells: [c]."))
+        alt = f"Forest plot of search rate ratios to {ref} by force area and group, {d.period_desc}."
+        figs.append(Figure("forest_area", _save(fig, "forest_area", alt), alt,
+                           f"Search rate ratio to {ref} with {L}% CI by force area and group, {d.period_desc}. "
+                           f"Denominator: {bench}. Dashed line: the same rate as {ref} people (ratio 1)."))
+
+    # 4. forest by legal power and by object of search for the headline group (hidden rows listed, not drawn)
+    for tab, col, key, what in ((d.by_power, "legal_power", "forest_power", "legal power"),
+                                (d.by_object, "object_of_search", "forest_object", "object of search")):
+        if not len(tab):
+            continue
+        sub = tab[tab["group"] == hg]
+        shown = sub[np.isfinite(sub["ratio"].to_numpy(float))]
+        left_out = [str(v) for v in sub.loc[~np.isfinite(sub["ratio"].to_numpy(float)), col]]
+        if len(shown) < 2:  # one point is clearer in the table
+            continue
+        fig, ax = _fig(_W, max(2.0, 0.42 * len(shown) + 1.1))
+        _forest(ax, list(shown[col]), shown["ratio"], shown["ci_low"], shown["ci_high"],
+                xlabel=f"{hg} / {ref} search rate ratio (log scale; 1 = same rate)")
+        fig.tight_layout()
+        alt = f"Forest plot of the {hg}/{ref} search rate ratio by {what}, {d.area_name}."
+        miss = (f" Not drawn (too few searches to publish a ratio): {'; '.join(left_out)}." if left_out else "")
+        figs.append(Figure(key, _save(fig, key, alt), alt,
+                           f"{hg}/{ref} search rate ratio with {L}% CI by {what}, {d.area_name}, {d.period_desc}. "
+                           f"Denominator: all residents of each group ({bench}).{miss}"))
 
     # 5. hit rates
     o = d.outcomes
-    fig, ax = _fig(8, max(2.4, 0.35 * len(o) + 1.0))
+    fig, ax = _fig(_W, max(2.4, 0.38 * len(o) + 1.0))
     _forest(ax, list(o["group"]), 100 * o["hit_rate"], 100 * o["ci_low"], 100 * o["ci_high"], ref_line=None, log=False,
             xlabel="Searches that found what was searched for (%)")
     fig.tight_layout()
     alt = f"Dot plot of the share of searches that found the object searched for, by group, {d.area_name}."
     figs.append(Figure("outcomes", _save(fig, "outcomes", alt), alt,
-                       f"Find rate (outcome linked to the object of search) by group with {L}% Wilson intervals. "
-                       f"Denominator: searches with a recorded outcome, {d.area_name}, {d.period_desc}. Hidden cells: [c]."))
+                       f"Find rate (outcome linked to the object of search) by group with {L}% confidence intervals. "
+                       f"Denominator: searches with a recorded outcome, {d.area_name}, {d.period_desc}."))
 
     # 6. crude vs standardised
     if d.age_sex is not None:
         s = d.age_sex[d.age_sex["group"] != ref]
-        fig, ax = _fig(8, max(2.4, 0.45 * len(s) + 1.0))
+        fig, ax = _fig(_W, max(2.4, 0.5 * len(s) + 1.2))
         y = np.arange(len(s))[::-1]
         ax.scatter(s["crude_ratio"].to_numpy(float), y + 0.12, marker="s", color=_ORANGE, label="crude", zorder=3)
         est, lo, hi = (s[c].to_numpy(float) for c in ("std_ratio", "ci_low", "ci_high"))
@@ -209,64 +256,65 @@ def make_figures(d) -> list[Figure]:
                     capsize=3, label=f"age x sex standardised ({L}% CI)")
         ax.axvline(1, color="#555", lw=1, ls="--")
         ax.set_yticks(y)
-        ax.set_yticklabels(list(s["group"]), fontsize=9)
-        ax.set_xlabel(f"Rate ratio to {ref}")
-        ax.legend(frameon=False, fontsize=8, loc="lower right")
+        ax.set_yticklabels(list(s["group"]))
+        ax.set_ylim(-0.6, len(s) - 0.4)
+        ax.set_xlabel(f"Search rate ratio to {ref} (1 = same rate)")
+        _legend_above(ax, ncol=2)
         _style(ax)
         fig.tight_layout()
         alt = f"Dot plot comparing crude and age and sex standardised rate ratios to {ref}, {d.area_name}."
         figs.append(Figure("age_sex", _save(fig, "age_sex", alt), alt,
                            f"Crude ratio (squares) and age x sex standardised ratio with {L}% CI (dots), {d.area_name}, "
-                           f"{d.period_desc}. Denominator: {d.benchmark} by sex and age band."))
+                           f"{d.period_desc}. Denominator: {bench} by sex and age band."))
 
     # 7. impact
     imp = d.impact
     if imp.kind == "officer" and imp.event_study:
+        from matplotlib.ticker import MaxNLocator
+
         for i, (spec, es) in enumerate(imp.event_study.items()):
-            fig, ax = _fig(8, 3.2)
+            fig, ax = _fig(_W, 3.2)
             x = es["event_time"].to_numpy(float)
             est, lo, hi = (es[c].to_numpy(float) for c in ("estimate", "ci_low", "ci_high"))
             pre = x < 0
-            for m, col, lab in ((pre, _GREY, "before training"), (~pre, _BLUE, "after training")):
+            for m, col, lab in ((pre, _GREY, "before training (should be near 0)"), (~pre, _BLUE, "after training")):
                 ok = m & np.isfinite(est)
                 if ok.any():
                     ax.errorbar(x[ok], est[ok], yerr=np.vstack([est[ok] - lo[ok], hi[ok] - est[ok]]), fmt="o", ms=4,
                                 color=col, capsize=2, label=lab)
             ax.axhline(0, color="#555", lw=1)
             ax.axvline(-0.5, color=_GREY, ls="--", lw=1)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_xlabel("Months since training (0 = first month trained)")
             label = imp.table.set_index("outcome").loc[spec, "label"]
-            ax.set_ylabel("Effect")
-            ax.legend(frameon=False, fontsize=8, loc="upper left")
+            ax.set_ylabel(_wrap(f"Change in {label}", 28), fontsize=9)
+            _legend_above(ax, ncol=2)
             _style(ax)
             fig.tight_layout()
             alt = f"Event-study chart of the estimated effect of training on {label}, by month since training."
             figs.append(Figure(f"event_study_{i}", _save(fig, f"event_study_{i}", alt), alt,
-                               f"Effect of training on {label}, by months since training, with {L}% pointwise CI "
-                               "(Callaway & Sant'Anna, not-yet-trained officers as controls). Points left of the dashed "
-                               "line compare officers before training: they should be near 0."))
+                               f"Estimated change in {label} for trained officers, by months since training, with {L}% "
+                               "confidence intervals (Callaway & Sant'Anna, not-yet-trained officers as the comparison). "
+                               "0 = no change. Points left of the dashed line compare officers before training: they "
+                               "should be near 0."))
     if imp.kind == "its" and imp.its is not None:
         f = imp.its
-        fig, ax = _fig(8, 3.4)
+        fig, ax = _fig(_W, 3.4)
         x = _dates(f["time"])
         ax.plot(x, f["observed"].to_numpy(float), "o", ms=3, color=_GREY, label="observed")
         ax.plot(x, f["fitted"].to_numpy(float), color=_BLUE, lw=1.6, label="fitted")
-        ax.plot(x, f["counterfactual"].to_numpy(float), color=_ORANGE, lw=1.4, ls="--", label="without the change")
+        ax.plot(x, f["counterfactual"].to_numpy(float), color=_ORANGE, lw=1.4, ls="--", label="expected without a change")
         ax.fill_between(x, f["cf_ci_low"].to_numpy(float), f["cf_ci_high"].to_numpy(float), color=_ORANGE, alpha=0.15, lw=0)
         _marks(ax, d.training_marks, d.training_mark_label)
-        ax.set_ylabel(f"Searches of {hg} people per month")
+        ax.set_ylabel(_wrap(f"Searches of {hg} people per month", 24))
         ax.set_ylim(bottom=0)
-        ax.legend(frameon=False, fontsize=8, ncol=4, loc="upper left")
+        _date_axis(ax)
+        _legend_above(ax, ncol=2)
         _style(ax)
         fig.tight_layout()
         alt = f"Interrupted time series chart of monthly searches of {hg} people in {d.area_name}, observed and expected."
         figs.append(Figure("its", _save(fig, "its", alt), alt,
                            f"Monthly searches of {hg} people, {d.area_name}: observed (months with fewer than "
                            f"{d.suppress_below} hidden), fitted, and expected without a change at the training date "
-                           f"(dashed, {L}% band). Denominator: {d.benchmark}; comparison series: searches of {ref} people."))
+                           f"(dashed, {L}% band). Denominator: {bench}; comparison series: searches of {ref} people."))
     return figs
-
-
-def _short(s: object, n: int = 48) -> str:
-    s = str(s)
-    return s if len(s) <= n else s[: n - 1] + "\u2026"

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from .. import __version__
 from .figures import make_figures
 from .tables import display_tables
-from .text import change_sentence, group_lines, headline_sentence, impact_verdict
+from .text import benchmark_text, change_sentence, group_lines, headline_sentence, impact_verdict, odds_sentence
 
 __all__ = ["render_html", "SECTIONS"]
 
@@ -83,7 +83,7 @@ def context(d, figures=None) -> dict[str, Any]:
         for r in imp.table.to_dict("records"):
             p = r["pretrend_p"]
             if p == p:  # not NaN
-                parts.append(f"{r['label']}: p = {p:.2f}" + (" (the groups were already diverging before training: "
+                parts.append(f"{r['label'][0].upper() + r['label'][1:]}: p = {p:.2f}" + (" (the groups were already diverging before training: "
                                                                 "treat the estimate with caution)" if p < 0.05 else
                                                                 " (no sign of different trends before training)"))
         pretrend = "; ".join(parts) + "." if parts else "Not available."
@@ -92,16 +92,18 @@ def context(d, figures=None) -> dict[str, Any]:
         s = imp.its_slope
         its_slope = (f"Change in the monthly trend after the training date: rate ratio {s['rate_ratio']:.3f} per month "
                      f"({d.level}% CI {s['ci_low']:.3f} to {s['ci_high']:.3f}).")
-    outcome_lines = list(d.outcome_notes)
+    # the model's own description ("pooled model: binomial GLM ...") is replaced by the plain sentences below
+    outcome_lines = [n for n in d.outcome_notes if not str(n).startswith("pooled model:")]
+    odds_lines = []
     if len(d.outcomes_pooled):
         for r in d.outcomes_pooled.to_dict("records"):
-            outcome_lines.append(f"Odds of a find, {r['group']} vs {d.reference}: {r['odds_ratio']:.2f} "
-                                 f"({d.level}% CI {r['ci_low']:.2f} to {r['ci_high']:.2f}; logistic model with area effects).")
+            odds_lines.append(odds_sentence(r, reference=d.reference, level=d.level, area_effects=d.area == "all areas"))
     period_title = d.period_desc[0].upper() + d.period_desc[1:]
     return {
         "d": d, "version": __version__, "sections": SECTIONS, "headline": headline_sentence(d), "change": change_sentence(d),
         "group_lines": group_lines(d), "tables": _Tables(display_tables(d)), "figs": fmap, "impact_figs": impact_figs,
         "verdicts": verdicts, "pretrend_text": pretrend, "its_slope": its_slope, "outcome_lines": outcome_lines,
+        "odds_lines": odds_lines, "bench": benchmark_text(d.benchmark, d.vintage),
         "period_title": period_title,
         "suppression_line": (f"{d.n_suppressed:,} table cells are hidden ([c]) by the small-number rule "
                              f"(counts below {d.suppress_below})." if d.suppress_below > 1 else

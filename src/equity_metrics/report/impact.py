@@ -194,9 +194,8 @@ def _officer(cfg, inp) -> ImpactResult:
                 "controls); the overall effect averages the cohorts' post-training months, weighted by cohort size; "
                 "standard errors are clustered by officer"),
         table=table, event_study=es_tabs, scope=scope,
-        pretrend_desc=(f"joint test that the event-study estimates for the {leads} months before training show no "
-                       "difference between officers about to be trained and the comparison officers "
-                       "(the leads of the same Callaway & Sant'Anna event study)"),
+        pretrend_desc=(f"did officers about to be trained already differ from the comparison officers in the {leads} "
+                       "months before training? (A joint test of the event study's months before training.)"),
         notes=_clean(sorted(set(notes)), ids), cannot_rule_out=_CANNOT_DID,
     )
 

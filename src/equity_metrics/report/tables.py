@@ -17,25 +17,68 @@ __all__ = ["display_tables", "csv_tables", "Table"]
 
 
 class Table:
-    """A display table: caption, column headers, rows of strings (escaped by the template)."""
+    """A display table: caption, column headers, rows of strings (escaped by the template).
 
-    def __init__(self, key: str, caption: str, columns: list[str], rows: list[list[str]], note: str = "") -> None:
+    ``legend`` lists ``(marker, meaning)`` pairs printed under the table; ``details`` is
+    a fuller table shown inside a closed ``<details>`` element ("All groups"); ``csv``
+    names the CSV file with the complete table; ``omitted`` is a sentence about rows
+    left out of the compact table; ``keep`` asks print layout not to split the table.
+    """
+
+    def __init__(self, key: str, caption: str, columns: list[str], rows: list[list[str]], note: str = "",
+                 legend: list[tuple[str, str]] | None = None, details: "Table | None" = None, csv: str = "",
+                 omitted: str = "") -> None:
         self.key, self.caption, self.columns, self.rows, self.note = key, caption, columns, rows, note
+        self.legend = legend or []
+        self.details, self.csv, self.omitted = details, csv, omitted
+        self.keep = len(rows) <= 16
 
 
-_FLAG_WORDS = {
-    "small_count": "under 20 searches: unreliable",
-    "reference_small_count": "reference under 20 searches",
-    "incomplete_coverage": "a month of data is missing",
-    "no_population": "no population figure",
-    "rate_above_1000_benchmark_implausible": "rate above 1,000 per 1,000: benchmark not meaningful",
+#: flag -> (marker, meaning); markers are printed in a table's Notes column and explained under it.
+MARKERS = {
+    "small_count": ("u", "fewer than 20 searches of the group: the rate is unreliable"),
+    "reference_small_count": ("r", "fewer than 20 searches of the reference group: the ratio is unreliable"),
+    "incomplete_coverage": ("m", "a month of data is missing from the period (rates are too low)"),
+    "no_population": ("p", "no population figure for the group"),
+    "rate_above_1000_benchmark_implausible": ("b", "more searches than residents: the residential benchmark is "
+                                                   "not meaningful here"),
 }
+_ORDER = list(MARKERS)
 
 
-def _flags(s: object) -> str:
+def _marks(s: object, *, count_shown: bool = True, ratio_shown: bool = True) -> list[str]:
+    """Markers for a row's flags; reliability markers only for figures that are shown."""
     if not isinstance(s, str) or not s:
-        return ""
-    return "; ".join(_FLAG_WORDS.get(f, f.replace("_", " ")) for f in s.split(";") if f)
+        return []
+    fl = [f for f in s.split(";") if f]
+    out = []
+    for f in sorted(fl, key=lambda x: (_ORDER.index(x) if x in _ORDER else len(_ORDER), x)):
+        if f == "small_count" and not count_shown:
+            continue
+        if f == "reference_small_count" and not ratio_shown:
+            continue
+        out.append(MARKERS[f][0] if f in MARKERS else f.replace("_", " "))
+    return out
+
+
+def _legend(rows: list[list[str]], *, threshold: int, reference: str) -> list[tuple[str, str]]:
+    """The legend of the markers a table uses (and of ``[c]`` when a cell is hidden)."""
+    notes = {m for r in rows for m in (r[-1].split(" ") if r and r[-1] else [])}
+    out = []
+    for f, (m, text) in MARKERS.items():
+        if m in notes:
+            out.append((m, text.replace("the reference group", f"{reference} people")))
+    if any(HIDDEN in v for r in rows for v in r):
+        out.append((HIDDEN, f"hidden: fewer than {threshold} searches, or a figure that would reveal such a number"))
+    return out
+
+
+def _ratio_ci(r: float, lo: float, hi: float, hidden: bool) -> str:
+    if hidden:
+        return HIDDEN
+    v = fmt(r, 2)
+    c = ci(lo, hi, 2)
+    return f"{v} ({c})" if v and c else v
 
 
 def _ratio_rows(t: pd.DataFrame, label: str | None, ref: str) -> list[list[str]]:
@@ -45,69 +88,128 @@ def _ratio_rows(t: pd.DataFrame, label: str | None, ref: str) -> list[list[str]]
         hid, rh = bool(r["suppressed"]), bool(r["ratio_hidden"])
         is_ref = r["group"] == ref
         row = [str(r[label])] if label else []
+        rate = HIDDEN if hid else (f"{fmt(r['rate_per_1000'], 2)} ({ci(r['rate_ci_low'], r['rate_ci_high'], 2)})"
+                                   if ci(r["rate_ci_low"], r["rate_ci_high"], 2) else fmt(r["rate_per_1000"], 2))
         row += [str(r["group"]), fmt(r["events"], hidden=hid, thousands=True), fmt(r["population"], thousands=True),
-                fmt(r["rate_per_1000"], 2, hidden=hid), ci(r["rate_ci_low"], r["rate_ci_high"], 2, hidden=hid),
-                "1 (reference)" if is_ref and not rh else fmt(r["ratio"], 2, hidden=rh),
-                "" if is_ref and not rh else ci(r["ci_low"], r["ci_high"], 2, hidden=rh), _flags(r["flags"])]
+                rate, "1 (reference)" if is_ref and not rh else _ratio_ci(r["ratio"], r["ci_low"], r["ci_high"], rh),
+                " ".join(_marks(r["flags"], count_shown=not hid, ratio_shown=not rh and not is_ref))]
         rows.append(row)
     return rows
+
+
+def _compact(d, name: str, label: str, caption: str, note: str, csv: str) -> Table:
+    """Headline group and reference side by side, one row per category; the full table in ``details``."""
+    L, hg, ref = d.level, d.headline_group, d.reference
+    c = d.compact(name)
+    rows, omitted = [], []
+    for r in c.to_dict("records"):
+        gh, rh_ = bool(r["group_suppressed"]), bool(r["reference_suppressed"])
+        rh = bool(r["ratio_hidden"])
+        g_events = r["group_events"]
+        no_ratio = rh or not fmt(r["ratio"], 2)
+        if no_ratio and (gh or _is_zero(g_events)):
+            omitted.append(str(r[label]))
+            continue
+        rows.append([str(r[label]), fmt(g_events, hidden=gh, thousands=True), fmt(r["group_rate_per_1000"], 2, hidden=gh),
+                     fmt(r["reference_events"], hidden=rh_, thousands=True),
+                     fmt(r["reference_rate_per_1000"], 2, hidden=rh_),
+                     _ratio_ci(r["ratio"], r["ci_low"], r["ci_high"], rh),
+                     " ".join(_marks(r["flags"], count_shown=not gh, ratio_shown=not rh))])
+    head = {"by_area": "Area", "by_power": "Legal power", "by_object": "Object of search"}[name]
+    cols = [head, f"{hg} searches", f"{hg} rate per 1,000", f"{ref} searches", f"{ref} rate per 1,000",
+            f"{hg} / {ref} ratio ({L}% CI)", "Notes"]
+    full = getattr(d, name)
+    drows = _ratio_rows(full, label, ref)
+    dcols = [head, "Group", "Searches", "Residents", f"Rate per 1,000 ({L}% CI)", f"Ratio to {ref} ({L}% CI)", "Notes"]
+    details = Table(f"{name}_all", f"{caption}: all groups", dcols, drows,
+                    legend=_legend(drows, threshold=d.suppress_below, reference=ref))
+    om = ""
+    if omitted:
+        om = (f"Too few searches to publish a {hg} / {ref} ratio for: {'; '.join(omitted)}. "
+              "Their counts, where they can be shown, are in the table of all groups.")
+    return Table(name, caption, cols, rows, note, legend=_legend(rows, threshold=d.suppress_below, reference=ref),
+                 details=details, csv=csv, omitted=om)
+
+
+def _is_zero(v: object) -> bool:
+    try:
+        return float(v) == 0.0
+    except (TypeError, ValueError):
+        return False
 
 
 def display_tables(d) -> dict[str, Table]:
     """Every table of the report, formatted."""
     L = d.level
     ref = d.reference
-    ratio_cols = ["Group", "Searches", "Residents", "Rate per 1,000", f"Rate {L}% CI", f"Ratio to {ref}",
-                  f"Ratio {L}% CI", "Notes"]
+    thr = d.suppress_below
+    ratio_cols = ["Group", "Searches", "Residents", f"Rate per 1,000 ({L}% CI)", f"Ratio to {ref} ({L}% CI)", "Notes"]
     out: dict[str, Table] = {}
+    rows = _ratio_rows(d.headline, None, ref)
     out["headline"] = Table("headline", f"Searches per 1,000 residents and ratio to {ref}: {d.area_name}, {d.period_desc}",
-                            ratio_cols, _ratio_rows(d.headline, None, ref))
-    out["by_area"] = Table("by_area", f"By force area, {d.period_desc}", ["Area"] + ratio_cols,
-                           _ratio_rows(d.by_area, "area_name", ref))
+                            ratio_cols, rows, legend=_legend(rows, threshold=thr, reference=ref), csv="headline.csv")
+    if d.by_area["force"].nunique() > 1:
+        out["by_area"] = _compact(d, "by_area", "area_name", f"By force area, {d.period_desc}",
+                                  "", "ratios_by_area.csv")
     if len(d.by_power):
-        out["by_power"] = Table("by_power", f"By legal power, {d.area_name}, {d.period_desc}", ["Legal power"] + ratio_cols,
-                                _ratio_rows(d.by_power, "legal_power", ref),
-                                "Rates by power use all residents of the group as the denominator.")
+        out["by_power"] = _compact(d, "by_power", "legal_power", f"By legal power, {d.area_name}, {d.period_desc}",
+                                   "Rates by power use all residents of the group as the denominator.",
+                                   "ratios_by_legal_power.csv")
     if len(d.by_object):
-        out["by_object"] = Table("by_object", f"By object of search, {d.area_name}, {d.period_desc}",
-                                 ["Object of search"] + ratio_cols, _ratio_rows(d.by_object, "object_of_search", ref))
+        out["by_object"] = _compact(d, "by_object", "object_of_search",
+                                    f"By object of search, {d.area_name}, {d.period_desc}",
+                                    "Rates by object use all residents of the group as the denominator.",
+                                    "ratios_by_object_of_search.csv")
     rows = []
     for r in d.outcomes.itertuples(index=False):
         r = r._asdict()
         h = bool(r["suppressed"])
         rows.append([str(r["group"]), fmt(r["searches"], hidden=h, thousands=True), fmt(r["hits"], hidden=h, thousands=True),
                      fmt(100 * r["hit_rate"], 1, hidden=h), ci(100 * r["ci_low"], 100 * r["ci_high"], 1, hidden=h),
-                     "" if r["group"] == ref else fmt(100 * r["difference_from_reference"], 1, hidden=h), _flags(r["flags"])])
+                     "" if r["group"] == ref else fmt(100 * r["difference_from_reference"], 1, hidden=h),
+                     " ".join(_marks(r["flags"], count_shown=not h))])
     out["outcomes"] = Table("outcomes", f"Searches that found what was searched for, {d.area_name}, {d.period_desc}",
-                            ["Group", "Searches", "Finds", "Find rate %", f"{L}% CI (Wilson)", f"Difference from {ref} (points)", "Notes"],
-                            rows)
+                            ["Group", "Searches", "Finds", "Find rate %", f"{L}% CI", f"Difference from {ref} (percentage points)",
+                             "Notes"], rows, legend=_legend(rows, threshold=thr, reference=ref), csv="outcomes.csv")
     if d.age_sex is not None:
         rows = []
         for r in d.age_sex.itertuples(index=False):
             r = r._asdict()
             h, rh = bool(r["suppressed"]), bool(r["ratio_hidden"])
             is_ref = r["group"] == ref
+            std_rate = HIDDEN if h else (f"{fmt(r['std_rate_per_1000'], 2)} ({ci(r['std_ci_low'], r['std_ci_high'], 2)})"
+                                         if ci(r["std_ci_low"], r["std_ci_high"], 2) else fmt(r["std_rate_per_1000"], 2))
             rows.append([str(r["group"]), fmt(r["events"], hidden=h, thousands=True), fmt(r["crude_rate_per_1000"], 2, hidden=h),
-                         fmt(r["std_rate_per_1000"], 2, hidden=h), ci(r["std_ci_low"], r["std_ci_high"], 2, hidden=h),
-                         "1 (reference)" if is_ref else fmt(r["crude_ratio"], 2, hidden=rh),
-                         "1 (reference)" if is_ref else fmt(r["std_ratio"], 2, hidden=rh),
-                         "" if is_ref else ci(r["ci_low"], r["ci_high"], 2, hidden=rh)])
+                         std_rate, "1 (reference)" if is_ref else fmt(r["crude_ratio"], 2, hidden=rh),
+                         "1 (reference)" if is_ref else _ratio_ci(r["std_ratio"], r["ci_low"], r["ci_high"], rh),
+                         " ".join(_marks(r["flags"], count_shown=not h))])
         out["age_sex"] = Table("age_sex", f"Crude and age x sex standardised, {d.area_name}, {d.period_desc}",
-                               ["Group", "Searches", "Crude rate per 1,000", "Standardised rate per 1,000", f"{L}% CI",
-                                "Crude ratio", "Standardised ratio", f"Standardised ratio {L}% CI"], rows)
+                               ["Group", "Searches", "Crude rate per 1,000", f"Standardised rate per 1,000 ({L}% CI)",
+                                f"Crude ratio to {ref}", f"Standardised ratio to {ref} ({L}% CI)", "Notes"], rows,
+                               legend=_legend(rows, threshold=thr, reference=ref), csv="age_sex_standardised.csv")
     imp = d.impact
     if imp.table is not None and len(imp.table):
         rows = []
+        officer = imp.kind == "officer"
         for r in imp.table.itertuples(index=False):
             r = r._asdict()
             dig = 2 if imp.kind == "its" else 3
-            rows.append([str(r["label"]), fmt(r["estimate"], dig), ci(r["ci_low"], r["ci_high"], dig),
-                         fmt(r["pretrend_p"], 2) if imp.kind == "officer" else "",
-                         fmt(r["pre_mean"], 3) if imp.kind == "officer" else "", f"{int(r['units']):,}" if imp.kind == "officer" else "",
-                         {"decrease": "decrease", "increase": "increase", "unclear": "no clear change"}.get(r["direction"], "")])
-        out["impact"] = Table("impact", "Estimated effect of training",
-                              ["Outcome", "Estimate" if imp.kind == "officer" else "Ratio after / before", f"{L}% CI",
-                               "Pre-trend test p", "Average before training", "Officers", "Verdict"], rows)
+            row = [str(r["label"]), fmt(r["estimate"], dig), ci(r["ci_low"], r["ci_high"], dig)]
+            if officer:
+                row += [fmt(r["pre_mean"], 3), fmt(r["pretrend_p"], 2), f"{int(r['units']):,}"]
+            row.append({"decrease": "decrease", "increase": "increase", "unclear": "no clear change"}.get(r["direction"], ""))
+            rows.append(row)
+        if officer:
+            cols = ["Outcome", "Estimated change after training", f"{L}% CI", "Average before training",
+                    "Before-training check (p)", "Officers", "Verdict"]
+            note = ("Estimated change: trained officers' average after training minus what the comparison officers "
+                    "suggest it would have been, in the outcome's own units. Before-training check: a p-value below "
+                    "0.05 means trained and comparison officers already differed before training (treat the "
+                    "estimate with caution).")
+        else:
+            cols = ["Outcome", "Ratio after / before (1 = no change)", f"{L}% CI", "Verdict"]
+            note = "A ratio below 1 means the rate ratio fell at the training date; above 1, it rose."
+        out["impact"] = Table("impact", "Estimated effect of training", cols, rows, note, csv="training_impact.csv")
     q = d.quality
     rows = [["Files read", f"{q['files']:,}"], ["Rows read", f"{q['rows_read']:,}"], ["Rows kept", f"{q['rows_kept']:,}"],
             ["Rows rejected", f"{q['rows_rejected']:,}"]]

@@ -8,11 +8,13 @@ plain text (the HTML template escapes them).
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["fmt", "ci", "headline_sentence", "change_sentence", "group_lines", "impact_verdict", "HIDDEN"]
+__all__ = ["fmt", "ci", "headline_sentence", "change_sentence", "group_lines", "impact_verdict", "odds_sentence",
+           "benchmark_text", "HIDDEN"]
 
 #: What a hidden (suppressed) value shows.
 HIDDEN = "[c]"
@@ -45,6 +47,33 @@ def ci(lo: Any, hi: Any, digits: int = 2, *, hidden: bool = False) -> str:
     return f"{float(lo):.{digits}f} to {float(hi):.{digits}f}"
 
 
+def benchmark_text(benchmark: str, vintage: str) -> str:
+    """The benchmark's name with its vintage in brackets, unless the name already says it.
+
+    ``"synthetic residential population"`` + ``"synthetic"`` -> the name alone;
+    ``"2011 census residential population"`` + ``"census2011"`` -> the name alone (every
+    word and number of the vintage is in the name); ``"residential population"`` +
+    ``"census2021"`` -> ``"residential population (census2021)"``.
+
+    Examples
+    --------
+    >>> benchmark_text("residential population", "census2021")
+    'residential population (census2021)'
+    >>> benchmark_text("2011 census residential population", "census2011")
+    '2011 census residential population'
+    """
+    b, v = str(benchmark or "").strip(), str(vintage or "").strip()
+    if not v:
+        return b
+    tokens = re.findall(r"[a-z]+|\d+", v.lower())
+    words = set(re.findall(r"[a-z]+|\d+", b.lower()))
+    if not b:
+        return v
+    if tokens and all(t in words for t in tokens):
+        return b
+    return f"{b} ({v})"
+
+
 def _times(r: float) -> str:
     return f"{r:.1f} times" if r >= 1 else f"{r:.2f} times"
 
@@ -61,7 +90,7 @@ def headline_sentence(d) -> str:
                 f"{d.area_name} to publish a ratio (fewer than {d.suppress_below}).")
     s = (f"{period}, {d.headline_group} people were searched at {_times(float(r['ratio']))} the rate of "
          f"{d.reference} people ({d.level}% CI {ci(r['ci_low'], r['ci_high'], 1)}) in {d.area_name}, "
-         f"against the {d.benchmark} ({d.vintage})")
+         f"against the {benchmark_text(d.benchmark, d.vintage)}")
     c = d.change
     if c is not None:
         word = "down" if c["change_ratio"] < 1 else "up"
@@ -96,9 +125,27 @@ def group_lines(d) -> list[str]:
         if r.ratio_hidden or not _finite(r.ratio):
             out.append(f"{r.group} people: too few searches to publish a ratio.")
         else:
+            lo, hi = float(r.ci_low), float(r.ci_high)
+            tail = (" The interval includes 1, so the data do not show a clear difference from "
+                    f"{d.reference} people." if lo <= 1 <= hi else "")
             out.append(f"{r.group} people: {_times(float(r.ratio))} the {d.reference} rate "
-                       f"({d.level}% CI {ci(r.ci_low, r.ci_high, 1)}).")
+                       f"({d.level}% CI {ci(r.ci_low, r.ci_high, 1)}).{tail}")
     return out
+
+
+def odds_sentence(row: dict[str, Any], *, reference: str, level: int, area_effects: bool) -> str:
+    """The outcome test's odds ratio in words, naming a direction only when the interval excludes 1."""
+    orr, lo, hi = float(row["odds_ratio"]), float(row["ci_low"]), float(row["ci_high"])
+    model = "logistic model with area effects" if area_effects else "logistic model"
+    s = (f"Searches of {row['group']} people had {orr:.2f} times the odds of a find of searches of {reference} people "
+         f"({level}% CI {lo:.2f} to {hi:.2f}; {model})")
+    if not all(map(math.isfinite, (orr, lo, hi))):
+        return s + "."
+    if hi < 1:
+        return s + ": finds were less likely, a statistically clear difference."
+    if lo > 1:
+        return s + ": finds were more likely, a statistically clear difference."
+    return s + ": the interval includes 1, so no clear difference."
 
 
 def impact_verdict(row: dict[str, Any] | pd.Series, *, kind: str, level: int) -> str:
