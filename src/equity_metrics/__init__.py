@@ -29,6 +29,8 @@ from .ledger import Ledger, ReadResult, Rejects
 
 # readers
 from .io.policeuk import read_policeuk
+from .io.large import count_policeuk
+from .io._counts import EventCounts
 from .io.policeuk_api import read_policeuk_api
 from .io.official import read_govuk_stop_search, read_homeoffice_use_of_force
 from .io.population import read_population
@@ -58,6 +60,8 @@ from .models import (
 __all__ = [
     "__version__",
     "read_policeuk",
+    "count_policeuk",
+    "EventCounts",
     "read_policeuk_api",
     "read_govuk_stop_search",
     "read_homeoffice_use_of_force",

@@ -1,6 +1,12 @@
-"""Readers: every one returns a :class:`~equity_metrics.ledger.ReadResult` (table, ledger, rejects)."""
+"""Readers: every one returns a :class:`~equity_metrics.ledger.ReadResult` (table, ledger, rejects).
 
+:func:`count_policeuk` (optional DuckDB engine, ``[large]`` extra) returns
+:class:`EventCounts` instead: aggregated counts with the same ledger and rejects.
+"""
+
+from ._counts import EventCounts
 from .chicago import read_chicago_cit_roster, read_chicago_complaints, read_chicago_officers, read_chicago_use_of_force
+from .large import count_policeuk
 from .mapped import read_mapped
 from .official import read_govuk_stop_search, read_homeoffice_use_of_force
 from .opp import read_opp
@@ -10,6 +16,8 @@ from .population import read_population
 from .training import read_training_roster
 
 __all__ = [
+    "count_policeuk",
+    "EventCounts",
     "read_chicago_cit_roster",
     "read_chicago_complaints",
     "read_chicago_officers",

@@ -24,6 +24,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -234,6 +235,37 @@ def _unique_names(names: list[str], notes: list[str]) -> list[str]:
     return out
 
 
+def read_header(text: str, name: str, notes: list[str], *, delimiter: str = ",") -> tuple[Any, int, list[str]]:
+    """Find the header row of decoded CSV text (skipping blank lines); unique, stripped column names.
+
+    Returns the ``csv.reader`` positioned after the header, the header's
+    physical line number and the column names (duplicates renamed, with a
+    note appended to ``notes``).
+
+    Raises
+    ------
+    EmptyFileError
+        Empty text, or no header row.
+    FileFormatError
+        The header row is not valid CSV.
+    """
+    if not text.strip():
+        raise EmptyFileError(
+            "the file is empty (no header row)", file=name, hint="Check the download; a header-only file is fine, an empty one is not"
+        )
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = next(reader)
+        while header == [] or all(h.strip() == "" for h in header):
+            header = next(reader)
+    except StopIteration:
+        raise EmptyFileError("the file has no header row", file=name) from None
+    except csv.Error as exc:
+        raise FileFormatError(f"the header row cannot be parsed as CSV ({exc})", file=name) from None
+    cols = _unique_names([h.strip().lstrip("\ufeff").strip() for h in header], notes)
+    return reader, reader.line_num, cols
+
+
 def parse_csv_text(
     data: bytes,
     name: str,
@@ -254,22 +286,7 @@ def parse_csv_text(
     dec = decode_bytes(data, name, encoding=encoding)
     text = dec.text
     notes = list(dec.notes)
-    if not text.strip():
-        raise EmptyFileError(
-            "the file is empty (no header row)", file=name, hint="Check the download; a header-only file is fine, an empty one is not"
-        )
-    # header
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    try:
-        header = next(reader)
-        while header == [] or all(h.strip() == "" for h in header):
-            header = next(reader)
-    except StopIteration:
-        raise EmptyFileError("the file has no header row", file=name) from None
-    except csv.Error as exc:
-        raise FileFormatError(f"the header row cannot be parsed as CSV ({exc})", file=name) from None
-    header_line = reader.line_num
-    cols = _unique_names([h.strip().lstrip("\ufeff").strip() for h in header], notes)
+    reader, header_line, cols = read_header(text, name, notes, delimiter=delimiter)
     req = list(required)
     missing = [c for c in req if c not in cols]
     if missing:

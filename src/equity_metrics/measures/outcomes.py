@@ -334,8 +334,8 @@ def stage_rri(
     --------
     >>> import equity_metrics as em
     >>> r = em.stage_rri(em.datasets.load_sample_stops(), stages=["search", "arrest"])
-    >>> list(r.tidy()["stage"].unique())
-    ['search', 'arrest']
+    >>> list(r.tidy()["stage"].unique())  # the first stage is the base: arrests per search
+    ['arrest']
     """
     stages = list(stages)
     if len(stages) < 1 or (len(stages) < 2 and population is None):
