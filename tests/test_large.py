@@ -8,17 +8,15 @@ archive, the DuckDB counts, ledger and rejects must equal it exactly.
 from __future__ import annotations
 
 import builtins
-import csv
-import io
 import json
 import tarfile
 import zipfile
-from pathlib import Path
 
 import pandas as pd
 import pandas.testing as pdt
 import pytest
 from conftest import need_shared
+from policeuk_rows import _csv, _row, _write
 
 import equity_metrics as em
 from equity_metrics.errors import EmptyFileError, FileFormatError, MissingColumnsError, OptionError
@@ -149,43 +147,6 @@ def test_forces_and_months_filters(tmp_path):
 
 
 # ============================================================================ odd files
-GOOD = {
-    "Type": "Person search",
-    "Date": "2020-06-10T10:30:00+00:00",
-    "Part of a policing operation": "False",
-    "Policing operation": "",
-    "Latitude": "51.5",
-    "Longitude": "-0.1",
-    "Gender": "Male",
-    "Age range": "18-24",
-    "Self-defined ethnicity": "Black/African/Caribbean/Black British - Caribbean",
-    "Officer-defined ethnicity": "Black",
-    "Legislation": "Misuse of Drugs Act 1971 (section 23)",
-    "Object of search": "Controlled drugs",
-    "Outcome": "A no further action disposal",
-    "Outcome linked to object of search": "False",
-    "Removal of more than just outer clothing": "False",
-}
-
-
-def _row(**kw) -> list[str]:
-    d = dict(GOOD)
-    d.update({k.replace("_", " ") if k not in GOOD else k: v for k, v in kw.items()})
-    return [d[c] for c in POLICEUK_COLUMNS]
-
-
-def _csv(rows, header=POLICEUK_COLUMNS) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    return buf.getvalue()
-
-
-def _write(path: Path, rows, header=POLICEUK_COLUMNS, encoding="utf-8") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(_csv(rows, header).encode(encoding))
-    return path
 
 
 def test_malformed_rows_are_accounted_for_like_the_reader(tmp_path):

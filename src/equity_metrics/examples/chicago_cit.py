@@ -44,6 +44,7 @@ Examples
 from __future__ import annotations
 
 import html
+from statistics import NormalDist
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -190,7 +191,7 @@ class ChicagoCITResult:
             o = agg.overall
             rows.append({"term": name, "event_time": np.nan, "estimate": o.estimate, "std_error": o.std_error,
                          "ci_low": o.ci_low, "ci_high": o.ci_high})
-        z = 1.959963984540054
+        z = NormalDist().inv_cdf(1 - self.alpha / 2)  # same level as the CS intervals
         rows.append({"term": "twfe_comparison", "event_time": np.nan, "estimate": self.twfe_estimate,
                      "std_error": self.twfe_std_error, "ci_low": self.twfe_estimate - z * self.twfe_std_error,
                      "ci_high": self.twfe_estimate + z * self.twfe_std_error})
