@@ -247,7 +247,12 @@ def test_field_conversions_on_real_rows(whole):
     assert d["vehicle_only"].sum() == 31_935
     assert (d["search_type"] == "Vehicle search").sum() == 31_935
     assert d["arrest"].sum() == 128_533 and d["arrest"].isna().sum() == 32_429
-    assert d["hit"].sum() == 208_546 and d["strip_search"].sum() == 25_874
+    # raw field kept as published; the canonical find (Home Office definition) is not-NFA and linked:
+    # counted from the raw CSV text by pandas on the extracted files: 208,546 'True', of which 80,434 are
+    # on "A no further action disposal" rows; 125,640 non-NFA linked; 78,175 non-NFA with the field blank
+    assert d["outcome_linked"].sum() == 208_546 and d["strip_search"].sum() == 25_874
+    assert d["hit"].sum() == 125_640
+    assert d["hit"].isna().sum() == 32_429 + 78_175  # outcome blank, or not NFA with the linked field blank
     assert d["policing_operation"].sum() == 40_939
     assert (d["sex"] == "Not stated").sum() == 98_570 and (d["sex"] == "Other").sum() == 2_733
     assert d["age_band"].isna().sum() == 126_617 and (d["age_band"] == "under 10").sum() == 674
@@ -479,14 +484,17 @@ def test_field_values_blank_and_unknown(tmp_path):
     assert d["vehicle_only"].tolist() == [True, False, pd.NA]
     assert d["search_type"].tolist()[:2] == ["Vehicle search", "Person search"] and pd.isna(d["search_type"].iloc[2])
     assert d["arrest"].tolist() == [True, False, pd.NA]
-    assert d["hit"].tolist() == [True, pd.NA, False]
+    assert d["outcome_linked"].tolist() == [True, pd.NA, False]
+    # find = outcome other than NFA and linked: row 2 is NFA ("maybe" is unknown but NFA is never a find);
+    # row 3 has no outcome, so whether it found anything is unknown
+    assert d["hit"].tolist() == [True, False, pd.NA]
     assert d["strip_search"].tolist() == [False, False, pd.NA]
     assert d["sex"].tolist()[:2] == ["Male", "Not stated"] and pd.isna(d["sex"].iloc[2]) and d["sex_raw"].iloc[2] == "Alien"
     assert pd.isna(d["age_band"].iloc[1]) and d["age_band"].iloc[0] == "18-24"
     assert np.isnan(d["latitude"]).tolist() == [True, True, True] and d["longitude"].iloc[1] == -0.12
     led = res.ledger
     assert led.missing_by_field["latitude"] == 1 and led.missing_by_field["sex"] == 1 and led.missing_by_field["outcome"] == 1
-    assert led.unknown_by_field["latitude"] == 2 and led.unknown_by_field["age_band"] == 1 and led.unknown_by_field["hit"] == 1
+    assert led.unknown_by_field["latitude"] == 2 and led.unknown_by_field["age_band"] == 1 and led.unknown_by_field["outcome_linked"] == 1
     assert led.unknown_by_field["sex"] == 1 and led.unknown_by_field["search_type"] == 1
     assert pd.isna(d["raw_unparsed"].iloc[0])
     assert json.loads(d["raw_unparsed"].iloc[1]) == {"Latitude": "abc", "Age range": "40-50", "Outcome linked to object of search": "maybe"}

@@ -82,7 +82,10 @@ EVENTS: tuple[Column, ...] = (
     Column("outcome", "category", False, "Outcome of the event"),
     Column("arrest", "boolean", False, "True when the outcome was an arrest"),
     Column("search_conducted", "boolean", False, "True when a search took place (always True for police.uk rows)"),
-    Column("hit", "boolean", False, "Outcome linked to the object of search / contraband found"),
+    Column("hit", "boolean", False, "A find: outcome other than no further action and linked to the object of search "
+           "(police.uk; see equity_metrics.outcome_codes) / contraband found (US sources); NA where not recorded"),
+    Column("outcome_linked", "boolean", False, "police.uk 'Outcome linked to object of search' as published (raw; "
+           "True on many no-further-action rows in some forces: not a find on its own)"),
     Column("strip_search", "boolean", False, "Removal of more than outer clothing"),
     Column("policing_operation", "boolean", False, "Part of a policing operation"),
     Column("policing_operation_name", "string", False, "Name of the operation"),

@@ -48,6 +48,7 @@ CountBy = Literal[
     "outcome",
     "arrest",
     "hit",
+    "outcome_linked",
     "strip_search",
     "policing_operation",
 ]
@@ -74,6 +75,7 @@ _KIND: dict[str, Any] = {
     "vehicle_only": "bool",
     "arrest": "bool",
     "hit": "bool",
+    "outcome_linked": "bool",
     "strip_search": "bool",
     "policing_operation": "bool",
 }

@@ -18,8 +18,9 @@ import pyarrow as pa
 from ..ethnicity import BROAD_GROUPS, DETAILED_GROUPS, NOT_STATED, harmonise_ethnicity
 from ..ledger import Ledger
 from ..schema import AGE_BANDS
+from ..outcome_codes import ARREST_OUTCOMES, is_nfa
 from ._counts import finish_counts
-from .policeuk_api import _ARREST, _BOOL, _SEARCH_TYPES, _SEX, POLICEUK_COLUMNS, TIMEZONE, _parse_dates, _to_float
+from .policeuk_api import _BOOL, _SEARCH_TYPES, _SEX, POLICEUK_COLUMNS, TIMEZONE, _parse_dates, _to_float
 
 #: police.uk column -> SQL column of the staging table
 R = {c: f"r{i}" for i, c in enumerate(POLICEUK_COLUMNS)}
@@ -61,7 +62,8 @@ def field_maps(run) -> tuple[dict[str, str], Counter, Counter]:
         s = [v.strip() for v in values[col][0]]
         cols = {"label": pa.array([x or None for x in s], type=pa.string())}
         if col == "Outcome":
-            cols["arrest"] = pa.array([None if x == "" else x.lower() in _ARREST for x in s], type=pa.bool_())
+            cols["arrest"] = pa.array([None if x == "" else x.lower() in ARREST_OUTCOMES for x in s], type=pa.bool_())
+            cols["nfa"] = pa.array(list(is_nfa(pd.Series(s, dtype=object))), type=pa.bool_())
         add(col, name, cols, [x == "" for x in s], None)
     for col, name in (("Part of a policing operation", "m_operation"), ("Outcome linked to object of search", "m_hit"),
                       ("Removal of more than just outer clothing", "m_strip")):  # fmt: skip
@@ -128,7 +130,10 @@ def group_counts(run, maps: dict[str, str]) -> tuple[pd.DataFrame, int, int]:
         "object_of_search": ("m_object.label", ["Object of search"]),
         "outcome": ("m_outcome.label", ["Outcome"]),
         "arrest": ("m_outcome.arrest", ["Outcome"]),
-        "hit": ("m_hit.label", ["Outcome linked to object of search"]),
+        # the one definition of a find (equity_metrics.outcome_codes.derive_find): not NFA and linked
+        "hit": ("CASE WHEN m_outcome.label IS NULL THEN NULL WHEN m_outcome.nfa THEN false ELSE m_hit.label END",
+                ["Outcome", "Outcome linked to object of search"]),
+        "outcome_linked": ("m_hit.label", ["Outcome linked to object of search"]),
         "strip_search": ("m_strip.label", ["Removal of more than just outer clothing"]),
         "policing_operation": ("m_operation.label", ["Part of a policing operation"]),
     }
@@ -154,7 +159,7 @@ _FIELD = {
     "Latitude": "latitude", "Longitude": "longitude", "Gender": "sex", "Age range": "age_band",
     "Self-defined ethnicity": "self_defined_ethnicity", "Officer-defined ethnicity": "officer_defined_ethnicity",
     "Legislation": "legal_power", "Object of search": "object_of_search", "Outcome": "outcome",
-    "Outcome linked to object of search": "hit", "Removal of more than just outer clothing": "strip_search",
+    "Outcome linked to object of search": "outcome_linked", "Removal of more than just outer clothing": "strip_search",
 }  # fmt: skip
 
 

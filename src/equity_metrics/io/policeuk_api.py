@@ -40,6 +40,7 @@ from ..errors import EmptyFileError, FileFormatError, OptionError, ReadError
 from ..ethnicity import BROAD_GROUPS, DETAILED_GROUPS, NOT_STATED, harmonise_ethnicity
 from ..ledger import REJECT_COLUMNS, FileRecord, Ledger, ReadResult, Rejects
 from ..schema import AGE_BANDS, EVENT_TYPES, SEXES, conform
+from ..outcome_codes import ARREST_OUTCOMES, derive_find
 from ._sources import decode_bytes, iter_files, sha256_bytes
 
 __all__ = ["read_policeuk_api", "API_FIELDS", "POLICEUK_COLUMNS", "EthnicityField", "Fallback"]
@@ -61,12 +62,11 @@ _NAT = np.iinfo(np.int64).min
 _SEARCH_TYPES = {s.lower(): s for s in ("Person search", "Person and Vehicle search", "Vehicle search")}
 _SEX = {"male": "Male", "female": "Female", "other": "Other", "not stated": "Not stated", "": "Not stated"}
 _BOOL = {"true": True, "false": False}
-_ARREST = {"arrest", "suspect arrested", "offender arrested"}
 # raw police.uk column -> canonical field name used in the ledger
 _FIELD_OF = dict(zip(POLICEUK_COLUMNS, (
     "search_type", "datetime", "policing_operation", "policing_operation_name", "latitude", "longitude",
     "sex", "age_band", "self_defined_ethnicity", "officer_defined_ethnicity", "legal_power",
-    "object_of_search", "outcome", "hit", "strip_search",
+    "object_of_search", "outcome", "outcome_linked", "strip_search",
 )))  # fmt: skip
 
 
@@ -236,16 +236,18 @@ def _convert(raw: pd.DataFrame, *, group: np.ndarray, source: str, ethnicity_fie
         codes, stripped = column(col)
         count(col, codes, stripped)
         cols[name] = _cat(codes, [s or None for s in stripped])
-    cols["arrest"] = _bool(codes, [None if s == "" else s.lower() in _ARREST for s in stripped])
+    cols["arrest"] = _bool(codes, [None if s == "" else s.lower() in ARREST_OUTCOMES for s in stripped])
     for col, name in (
         ("Part of a policing operation", "policing_operation"),
-        ("Outcome linked to object of search", "hit"),
+        ("Outcome linked to object of search", "outcome_linked"),
         ("Removal of more than just outer clothing", "strip_search"),
     ):
         codes, stripped = column(col)
         vals = [_BOOL.get(s.lower()) for s in stripped]
         count(col, codes, stripped, [s != "" and v is None for s, v in zip(stripped, vals)])
         cols[name] = _bool(codes, vals)
+    # the one definition of a find (equity_metrics.outcome_codes): not NFA and linked
+    cols["hit"] = derive_find(cols["outcome"], cols["outcome_linked"])
     codes, stripped = column("Policing operation")
     count("Policing operation", codes, stripped)
     cols["policing_operation_name"] = _str_take(codes, [s or None for s in stripped])
