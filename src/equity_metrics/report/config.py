@@ -60,6 +60,7 @@ _SECTIONS: dict[str, dict[str, str]] = {
     "impact": {
         "training_date": "training_date", "training_label": "training_label", "outcomes": "impact_outcomes",
         "treated_from": "treated_from", "event_window": "event_window",
+        "meaningful_change": "meaningful_change", "power": "power",
     },
 }
 _OPTIONAL = ("area", "areas", "expected_months", "population_vintage", "training", "training_mapping", "officers",
@@ -103,9 +104,15 @@ class ReportConfig:
         A force-wide training date (``"YYYY-MM"``) for an interrupted time series when no
         officer roster is given, and how to label it (e.g. ``"illustrative date"``).
     impact_outcomes, treated_from, event_window
-        Officer-level outcomes (``build_panel`` outcome names), when an officer counts as
+        Officer-level outcomes (``build_panel`` outcome names; empty, the default: the
+        disparity measure ``share_of:<headline group>`` first, then the counts
+        ``use_of_force`` and ``searches_of:<headline group>``), when an officer counts as
         trained (``"next"`` month after completion, or the month of ``"completion"``) and
         the event-study window ``(leads, lags)`` in periods.
+    meaningful_change, power
+        The smallest training effect that matters, as a fraction of the untrained level
+        (default ``0.10``: 10%), and the power of the minimum detectable effect the training
+        verdict states (default ``0.80``); see docs/real-data-rules.md, "Training verdict".
     suppress_below, alpha
         Counts from 1 to ``suppress_below - 1`` are hidden (``[c]``); ``1 - alpha`` is the
         confidence level.
@@ -134,9 +141,11 @@ class ReportConfig:
     period: str = "FY"
     training_date: str | None = None
     training_label: str | None = None
-    impact_outcomes: tuple[str, ...] = ("use_of_force", "searches_of:Black")
+    impact_outcomes: tuple[str, ...] = ()
     treated_from: str = "next"
     event_window: tuple[int, int] = (6, 12)
+    meaningful_change: float = 0.10
+    power: float = 0.80
     suppress_below: int = 10
     alpha: float = 0.05
     output: str = "output/report"
@@ -208,6 +217,11 @@ def _validate(c: ReportConfig) -> None:
               "needs both (or remove 'training' and give a force-wide training_date)")
     if (len(c.event_window) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in c.event_window)):
         _fail("event_window", f"must be two whole numbers [leads, lags] >= 1, got {list(c.event_window)!r}", OptionError)
+    for key in ("meaningful_change", "power"):
+        v = getattr(c, key)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < float(v) < 1:
+            _fail(key, f"must be a number between 0 and 1 (default {0.1 if key == 'meaningful_change' else 0.8}), "
+                  f"got {v!r}", OptionError)
     if c.area is not None and c.areas is not None and c.area not in c.areas:
         _fail("area", f"{c.area!r} is not among areas {list(c.areas)}; add it or remove 'areas'")
 
@@ -397,7 +411,7 @@ def sample_config(**overrides: Any) -> ReportConfig:
         officers=str(s / "officers.csv"),
         officer_events=str(s / "officer_events.csv"),
         officer_events_mapping=str(s / "officer_events_mapping.toml"),
-        impact_outcomes=["use_of_force", "searches_of:Black"],
+        impact_outcomes=["share_of:Black", "use_of_force", "searches_of:Black"],
         treated_from="completion",
         event_window=[6, 12],
     )

@@ -16,6 +16,14 @@ Two designs, chosen by what the config gives:
   so the level change is the step change in the group's rate *relative to* the
   reference group's, that is in the rate ratio.
 
+Each effect is also expressed as a share of the untrained level, with its minimum
+detectable effect, Holm-adjusted p-value and a verdict against the threshold of practical
+importance ``meaningful_change`` (all computed in :mod:`equity_metrics.models._power` and
+:mod:`equity_metrics.models._untrained`; the rules are in docs/real-data-rules.md,
+"Training verdict"). Without configured outcomes the officer design's first outcome is the
+disparity measure ``share_of:<headline group>`` (the change in the group's share of trained
+officers' searches), then the counts ``use_of_force`` and ``searches_of:<headline group>``.
+
 Only aggregate numbers leave this module: no officer identifier is kept.
 """
 
@@ -29,7 +37,7 @@ import pandas as pd
 
 from ..errors import EquityMetricsError
 
-__all__ = ["ImpactResult", "assemble_impact", "outcome_label"]
+__all__ = ["ImpactResult", "assemble_impact", "outcome_label", "default_outcomes"]
 
 
 @dataclass
@@ -43,8 +51,12 @@ class ImpactResult:
     estimator, design
         Plain names of the estimator and of the comparison.
     table
-        One row per outcome: ``outcome, label, estimate, ci_low, ci_high, std_error, p_value,
-        pretrend_p, pre_mean, units, cohorts, direction`` (None for ``"none"``).
+        One row per outcome: ``outcome, label, role`` (``"disparity"`` or ``"count"``),
+        ``estimate, ci_low, ci_high, std_error, p_value, base`` (the untrained level),
+        ``observed, pretrend_p, pre_mean, units, cohorts, direction``, and from
+        :func:`~equity_metrics.models._power.training_effects`: ``pct, pct_low, pct_high,
+        mde, mde_fall, mde_rise, p_holm, n_tests, verdict``, plus ``meaningful, power``
+        (None for ``"none"``).
     event_study
         ``{outcome: DataFrame(event_time, estimate, ci_low, ci_high)}`` (officer design).
     its
@@ -67,6 +79,20 @@ class ImpactResult:
     notes: list[str] = field(default_factory=list)
     cannot_rule_out: list[str] = field(default_factory=list)
     error: str | None = None
+    meaningful: float = 0.10
+    power: float = 0.80
+    default_outcomes: bool = False
+
+
+def default_outcomes(headline_group: str) -> list[str]:
+    """The officer design's outcomes when the config gives none: the disparity measure first.
+
+    Examples
+    --------
+    >>> default_outcomes("Black")
+    ['share_of:Black', 'use_of_force', 'searches_of:Black']
+    """
+    return [f"share_of:{headline_group}", "use_of_force", f"searches_of:{headline_group}"]
 
 
 def outcome_label(spec: str, period: str = "month") -> str:
@@ -77,11 +103,26 @@ def outcome_label(spec: str, period: str = "month") -> str:
         return f"searches per officer per {period}"
     if spec.startswith("searches_of:"):
         return f"searches of {spec.split(':', 1)[1]} people per officer per {period}"
-    if spec.startswith("share_of:"):
-        return f"share of an officer's searches that were of {spec.split(':', 1)[1]} people"
+    if spec.startswith("share_of:") or spec.startswith("disparity:"):
+        return f"share of trained officers' searches that were of {spec.split(':', 1)[1]} people"
     if spec == "hit_rate":
         return "share of an officer's searches that found the object searched for"
     return f"{spec.replace('_', ' ')} per officer per {period}"
+
+
+def _effects(table: pd.DataFrame, cfg, *, scale: str, df: int | None = None) -> pd.DataFrame:
+    """Relative effects, MDE, Holm p-values and verdicts (models._power), with the settings used."""
+    from ..models._power import training_effects
+
+    out = training_effects(table, scale=scale, alpha=cfg.alpha, power=cfg.power, meaningful=cfg.meaningful_change,
+                           df=df)
+    return out.assign(meaningful=float(cfg.meaningful_change), power=float(cfg.power))
+
+
+def _min_p(*ps: float) -> float:
+    """A share's before-training check: the smaller p of its two counts' checks (flags either)."""
+    ok = [p for p in ps if np.isfinite(p)]
+    return float(min(ok)) if ok else np.nan
 
 
 def _direction(lo: float, hi: float) -> str:
@@ -109,7 +150,7 @@ def assemble_impact(cfg, inp, *, area: str | None, area_name: str, groups: list[
     """Run the impact design the config allows; model failures become a plain explanation, not an error."""
     if cfg.has_roster and inp.training is not None and inp.officer_events is not None:
         try:
-            return _officer(cfg, inp)
+            return _officer(cfg, inp, headline_group=headline_group)
         except EquityMetricsError as exc:
             return ImpactResult(kind="officer", estimator="Callaway & Sant'Anna (2021)", error=str(exc).split("\n")[0],
                                 cannot_rule_out=_CANNOT_DID)
@@ -137,7 +178,12 @@ _CANNOT_ITS = [
 ]
 
 
-def _officer(cfg, inp) -> ImpactResult:
+def _share_group(spec: str) -> str | None:
+    return spec.split(":", 1)[1] if spec.startswith(("share_of:", "disparity:")) else None
+
+
+def _officer(cfg, inp, *, headline_group: str) -> ImpactResult:
+    from ..models._untrained import share_change, untrained_level
     from ..models.did import staggered_did
     from ..models.panel import build_panel
 
@@ -154,32 +200,68 @@ def _officer(cfg, inp) -> ImpactResult:
         if off is not None and "force" in off.columns:
             off = off[off["force"].astype(str).isin(keep)]
     forces = sorted(ev["force"].dropna().astype(str).unique()) if "force" in ev.columns else []
-    p = build_panel(ev, tr, officers=off, outcome=list(cfg.impact_outcomes), treated_from=cfg.treated_from,
-                    balanced=True)
+    given = list(cfg.impact_outcomes)
+    outcomes = given or default_outcomes(headline_group)
+    # a share is estimated from two counts (the group's searches and all stated searches): the
+    # per-officer-month share is undefined in months without a search (see models/_untrained.py)
+    panel_specs: list[str] = []
+    for spec in outcomes:
+        g = _share_group(spec)
+        panel_specs += [f"searches_of:{g}", f"share_of:{g}"] if g else [spec]
+    panel_specs = list(dict.fromkeys(panel_specs))
+    p = build_panel(ev, tr, officers=off, outcome=panel_specs, treated_from=cfg.treated_from, balanced=True)
     rep = p.report
     leads, lags = cfg.event_window
     rows, es_tabs, notes = [], {}, []
-    pt_p = []
-    for spec, col in rep.outcomes.items():
-        res = staggered_did(p, outcome=col, control="not_yet_treated", method="dr", alpha=cfg.alpha)
+    fits: dict[str, Any] = {}
+    period = "month" if rep.period == "M" else "quarter"
+
+    def fit(col: str):
+        if col not in fits:
+            fits[col] = staggered_did(p, outcome=col, control="not_yet_treated", method="dr", alpha=cfg.alpha)
+        return fits[col]
+
+    def pretrend(res, spec) -> float:
+        try:
+            return float(res.pretrend_test("event_time", min_e=-leads).p_value)
+        except EquityMetricsError as exc:
+            notes.append(f"pre-trend check for {spec} not available: {str(exc).splitlines()[0]}")
+            return np.nan
+
+    d = p.data
+    for spec in outcomes:
+        g = _share_group(spec)
+        base_row = {"outcome": spec, "label": outcome_label(spec, period), "units": int(p.report.n_units)}
+        if g:
+            res_g, res_all = fit(rep.outcomes[f"searches_of:{g}"]), fit("searches_stated")
+            sc = share_change(p, res_g, res_all)
+            rows.append({**base_row, "role": "disparity", "estimate": sc.estimate, "ci_low": sc.ci_low,
+                         "ci_high": sc.ci_high, "std_error": sc.std_error, "p_value": sc.p_value,
+                         "base": sc.untrained, "observed": sc.observed,
+                         "pretrend_p": _min_p(pretrend(res_g, f"searches_of:{g}"), pretrend(res_all, "all searches")),
+                         "pre_mean": np.nan,
+                         "units": int(res_g.n_units), "cohorts": int(len(res_g.cohorts)),
+                         "direction": _direction(sc.ci_low, sc.ci_high)})
+            if spec.startswith("disparity:"):
+                notes.append(f"{spec}: the change in the share minus the benchmark share equals the change in the "
+                             "share (the benchmark does not change with training), so the share is reported")
+            continue
+        col = rep.outcomes[spec]
+        res = fit(col)
         simple = res.aggregate("simple").overall
         dyn = res.aggregate("dynamic", min_e=-leads, max_e=lags).tidy(include_overall=False)
         es_tabs[spec] = dyn[["level", "estimate", "ci_low", "ci_high"]].rename(columns={"level": "event_time"}).astype(float)
-        pre_p = np.nan
-        try:
-            pre_p = float(res.pretrend_test("event_time", min_e=-leads).p_value)
-        except EquityMetricsError as exc:
-            notes.append(f"pre-trend check for {spec} not available: {str(exc).splitlines()[0]}")
-        pt_p.append(pre_p)
-        d = p.data
+        lvl = untrained_level(p, res)
         pre = d[(d["first_treated"] > 0) & (~d["treated"].astype(bool))][col]
-        rows.append({"outcome": spec, "label": outcome_label(spec, "month" if rep.period == "M" else "quarter"),
+        rows.append({**base_row, "role": "count",
                      "estimate": simple.estimate, "ci_low": simple.ci_low, "ci_high": simple.ci_high,
-                     "std_error": simple.std_error, "p_value": np.nan, "pretrend_p": pre_p,
+                     "std_error": simple.std_error, "p_value": np.nan, "base": lvl.untrained, "observed": lvl.observed,
+                     "pretrend_p": pretrend(res, spec),
                      "pre_mean": float(pre.mean()) if len(pre) else np.nan, "units": int(res.n_units),
                      "cohorts": int(len(res.cohorts)), "direction": _direction(simple.ci_low, simple.ci_high)})
+    for res in fits.values():
         notes += [n for n in res.notes]
-    table = pd.DataFrame(rows)
+    table = _effects(pd.DataFrame(rows), cfg, scale="difference")
     scope = (f"{rep.n_units:,} officers in service in every month from {rep.start} to {rep.end} "
              f"({rep.never_treated:,} never trained; {len(rep.cohorts)} training cohorts) in "
              f"{len(forces)} force(s)")
@@ -197,6 +279,7 @@ def _officer(cfg, inp) -> ImpactResult:
         pretrend_desc=(f"did officers about to be trained already differ from the comparison officers in the {leads} "
                        "months before training? (A joint test of the event study's months before training.)"),
         notes=_clean(sorted(set(notes)), ids), cannot_rule_out=_CANNOT_DID,
+        meaningful=float(cfg.meaningful_change), power=float(cfg.power), default_outcomes=not given,
     )
 
 
@@ -213,12 +296,12 @@ def _its(cfg, inp, *, area: str | None, area_name: str, group: str, trend_fn) ->
                                 alpha=cfg.alpha)
     lc, sc = r.level_change, r.slope_change
     rr_lo, rr_hi = lc.rate_ratio_ci
-    table = pd.DataFrame([{
-        "outcome": f"{group}/{ref} search rate ratio", "label": f"step change in the {group}/{ref} rate ratio at {cfg.training_date}",
+    table = _effects(pd.DataFrame([{
+        "outcome": f"{group}/{ref} search rate ratio", "role": "disparity", "label": f"step change in the {group}/{ref} rate ratio at {cfg.training_date}",
         "estimate": lc.rate_ratio, "ci_low": rr_lo, "ci_high": rr_hi, "std_error": lc.std_error, "p_value": lc.p_value,
         "pretrend_p": np.nan, "pre_mean": np.nan, "units": 1, "cohorts": 1,
         "direction": "decrease" if rr_hi < 1 else ("increase" if rr_lo > 1 else "unclear"),
-    }])
+    }]), cfg, scale="ratio", df=r.df_resid)
     cf = r.counterfactual()
     cf = cf.assign(time=cf["time"].astype(str))
     small = cf["observed"].notna() & (cf["observed"] < cfg.suppress_below)
@@ -235,4 +318,5 @@ def _its(cfg, inp, *, area: str | None, area_name: str, group: str, trend_fn) ->
         table=table, its=cf[["time", "observed", "fitted", "counterfactual", "cf_ci_low", "cf_ci_high", "suppressed"]],
         its_slope=slope, scope=f"{area_name}, {len(cf)} months", label=cfg.training_label or "",
         notes=list(r.notes), cannot_rule_out=_CANNOT_ITS,
+        meaningful=float(cfg.meaningful_change), power=float(cfg.power),
     )

@@ -149,26 +149,7 @@ def odds_sentence(row: dict[str, Any], *, reference: str, level: int, area_effec
 
 
 def impact_verdict(row: dict[str, Any] | pd.Series, *, kind: str, level: int) -> str:
-    """A verdict that does not overclaim: the direction only when the interval excludes no change."""
-    est, lo, hi = float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"])
-    what = str(row["label"])
-    if not all(map(math.isfinite, (est, lo, hi))):
-        return f"{what}: the effect could not be estimated from these data."
-    if kind == "its":
-        if row["direction"] == "unclear":
-            return (f"No statistically clear change in the {what}: estimated ratio of after to before "
-                    f"{est:.2f} ({level}% CI {lo:.2f} to {hi:.2f}); the data are consistent with anything from a "
-                    f"{(1 - lo) * 100:.0f}% fall to a {(hi - 1) * 100:.0f}% rise.")
-        word = "a decrease" if row["direction"] == "decrease" else "an increase"
-        return (f"{word[0].upper() + word[1:]} of about {abs(est - 1) * 100:.0f}% at the training date in the {what} "
-                f"(ratio {est:.2f}, {level}% CI {lo:.2f} to {hi:.2f}).")
-    if row["direction"] == "unclear":
-        return (f"No statistically clear change in {what}: estimated effect {est:+.3f} ({level}% CI {lo:+.3f} to "
-                f"{hi:+.3f}). The data are consistent with a decrease of up to {abs(min(lo, 0)):.3f} or an increase "
-                f"of up to {max(hi, 0):.3f}.")
-    word = "a decrease" if row["direction"] == "decrease" else "an increase"
-    base = row.get("pre_mean")
-    rel = f", about {abs(est) / float(base) * 100:.0f}% of the trained officers' average before training ({float(base):.2f})" \
-        if _finite(base) and float(base) > 0 else ""
-    return (f"{word[0].upper() + word[1:]} of about {abs(est):.3f} {what} after training "
-            f"({level}% CI {lo:+.3f} to {hi:+.3f}){rel}.")
+    """A verdict that does not overclaim (see :func:`.training_text.impact_verdict`)."""
+    from .training_text import impact_verdict as _verdict
+
+    return _verdict(row, kind=kind, level=level)
