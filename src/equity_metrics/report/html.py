@@ -17,6 +17,7 @@ from markupsafe import Markup
 from .. import __version__
 from .figures import make_figures
 from .tables import display_tables
+from .training_text import impact_lines, pretrend_sentence
 from .text import benchmark_text, change_sentence, group_lines, headline_sentence, impact_verdict, odds_sentence
 
 __all__ = ["render_html", "SECTIONS"]
@@ -76,17 +77,9 @@ def context(d, figures=None) -> dict[str, Any]:
     if imp.table is not None:
         for r in imp.table.to_dict("records"):
             verdicts.append({"text": impact_verdict(r, kind=imp.kind, level=d.level),
-                             "is_clear": r["direction"] in ("decrease", "increase")})
-    pretrend = ""
-    if imp.kind == "officer" and imp.table is not None:
-        parts = []
-        for r in imp.table.to_dict("records"):
-            p = r["pretrend_p"]
-            if p == p:  # not NaN
-                parts.append(f"{r['label'][0].upper() + r['label'][1:]}: p = {p:.2f}" + (" (the groups were already diverging before training: "
-                                                                "treat the estimate with caution)" if p < 0.05 else
-                                                                " (no sign of different trends before training)"))
-        pretrend = "; ".join(parts) + "." if parts else "Not available."
+                             "is_clear": str(r.get("verdict", "")).startswith("clear_")})
+    pretrend = pretrend_sentence(imp.table, alpha=1 - d.level / 100) if imp.kind == "officer" and imp.table is not None else ""
+    impact_notes = impact_lines(imp, level=d.level) if imp.table is not None else []
     its_slope = ""
     if imp.kind == "its" and imp.its_slope:
         s = imp.its_slope
@@ -103,6 +96,7 @@ def context(d, figures=None) -> dict[str, Any]:
         "d": d, "version": __version__, "sections": SECTIONS, "headline": headline_sentence(d), "change": change_sentence(d),
         "group_lines": group_lines(d), "tables": _Tables(display_tables(d)), "figs": fmap, "impact_figs": impact_figs,
         "verdicts": verdicts, "pretrend_text": pretrend, "its_slope": its_slope, "outcome_lines": outcome_lines,
+        "impact_lines": impact_notes,
         "odds_lines": odds_lines, "bench": benchmark_text(d.benchmark, d.vintage),
         "period_title": period_title,
         "suppression_line": (f"{d.n_suppressed:,} table cells are hidden ([c]) by the small-number rule "

@@ -189,26 +189,9 @@ def display_tables(d) -> dict[str, Table]:
                                legend=_legend(rows, threshold=thr, reference=ref), csv="age_sex_standardised.csv")
     imp = d.impact
     if imp.table is not None and len(imp.table):
-        rows = []
-        officer = imp.kind == "officer"
-        for r in imp.table.itertuples(index=False):
-            r = r._asdict()
-            dig = 2 if imp.kind == "its" else 3
-            row = [str(r["label"]), fmt(r["estimate"], dig), ci(r["ci_low"], r["ci_high"], dig)]
-            if officer:
-                row += [fmt(r["pre_mean"], 3), fmt(r["pretrend_p"], 2), f"{int(r['units']):,}"]
-            row.append({"decrease": "decrease", "increase": "increase", "unclear": "no clear change"}.get(r["direction"], ""))
-            rows.append(row)
-        if officer:
-            cols = ["Outcome", "Estimated change after training", f"{L}% CI", "Average before training",
-                    "Before-training check (p)", "Officers", "Verdict"]
-            note = ("Estimated change: trained officers' average after training minus what the comparison officers "
-                    "suggest it would have been, in the outcome's own units. Before-training check: a p-value below "
-                    "0.05 means trained and comparison officers already differed before training (treat the "
-                    "estimate with caution).")
-        else:
-            cols = ["Outcome", "Ratio after / before (1 = no change)", f"{L}% CI", "Verdict"]
-            note = "A ratio below 1 means the rate ratio fell at the training date; above 1, it rose."
+        from .training_text import impact_table_parts
+
+        cols, rows, note = impact_table_parts(imp, level=L)
         out["impact"] = Table("impact", "Estimated effect of training", cols, rows, note, csv="training_impact.csv")
     q = d.quality
     rows = [["Files read", f"{q['files']:,}"], ["Rows read", f"{q['rows_read']:,}"], ["Rows kept", f"{q['rows_kept']:,}"],
