@@ -124,9 +124,10 @@ def _post_cells(result) -> pd.DataFrame:
 
 def _post_mean(panel, result, column: str) -> tuple[float, np.ndarray, int, int]:
     """Average of ``column`` over trained officer-periods in the post cells, with its influence function."""
-    d = panel.data if hasattr(panel, "data") else panel
-    unit, time, g = (getattr(panel, "unit", None) or "officer_id", getattr(panel, "time", None) or "time",
-                     getattr(panel, "first_treated", None) or "first_treated")
+    if isinstance(panel, pd.DataFrame):  # a panel's data: build_panel's column names
+        d, unit, time, g = panel, "officer_id", "time", "first_treated"
+    else:
+        d, unit, time, g = panel.data, panel.unit, panel.time, panel.first_treated
     for c in (unit, time, g, column):
         if c not in d.columns:
             raise DataValidationError(f"panel has no column {c!r}; pass the PanelResult the estimate was fitted on.")
