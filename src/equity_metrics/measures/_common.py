@@ -146,3 +146,114 @@ def join_flags(*flag_arrays: np.ndarray) -> np.ndarray:
         parts = [str(a[i]) for a in flag_arrays if a[i]]
         out.append(";".join(parts))
     return np.array(out, dtype=object)
+
+
+# ----------------------------------------------------------------------------- period coverage
+#: Rates above this many events per 1,000 residents per 12 months are a broken benchmark,
+#: not a finding (flag ``implausible_benchmark``). The highest rate for a broad ethnic group
+#: in any police force area other than the City of London in the gov.uk Ethnicity Facts and
+#: Figures series 2006/07-2017/18 is 191 (Black, Metropolitan Police, 2008/09). Scaled by
+#: ``months_covered / 12`` for shorter periods. See docs/real-data-rules.md.
+IMPLAUSIBLE_RATE_PER_1000_YEAR = 200.0
+#: Area-periods where more than this share of events have no stated ethnicity are flagged
+#: ``mostly_not_stated`` and not ranked (North Yorkshire's self-defined field is ~59% blank).
+MOSTLY_NOT_STATED_ABOVE = 0.5
+
+
+class Coverage:
+    """Which months of data each area has: from a reader's ledger, else from the events.
+
+    ``span`` is every month of the read (first to last month covered); ``covered[area]`` the
+    months (``"YYYY-MM"``) the data actually cover for that area. With a ledger, an area covers
+    the ledger's ``months_covered`` less its ``months_missing``; without one, the months in
+    which the area has any event.
+    """
+
+    def __init__(self, span: list[str], covered: dict[str, set[str]], from_ledger: bool) -> None:
+        self.span, self.covered, self.from_ledger = span, covered, from_ledger
+
+    @classmethod
+    def of(cls, events: object, ev: pd.DataFrame, area: str | None) -> Coverage:
+        ledger = getattr(events, "ledger", None)
+        months = ev["month"]
+        if not isinstance(months.dtype, pd.PeriodDtype):
+            months = pd.PeriodIndex(months.astype(str), freq="M").to_series(index=ev.index)
+        areas = ev[area].astype(str) if area and area in ev.columns else pd.Series("all areas", index=ev.index)
+        present = pd.DataFrame({"a": areas.to_numpy(), "m": months.astype(str).to_numpy()}).drop_duplicates()
+        if ledger is not None and getattr(ledger, "months_covered", None):
+            glob = {str(m) for m in ledger.months_covered}
+            missing: dict[str, set[str]] = {}
+            for a, m in ledger.months_missing:
+                missing.setdefault(str(a), set()).add(str(m))
+            names = set(present["a"]) | {str(a) for a in getattr(ledger, "areas_covered", [])}
+            covered = {a: glob - missing.get(a, set()) for a in names}
+            span_src = glob
+            from_ledger = True
+        else:
+            covered = {a: set(g["m"]) for a, g in present.groupby("a", sort=True)}
+            span_src = set(present["m"])
+            from_ledger = False
+        if span_src:
+            p = sorted(pd.Period(m, "M") for m in span_src)
+            span = [str(x) for x in pd.period_range(p[0], p[-1], freq="M")]
+        else:
+            span = []
+        return cls(span, covered, from_ledger)
+
+    def pooled(self, areas: list[str], name: str = "all areas") -> Coverage:
+        """Coverage of several areas pooled: a month counts only if every area covers it."""
+        sets = [self.covered.get(a, set()) for a in areas]
+        both = set.intersection(*sets) if sets else set()
+        return Coverage(self.span, {**self.covered, name: both}, self.from_ledger)
+
+    def months(self, area: str) -> set[str]:
+        return self.covered.get(str(area), set())
+
+
+def period_coverage(areas: np.ndarray, labels: np.ndarray, period: PeriodKind, cov: Coverage) -> tuple[np.ndarray, np.ndarray]:
+    """``(months_in_period, months_covered)`` of each ``area x period label``.
+
+    ``period="none"`` is the whole span read: its length is the span's, and an area covers
+    the months of the span it has data for.
+    """
+    n_in = np.zeros(len(areas), np.int64)
+    n_cov = np.zeros(len(areas), np.int64)
+    cache: dict[tuple[str, str], tuple[int, int]] = {}
+    for i, (a, lab) in enumerate(zip(areas, labels)):
+        key = (str(a), str(lab))
+        if key not in cache:
+            ms = cov.span if period == "none" else [str(m) for m in months_in_period(str(lab), period)]
+            have = cov.months(str(a))
+            cache[key] = (len(ms), sum(m in have for m in ms))
+        n_in[i], n_cov[i] = cache[key]
+    return n_in, n_cov
+
+
+def complete_periods(table: pd.DataFrame, *, period_col: str = "period", months: int | None = None) -> pd.DataFrame:
+    """Rows of a tidy table for complete, equally long, non-overlapping periods only.
+
+    Keeps rows whose period the data cover in full (``partial_period`` False), of one
+    length (``months``, default the longest ``months_in_period`` present, so 12 for
+    financial or calendar years), and, for rolling windows (``overlapping`` True), only
+    windows that do not overlap: every twelfth window counting back from the latest.
+    Use it before comparing periods or areas with each other.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"period": ["2018/19", "2019/20"], "months_in_period": [12, 12],
+    ...                   "months_covered": [3, 12], "partial_period": [True, False], "overlapping": [False, False]})
+    >>> complete_periods(t)["period"].tolist()
+    ['2019/20']
+    """
+    need_columns(table, [period_col, "months_in_period", "months_covered", "partial_period"], "tidy")
+    t = table[~table["partial_period"].astype(bool).to_numpy()]
+    if t.empty:
+        return t.copy()
+    length = int(t["months_in_period"].max()) if months is None else int(months)
+    t = t[t["months_in_period"].to_numpy() == length]
+    if "overlapping" in t.columns and t["overlapping"].astype(bool).any():
+        ends = sorted({pd.Period(str(p).split("..")[-1], "M") for p in t[period_col]})
+        keep = {str(e) for e in ends if (ends[-1] - e).n % length == 0}
+        t = t[[str(p).split("..")[-1] in keep for p in t[period_col]]]
+    return t.copy()

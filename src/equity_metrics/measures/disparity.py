@@ -23,19 +23,22 @@ from ..ethnicity import NOT_STATED
 from ..io._counts import EventCounts
 from ..ledger import ReadResult
 from ._common import (
+    IMPLAUSIBLE_RATE_PER_1000_YEAR,
+    MOSTLY_NOT_STATED_ABOVE,
     UNRELIABLE_BELOW,
+    Coverage,
     PeriodKind,
     assign_period,
     frame_of,
     months_in_period,
     need_columns,
+    period_coverage,
     population_by_area_group,
 )
-from .intervals import poisson_rate_ci, rate_ratio_ci
+from ._disparity_checks import RatioMethod, match_areas, plausibility, ratio_interval, unmatched_error
+from .intervals import EXACT_BELOW, poisson_rate_ci
 
-__all__ = ["disparity", "DisparityResult", "TIDY_COLUMNS"]
-
-RatioMethod = Literal["katz", "exact", "mid_p"]
+__all__ = ["disparity", "DisparityResult", "TIDY_COLUMNS", "RatioMethod", "rank_areas"]
 RateMethod = Literal["exact", "mid_p", "wald_log"]
 
 #: Stable column order of :meth:`DisparityResult.tidy` (after the ``by`` columns).
@@ -54,12 +57,20 @@ TIDY_COLUMNS = [
     "ci_low",
     "ci_high",
     "p_value",
+    "ci_method",
     "not_stated_events",
     "not_stated_share",
     "ratio_bound_low",
     "ratio_bound_high",
     "benchmark",
     "flags",
+    "months_in_period",
+    "months_covered",
+    "partial_period",
+    "overlapping",
+    "implausible_benchmark",
+    "mostly_not_stated",
+    "rankable",
 ]
 
 
@@ -84,8 +95,17 @@ class DisparityResult:
 
     def tidy(self) -> pd.DataFrame:
         """One row per ``by x period x group``; columns ``by..., period, group, events, population,
-        rate_per_1000, rate_ci_low, rate_ci_high, reference, ..., ratio, ci_low, ci_high, p_value,
-        not_stated_events, not_stated_share, ratio_bound_low, ratio_bound_high, benchmark, flags``."""
+        rate_per_1000, rate_ci_low, rate_ci_high, reference, ..., ratio, ci_low, ci_high, p_value, ci_method,
+        not_stated_events, not_stated_share, ratio_bound_low, ratio_bound_high, benchmark, flags,
+        months_in_period, months_covered, partial_period, overlapping, implausible_benchmark,
+        mostly_not_stated, rankable``.
+
+        ``ci_method`` is the ratio interval each row used; ``partial_period`` is True when the
+        data cover only ``months_covered`` of the ``months_in_period`` months (never compare such
+        a period as if complete: see :func:`~equity_metrics.measures.complete_periods`);
+        ``overlapping`` is True for rolling windows; ``rankable`` is False for rows that must not
+        be ranked with the rest (broken benchmark, ethnicity mostly not stated, partial period,
+        no ratio): see :func:`rank_areas`."""
         return self.table.copy()
 
     def to_csv(self, path: str | Path) -> Path:
@@ -166,7 +186,7 @@ def disparity(
     period: PeriodKind = "none",
     reference: str = "White",
     group_col: str = "ethnicity",
-    method: RatioMethod = "katz",
+    method: RatioMethod = "auto",
     rate_method: RateMethod = "exact",
     alpha: float = 0.05,
     exclude_vehicle_only: bool = True,
@@ -174,6 +194,9 @@ def disparity(
     benchmark: str = "residential population",
     unreliable_below: int = UNRELIABLE_BELOW,
     complete_periods_only: bool = False,
+    exact_below: int = EXACT_BELOW,
+    implausible_above: float = IMPLAUSIBLE_RATE_PER_1000_YEAR,
+    not_stated_above: float = MOSTLY_NOT_STATED_ABOVE,
 ) -> DisparityResult:
     """Events per 1,000 population by group, and the ratio to a reference group.
 
@@ -201,8 +224,15 @@ def disparity(
         Group whose rate is the denominator of the ratio (``"White"`` by Home
         Office practice), or ``"all"`` for all people with a stated ethnicity.
     method
-        Ratio interval: ``"katz"`` (log interval), ``"exact"`` (conditional
-        binomial) or ``"mid_p"``.
+        Ratio interval. ``"auto"`` (default): exact conditional (Clopper-Pearson
+        on the split of the two counts) where the smaller count is below
+        ``exact_below`` (20), Katz's log interval elsewhere. ``"katz"``,
+        ``"exact"`` or ``"mid_p"`` for one method throughout. ``"riskratio_wald"``
+        / ``"riskratio_small"``: the binomial risk ratio of searches against
+        residents not searched, as R ``epitools::riskratio.wald`` /
+        ``riskratio.small`` compute it (to match tables published that way;
+        undefined where searches exceed residents). ``ci_method`` in the table
+        says which each row used.
     rate_method
         Interval for each rate: ``"exact"`` (Garwood), ``"mid_p"``, ``"wald_log"``.
     exclude_vehicle_only
@@ -213,8 +243,16 @@ def disparity(
     unreliable_below
         Rates on fewer events than this are flagged ``small_count`` (ONS: 20).
     complete_periods_only
-        Drop area-periods that a reader reported as missing months (otherwise
-        they are kept and flagged ``incomplete_coverage``).
+        Drop area-periods the data cover only in part (otherwise they are kept,
+        with ``partial_period`` True and the flag ``incomplete_coverage``).
+    exact_below
+        Threshold of ``method="auto"``.
+    implausible_above
+        Rate per 1,000 per 12 months (scaled to the months covered) above which
+        the benchmark is taken to be broken: ``implausible_benchmark`` (200).
+    not_stated_above
+        Share of events without a stated ethnicity above which an area-period is
+        ``mostly_not_stated`` (0.5).
 
     Returns
     -------
@@ -227,6 +265,12 @@ def disparity(
     if every not-stated record had been of the group (upper bound) or of the
     reference group (lower bound).
 
+    Event areas are matched to the population's after normalising case and
+    punctuation as the population reader does; if none match, a
+    :class:`~equity_metrics.errors.DataValidationError` lists them with the
+    closest population names. The rules for small counts, partial periods and
+    implausible benchmarks are in docs/real-data-rules.md.
+
     Examples
     --------
     >>> import equity_metrics as em
@@ -238,6 +282,9 @@ def disparity(
     """
     check_option("period", period, PeriodKind)
     check_option("method", method, RatioMethod)
+    if reference == "all" and method.startswith("riskratio_"):
+        raise DataValidationError("risk-ratio intervals compare two separate groups; with reference='all' use "
+                                  "method='auto', 'katz', 'exact' or 'mid_p'")
     check_option("rate_method", rate_method, RateMethod)
     by_cols = _as_list(by)
     is_counts = isinstance(events, EventCounts)  # pre-aggregated: one row per cell with its count n
@@ -257,6 +304,7 @@ def disparity(
         ev = ev.loc[~vo]
     pop, vint = population_by_area_group(population, vintage=vintage)
     pop_areas = set(pop["area"])
+    cov = Coverage.of(events, ev, area)
 
     # 1. counts per by x area x group x month (small)
     keys = list(dict.fromkeys(by_cols + [area]))
@@ -264,6 +312,17 @@ def disparity(
     grouped = ev.assign(_g=g.to_numpy(), _m=ev["month"]).groupby(keys + ["_g", "_m"], observed=True, sort=True, dropna=False)
     counts = (grouped["n"].sum() if is_counts else grouped.size()).rename("n").reset_index()
     counts[area] = counts[area].astype(str)
+    if len(counts) and not set(counts[area]) <= pop_areas:
+        counts[area], match_notes, amap = match_areas(counts[area], pop, area=area)
+        notes += match_notes
+        if match_notes:
+            merged: dict[str, set[str]] = {}
+            for old, new in amap.items():
+                merged.setdefault(new, set()).update(cov.months(old))
+            cov = Coverage(cov.span, {**cov.covered, **merged}, cov.from_ledger)
+            counts = counts.groupby(keys + ["_g", "_m"], observed=True, sort=True, dropna=False)["n"].sum().reset_index()
+    if len(counts) and not set(counts[area]) & pop_areas:
+        raise unmatched_error(sorted(set(counts[area])), sorted(pop_areas), area=area)
     missing: set[tuple[str, str]] = set()
     if isinstance(events, (ReadResult, EventCounts)):
         missing = {(a, m) for a, m in events.ledger.months_missing}
@@ -274,6 +333,7 @@ def disparity(
         if absent:
             notes.append(f"events in area(s) without a population were left out: {absent[:10]}")
             counts = counts[counts[area].isin(present)]
+        cov = cov.pooled(present)
         pop = pop[pop["area"].isin(present)].groupby("group", as_index=False)["population"].sum()
         pop["area"] = "all areas"
         pop_areas = {"all areas"}
@@ -309,15 +369,8 @@ def disparity(
     ref_e = stated_total if reference == "all" else wide[reference].to_numpy(float)
     ref_n = pop_total if reference == "all" else np.array([pop_idx.get((a, reference), np.nan) for a in area_vals])
     ns_v = ns.to_numpy(float)
-    if not missing:
-        incomplete = np.zeros(len(cell_df), bool)
-    elif period == "none":  # one period spanning everything read: any missing month of the area counts
-        gap_areas = {a for a, _ in missing}
-        incomplete = np.array([a in gap_areas for a in area_vals])
-    else:
-        incomplete = np.array(
-            [any((a, str(m)) in missing for m in months_in_period(p, period)) for a, p in zip(area_vals, cell_df["period"])]
-        )
+    n_in, n_cov = period_coverage(area_vals, cell_df["period"].to_numpy(), period, cov)
+    incomplete = n_cov < n_in
 
     for grp in groups:
         e = wide[grp].to_numpy(float)
@@ -329,15 +382,18 @@ def disparity(
             l_, h_ = poisson_rate_ci(e[ok], n[ok], method=rate_method, alpha=alpha)
             lo[ok], hi[ok] = np.asarray(l_) * 1000, np.asarray(h_) * 1000
         ratio, clo, chi, pv = (np.full(len(e), np.nan) for _ in range(4))
+        cim = np.full(len(e), "", dtype=object)
         refok = ok & np.isfinite(ref_n) & (ref_n > 0)
         if grp == reference:
             ratio[refok] = 1.0
         elif refok.any():
             if reference == "all":
-                ratio, clo, chi, pv = _ratio_vs_all(e, n, ref_e, ref_n, refok, method, alpha)
+                ratio, clo, chi, pv, cim = _ratio_vs_all(e, n, ref_e, ref_n, refok, method, alpha, exact_below)
             else:
-                r = rate_ratio_ci(e[refok], n[refok], ref_e[refok], ref_n[refok], method=method, alpha=alpha)
-                ratio[refok], clo[refok], chi[refok], pv[refok] = (np.asarray(v, float) for v in (r.ratio, r.ci_low, r.ci_high, r.p_value))
+                r = ratio_interval(e[refok], n[refok], ref_e[refok], ref_n[refok], method=method, alpha=alpha,
+                                   exact_below=exact_below)
+                ratio[refok], clo[refok], chi[refok], pv[refok] = r[:4]
+                cim[refok] = r[4]
         with np.errstate(divide="ignore", invalid="ignore"):
             if reference == "all":
                 b_low = (e / n) / ((ref_e + ns_v) / ref_n)
@@ -371,12 +427,16 @@ def disparity(
         part["reference_events"] = ref_e.astype(np.int64)
         part["reference_population"] = ref_n
         part["ratio"], part["ci_low"], part["ci_high"], part["p_value"] = ratio, clo, chi, pv
+        part["ci_method"] = cim
         part["not_stated_events"] = ns_v.astype(np.int64)
         with np.errstate(divide="ignore", invalid="ignore"):
             part["not_stated_share"] = ns_v / (stated_total + ns_v)
         part["ratio_bound_low"], part["ratio_bound_high"] = b_low, b_high
         part["benchmark"] = f"{benchmark} ({vint})"
         part["flags"] = flags
+        part["months_in_period"], part["months_covered"] = n_in, n_cov
+        part["partial_period"] = incomplete
+        part["overlapping"] = period == "rolling12"
         rows.append(part)
     out = pd.concat(rows, ignore_index=True)
     if missing and period not in ("none", "rolling12"):
@@ -392,13 +452,32 @@ def disparity(
         if empty:
             notes.append(f"no data at all (every month missing, not zero) for {len(empty)} area-period(s), which "
                          f"have no rows: {', '.join(empty[:12])}{' ...' if len(empty) > 12 else ''}")
+    out = plausibility(out, cell, reference=reference, implausible_per_year=implausible_above,
+                       not_stated_above=not_stated_above)
     if complete_periods_only:
-        out = out[~out["flags"].str.contains("incomplete_coverage")]
+        out = out[~out["partial_period"].to_numpy(bool)]
     unmatched = sorted(set(area_vals) - pop_areas)
     if unmatched:
         notes.append(f"no population for area(s) {unmatched[:10]}: rates not computed (check area names)")
     if (out["flags"].str.contains("rate_above_1000")).any():
         notes.append("some rates exceed 1,000 per 1,000: the residential benchmark cannot be meaningful there")
+    for flag, say in (("implausible_benchmark", f"rates above {implausible_above:g} per 1,000 a year: the benchmark is "
+                       "taken to be broken there (not ranked)"),
+                      ("mostly_not_stated", f"ethnicity not stated for more than {not_stated_above:.0%} of events "
+                       "(not ranked)")):
+        hit = out.loc[out[flag].to_numpy(bool)]
+        if len(hit):
+            where = sorted(set(hit[cell].astype(str).agg(" ".join, axis=1)))
+            notes.append(f"{say}: {', '.join(where[:10])}{' ...' if len(where) > 10 else ''}")
+    if out["partial_period"].any():
+        pp = out.loc[out["partial_period"].to_numpy(bool)].drop_duplicates(cell)
+        desc = [f"{' '.join(map(str, r[cell]))} ({r['months_covered']} of {r['months_in_period']} months)"
+                for _, r in pp.iterrows()]
+        notes.append(f"partial periods (data cover only part of the period; not comparable with complete ones): "
+                     f"{', '.join(desc[:10])}{' ...' if len(desc) > 10 else ''}")
+    if period == "rolling12":
+        notes.append("rolling 12-month windows overlap: neighbouring windows share 11 months, so they are not "
+                     "independent observations")
     if ns_v.sum() > 0:
         share = ns_v.sum() / (stated_total.sum() + ns_v.sum())
         notes.append(f"ethnicity not stated: {int(ns_v.sum()):,} events ({share:.1%}) excluded from rates; see ratio bounds")
@@ -422,12 +501,42 @@ def disparity(
     )
 
 
-def _ratio_vs_all(e, n, E, N, ok, method, alpha):
+def rank_areas(table: pd.DataFrame, *, group: str, value: str = "ratio", ascending: bool = False) -> pd.DataFrame:
+    """Rows of one group ranked by ``value`` within each period, rankable rows only.
+
+    Rows with ``rankable`` False (broken benchmark, ethnicity mostly not stated, partial
+    period, no ratio) are left out, so that a league table never puts them among the rest;
+    list them separately from ``table[~table["rankable"]]``. Adds ``rank`` (1 = highest).
+
+    Examples
+    --------
+    >>> import equity_metrics as em
+    >>> d = em.disparity(em.datasets.load_sample_stops(), em.datasets.load_sample_population())
+    >>> r = rank_areas(d.tidy(), group="Black")
+    >>> r[["force", "rank"]].values.tolist()  # the other two areas have months missing: not ranked
+    [['northshire', 1]]
+    """
+    need_columns(table, ["group", "period", value, "rankable"], "disparity")
+    t = table[(table["group"] == group) & table["rankable"].astype(bool)].copy()
+    t = t.sort_values(["period", value], ascending=[True, ascending], kind="stable")
+    t["rank"] = t.groupby("period").cumcount() + 1
+    return t.reset_index(drop=True)
+
+
+def _ratio_vs_all(e, n, E, N, ok, method, alpha, exact_below=EXACT_BELOW):
     """Ratio of a group's rate to everyone's (the group is part of everyone).
 
     Katz: Var(log RR) = 1/e - 1/E (delta method, the group nested in the total).
-    Exact / mid-p: e | E ~ Binomial(E, p), RR = p N / n.
+    Exact / mid-p: e | E ~ Binomial(E, p), RR = p N / n. Auto: exact where the group's count
+    or everyone else's is below ``exact_below``, Katz elsewhere.
     """
+    if method == "auto":
+        small = np.minimum(e, E - e) < exact_below
+        kz = _ratio_vs_all(e, n, E, N, ok & ~small, "katz", alpha)
+        ex = _ratio_vs_all(e, n, E, N, ok & small, "exact", alpha)
+        pick = [np.where(small, x, k) for x, k in zip(ex[:4], kz[:4])]
+        cim = np.where(ok, np.where(small, "exact", "katz"), "").astype(object)
+        return (*pick, cim)
     ratio, lo, hi, pv = (np.full(len(e), np.nan) for _ in range(4))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio[ok] = (e[ok] / n[ok]) / (E[ok] / N[ok])
@@ -449,7 +558,7 @@ def _ratio_vs_all(e, n, E, N, ok, method, alpha):
         lo[sel], hi[sel] = np.asarray(plo) * scale, np.asarray(phi) * scale
         p0 = n[sel] / N[sel]
         pv[sel] = np.minimum(1, 2 * np.minimum(stats.binom.cdf(e[sel], E[sel], p0), stats.binom.sf(e[sel] - 1, E[sel], p0)))
-    return ratio, lo, hi, pv
+    return ratio, lo, hi, pv, np.where(ok, method, "").astype(object)
 
 
 def _rolling12(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -13,6 +13,10 @@ Rates (:func:`poisson_rate_ci`)
     quantiles; ``"mid_p"`` is the central mid-p interval found by root
     finding; ``"wald_log"`` is ``rate * exp(+-z / sqrt(events))``.
 Rate ratios (:func:`rate_ratio_ci`)
+    ``"auto"`` (the default) is ``"exact"`` when the smaller of the two counts
+    is below :data:`EXACT_BELOW` (20) and ``"katz"`` otherwise (see
+    docs/real-data-rules.md, "Small-count intervals", for the simulation behind
+    the threshold); ``RatioResult.methods`` says which each element used.
     ``"katz"`` is the log (Wald) interval with ``SE = sqrt(1/e1 + 1/e0)``.
     With population or person-time denominators the counts are Poisson and
     the denominators are fixed, so no ``1/n`` terms enter; that version is
@@ -72,7 +76,9 @@ __all__ = [
     "PoissonCIMethod",
     "RateRatioMethod",
     "Alternative",
+    "RiskRatioMethod",
     "RatioResult",
+    "EXACT_BELOW",
     "poisson_rate_ci",
     "rate_ratio_ci",
     "risk_ratio",
@@ -81,7 +87,16 @@ __all__ = [
 ]
 
 PoissonCIMethod = Literal["exact", "mid_p", "wald_log"]
-RateRatioMethod = Literal["katz", "exact", "mid_p"]
+RateRatioMethod = Literal["auto", "katz", "exact", "mid_p"]
+RiskRatioMethod = Literal["wald", "small"]
+
+#: ``rate_ratio_ci(method="auto")`` uses the exact conditional interval when the
+#: smaller of the two counts is below this, Katz's log interval otherwise. Below
+#: 20 events Katz's interval is undefined with probability up to 37% (a zero
+#: count) and its two tails are unbalanced (3.1-3.3% of intervals lie wholly above
+#: the true ratio against 2.5% nominal); 20 is also the ONS threshold below which
+#: a rate is flagged unreliable. Simulation: docs/real-data-rules.md.
+EXACT_BELOW = 20
 Alternative = Literal["two-sided", "larger", "smaller"]
 
 
@@ -156,6 +171,9 @@ class RatioResult:
         One minus the confidence level of the two-sided interval.
     null_ratio, alternative
         The null hypothesis value and the alternative of ``p_value``.
+    methods
+        The interval method each element used (an array of ``"katz"`` /
+        ``"exact"`` / ...; differs from ``method`` only for ``"auto"``).
     """
 
     ratio: Any
@@ -167,6 +185,7 @@ class RatioResult:
     alpha: float = 0.05
     null_ratio: float = 1.0
     alternative: str = "two-sided"
+    methods: Any = None
 
     def to_frame(self) -> pd.DataFrame:
         """Return the estimates as a DataFrame with one row per element.
@@ -223,10 +242,11 @@ def rate_ratio_ci(
     e0: Any,
     n0: Any,
     *,
-    method: RateRatioMethod = "katz",
+    method: RateRatioMethod = "auto",
     alpha: float = 0.05,
     null_ratio: float = 1.0,
     alternative: Alternative = "two-sided",
+    exact_below: int = EXACT_BELOW,
 ) -> RatioResult:
     """Ratio of two Poisson rates ``(e1/n1) / (e0/n0)`` with interval and p-value.
 
@@ -237,6 +257,8 @@ def rate_ratio_ci(
     e0, n0
         Events and population of the comparison group.
     method
+        ``"auto"`` (default): ``"exact"`` where ``min(e1, e0) < exact_below``,
+        ``"katz"`` elsewhere (``RatioResult.methods`` records which).
         ``"katz"``: log interval, ``SE(log ratio) = sqrt(1/e1 + 1/e0)``
         (no ``1/n`` terms: population denominators are treated as fixed
         exposure, see :func:`risk_ratio` for the binomial version) and a Wald
@@ -253,21 +275,28 @@ def rate_ratio_ci(
     alternative
         ``"two-sided"``, ``"larger"`` (H1: ratio > ``null_ratio``) or
         ``"smaller"``.  Affects only ``p_value``.
+    exact_below
+        Threshold of ``"auto"`` (default :data:`EXACT_BELOW`, 20).
 
     Returns
     -------
     RatioResult
         ``ratio``, ``ci_low``, ``ci_high``, ``p_value`` as arrays of the
-        broadcast shape.  See the module notes for zero counts.
+        broadcast shape, and ``methods``.  See the module notes for zero counts.
 
     Examples
     --------
     >>> res = rate_ratio_ci(60, 51477.5, 30, 54308.7, method="exact")
     >>> print(f"{res.ratio:.4f} ({res.ci_low:.4f}, {res.ci_high:.4f})")
     2.1100 (1.3397, 3.3884)
+    >>> rate_ratio_ci([5, 60], 1000, [400, 30], 1000).methods.tolist()
+    ['exact', 'katz']
     """
     method = check_option("method", method, RateRatioMethod)
     alternative = check_option("alternative", alternative, Alternative)
+    if method == "auto":
+        return _auto_rate_ratio(e1, n1, e0, n0, alpha=alpha, null_ratio=null_ratio, alternative=alternative,
+                                exact_below=exact_below)
     alpha = _check_alpha(alpha)
     r0 = _check_null(null_ratio)
     whole = method != "katz"
@@ -308,7 +337,28 @@ def rate_ratio_ci(
         p = np.where(valid, _pick_p(alternative, p_le, p_ge), np.nan)
         p = np.where(valid & (mm == 0), 1.0, p)
 
-    return RatioResult(_out(ratio), _out(lo), _out(hi), _out(p), "rate_ratio", method, alpha, r0, alternative)
+    meth = np.full(np.shape(ratio), method, dtype=object)
+    return RatioResult(_out(ratio), _out(lo), _out(hi), _out(p), "rate_ratio", method, alpha, r0, alternative,
+                       meth[()] if meth.ndim == 0 else meth)
+
+
+def _auto_rate_ratio(e1, n1, e0, n0, *, alpha, null_ratio, alternative, exact_below) -> RatioResult:
+    """``method="auto"``: exact where the smaller count is below ``exact_below``, Katz elsewhere."""
+    try:
+        thr = float(exact_below)
+    except (TypeError, ValueError):
+        raise DataValidationError(f"exact_below must be a number of events such as 20, got {exact_below!r}.") from None
+    a, b = _as_float("e1", e1), _as_float("e0", e0)
+    # fractional (weighted) counts cannot use the exact method: Katz for them, whatever their size
+    whole = np.isfinite(a) & (a == np.round(a)) & np.isfinite(b) & (b == np.round(b))
+    small = (np.minimum(a, b) < thr) & whole
+    ex = rate_ratio_ci(np.where(small, a, np.round(np.nan_to_num(a))), n1, np.where(small, b, np.round(np.nan_to_num(b))), n0,
+                       method="exact", alpha=alpha, null_ratio=null_ratio, alternative=alternative)
+    kz = rate_ratio_ci(e1, n1, e0, n0, method="katz", alpha=alpha, null_ratio=null_ratio, alternative=alternative)
+    small = np.broadcast_to(small, np.shape(kz.ratio))
+    pick = [_out(np.where(small, getattr(ex, f), getattr(kz, f))) for f in ("ratio", "ci_low", "ci_high", "p_value")]
+    meth = np.where(small, "exact", "katz").astype(object)
+    return RatioResult(*pick, "rate_ratio", "auto", kz.alpha, kz.null_ratio, alternative, meth[()] if meth.ndim == 0 else meth)
 
 
 def risk_ratio(
@@ -317,11 +367,12 @@ def risk_ratio(
     e0: Any,
     n0: Any,
     *,
+    method: RiskRatioMethod = "wald",
     alpha: float = 0.05,
     null_ratio: float = 1.0,
     alternative: Alternative = "two-sided",
 ) -> RatioResult:
-    """Ratio of two binomial proportions with the Katz log interval.
+    """Ratio of two binomial proportions with the Katz log interval (R ``epitools::riskratio``).
 
     Use this when ``e`` counts people out of ``n`` people, each of whom can
     be counted at most once (e.g. people stopped at least once out of the
@@ -336,21 +387,32 @@ def risk_ratio(
         Events (people with the outcome) and group size, group of interest.
     e0, n0
         The same for the comparison group.
+    method
+        ``"wald"`` (default): ``(e1/n1) / (e0/n0)`` with the interval above,
+        as ``epitools::riskratio.wald``.  ``"small"``: the small-sample
+        adjusted estimate of ``epitools::riskratio.small``,
+        ``(e1/(n1+1)) / (e0/(n0+1))``, with the same standard error around it.
+        (epitools' ``n`` is the row total of its 2x2 table: events plus
+        non-events, i.e. the group size here.)
     alpha, null_ratio, alternative
         As in :func:`rate_ratio_ci`.
 
     Returns
     -------
     RatioResult
-        With ``measure="risk_ratio"`` and ``method="katz"``.  Zero counts
-        give a ratio of 0 or ``inf`` and ``NaN`` interval and p-value.
+        With ``measure="risk_ratio"`` and ``method="katz"`` (``"wald"``) or
+        ``"small"``.  Zero counts give a ratio of 0 or ``inf`` and ``NaN``
+        interval and p-value.
 
     Examples
     --------
     >>> res = risk_ratio(30, 100, 20, 100)
     >>> print(f"{res.ratio:.2f} ({res.ci_low:.3f}, {res.ci_high:.3f})")
     1.50 (0.916, 2.456)
+    >>> print(f"{risk_ratio(30, 100, 20, 100, method='small').ratio:.4f}")
+    1.5000
     """
+    method = check_option("method", method, RiskRatioMethod)
     alternative = check_option("alternative", alternative, Alternative)
     alpha = _check_alpha(alpha)
     r0 = _check_null(null_ratio)
@@ -367,11 +429,17 @@ def risk_ratio(
             "use rate_ratio_ci."
         )
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = (a / t1) / (b / t0)
+        if method == "small":
+            ratio = (a / (t1 + 1.0)) / (b / (t0 + 1.0))
+        else:
+            ratio = (a / t1) / (b / t0)
         se = np.sqrt(1.0 / a - 1.0 / t1 + 1.0 / b - 1.0 / t0)
     se = np.where((a > 0) & (b > 0), se, np.nan)
     lo, hi, p = _log_wald(ratio, se, alpha, r0, alternative)
-    return RatioResult(_out(ratio), _out(lo), _out(hi), _out(p), "risk_ratio", "katz", alpha, r0, alternative)
+    name = "katz" if method == "wald" else "small"
+    meth = np.full(np.shape(ratio), "riskratio_" + method, dtype=object)
+    return RatioResult(_out(ratio), _out(lo), _out(hi), _out(p), "risk_ratio", name, alpha, r0, alternative,
+                       meth[()] if meth.ndim == 0 else meth)
 
 
 def _binomial_inputs(successes: Any, trials: Any, *, whole: bool) -> tuple[np.ndarray, np.ndarray]:

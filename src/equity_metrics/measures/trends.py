@@ -24,7 +24,15 @@ from .._options import check_option
 from .._security import escape_html, safe_to_csv
 from ..errors import DataValidationError
 from ..ledger import ReadResult
-from ._common import UNRELIABLE_BELOW, frame_of, months_in_period, need_columns, population_by_area_group
+from ._common import (
+    UNRELIABLE_BELOW,
+    Coverage,
+    frame_of,
+    months_in_period,
+    need_columns,
+    period_coverage,
+    population_by_area_group,
+)
 from .disparity import disparity
 from .intervals import poisson_rate_ci
 
@@ -37,6 +45,7 @@ TrendMeasure = Literal["count", "rate", "ratio"]
 TREND_COLUMNS = [
     "area", "group", "period", "events", "population", "value", "ci_low", "ci_high",
     "comparison_value", "difference_from_comparison", "indexed_value", "flags",
+    "months_in_period", "months_covered", "partial_period", "overlapping",
 ]
 _LABELS = {"count": "Events", "rate": "Events per 1,000 population", "ratio": "Rate ratio"}
 
@@ -61,7 +70,12 @@ class TrendResult:
 
     def tidy(self) -> pd.DataFrame:
         """One row per ``area x group x period``: ``area, group, period, events, population, value, ci_low,
-        ci_high, comparison_value, difference_from_comparison, indexed_value, flags``."""
+        ci_high, comparison_value, difference_from_comparison, indexed_value, flags, months_in_period,
+        months_covered, partial_period, overlapping``.
+
+        ``partial_period`` is True where the data cover only ``months_covered`` of the period's
+        ``months_in_period`` months (also flagged ``incomplete_coverage``); ``overlapping`` is True
+        for rolling 12-month windows, which share 11 months with their neighbours."""
         return self.table.copy()
 
     def to_csv(self, path: str | Path) -> Path:
@@ -137,10 +151,14 @@ class TrendResult:
                                         "ci_low": np.nan if indexed else s["ci_low"], "ci_high": np.nan if indexed else s["ci_high"]})
             if self.comparison and not indexed:
                 comp[f"{lab} comparison"] = pd.DataFrame({"period": s["period"], "value": s["comparison_value"]})
+            series[lab]["partial"] = s["partial_period"].to_numpy(bool)
+            series[lab]["months_covered"] = s["months_covered"].to_numpy()
+            series[lab]["months_in_period"] = s["months_in_period"].to_numpy()
         marks = sorted({d for a, _ in keys for d in self.training_dates.get(a, [])})
         ylabel = f"Index ({self.index_to} = 100)" if indexed else _LABELS[self.measure]
         return trend_plot(series, comparison=comp, markers=marks, ax=ax, ylabel=ylabel, title=title,
-                          reference_line=1.0 if self.measure == "ratio" and not indexed else None)
+                          reference_line=1.0 if self.measure == "ratio" and not indexed else None,
+                          overlapping=self.period == "rolling12")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -232,6 +250,25 @@ def _complete(tab: pd.DataFrame, period: str, measure: str, missing: set[tuple[s
         out.loc[idx, "ci_low"] = np.where(ok, 0.0, np.nan)
         out.loc[idx, "ci_high"] = hi
     return out
+
+
+def _coverage_columns(tab: pd.DataFrame, events: Any, ev: pd.DataFrame, by: str | None, period: str) -> pd.DataFrame:
+    """``months_in_period``, ``months_covered``, ``partial_period`` and ``overlapping`` of each row
+    (the reader's ledger where there is one, else the months with events; see ``Coverage``)."""
+    cov = Coverage.of(events, ev, by)
+    if not by:
+        cov = cov.pooled(sorted(cov.covered)) if cov.from_ledger else cov
+    n_in, n_cov = period_coverage(tab["area"].to_numpy(), tab["period"].to_numpy(), period, cov)
+    if "months_covered" in tab.columns:  # from disparity (its areas may have been renamed to the population's)
+        have = tab["months_covered"].notna().to_numpy()
+        n_cov = np.where(have, tab["months_covered"].fillna(0).to_numpy(float), n_cov).astype(np.int64)
+        n_in = np.where(have, tab["months_in_period"].fillna(0).to_numpy(float), n_in).astype(np.int64)
+    tab["months_in_period"], tab["months_covered"] = n_in, n_cov
+    tab["partial_period"] = n_cov < n_in
+    tab["overlapping"] = period == "rolling12"
+    add = tab["partial_period"].to_numpy(bool) & ~tab["flags"].astype(str).str.contains("incomplete_coverage").to_numpy()
+    tab.loc[add, "flags"] = [f"{f};incomplete_coverage" if f else "incomplete_coverage" for f in tab.loc[add, "flags"]]
+    return tab
 
 
 def _baseline_label(index_to: str, labels: list[str], period: str) -> str:
@@ -355,6 +392,7 @@ def trend(
         else:
             tab["value"], tab["ci_low"], tab["ci_high"] = t["ratio"], t["ci_low"], t["ci_high"]
         tab["flags"] = t["flags"].astype(str)
+        tab["months_in_period"], tab["months_covered"] = t["months_in_period"].to_numpy(), t["months_covered"].to_numpy()
         ref_ev = tab.loc[tab["group"] == reference].set_index(["area", "period"])["events"] if reference != "all" else None
         if measure == "ratio" and reference == "all":
             ref_ev = None
@@ -363,6 +401,7 @@ def trend(
         missing = {(a, m) for a, m in events.ledger.months_missing} if isinstance(events, ReadResult) else set()
         tab = _complete(tab, period, measure, missing, alpha)
     tab = tab.reset_index(drop=True)
+    tab = _coverage_columns(tab, events, ev, by, period)
     areas = sorted(tab["area"].unique())
 
     # comparison: pooled other areas

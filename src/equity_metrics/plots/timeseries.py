@@ -54,16 +54,31 @@ def trend_plot(
     ylabel: str = "Value",
     title: str | None = None,
     reference_line: float | None = None,
+    overlapping: bool = False,
 ):
     """One line per series (columns ``period, value, ci_low, ci_high``) with a shaded interval.
 
     ``comparison`` series (columns ``period, value``) are drawn dashed; ``markers`` are dates
-    drawn as vertical lines (e.g. training dates). Returns the Axes.
+    drawn as vertical lines (e.g. training dates). A series with a boolean ``partial`` column
+    (and ``months_covered``, ``months_in_period``) draws its partial periods as hollow markers,
+    with a legend entry "partial period (n of N months)". ``overlapping=True`` (rolling
+    windows) notes on the x axis that the windows overlap. Returns the Axes.
     """
     ax = _axes(ax)
+    partial_labels: list[str] = []
     for label, df in series.items():
         x = to_dates(df["period"])
-        line = ax.plot(x, df["value"].to_numpy(float), marker="o", ms=3, label=str(label))[0]
+        y = df["value"].to_numpy(float)
+        part = df["partial"].to_numpy(bool) if "partial" in df.columns else np.zeros(len(df), bool)
+        line = ax.plot(x, y, marker="o", ms=3, label=str(label), markevery=list(np.flatnonzero(~part)))[0]
+        if part.any():
+            desc = sorted({f"{int(c)} of {int(n)}" for c, n in zip(df["months_covered"].to_numpy()[part],
+                                                                  df["months_in_period"].to_numpy()[part])}) \
+                if {"months_covered", "months_in_period"} <= set(df.columns) else []
+            lab = f"partial period ({', '.join(desc)} months)" if desc else "partial period"
+            ax.plot(x[part], y[part], ls="none", marker="o", ms=6, mfc="white", mec=line.get_color(),
+                    label=lab if lab not in partial_labels else None)
+            partial_labels.append(lab)
         lo, hi = df["ci_low"].to_numpy(float), df["ci_high"].to_numpy(float)
         if np.isfinite(lo).any():
             ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, lw=0)
@@ -74,6 +89,8 @@ def trend_plot(
     if len(markers):
         _vlines(ax, markers, marker_label, _RED)
     ax.set_ylabel(ylabel)
+    if overlapping:
+        ax.set_xlabel("12 months ending (rolling windows overlap: each shares 11 months with the next)")
     if title:
         ax.set_title(title)
     ax.legend(fontsize=8, frameon=False)

@@ -1,0 +1,125 @@
+"""Private helpers of :func:`equity_metrics.measures.disparity.disparity`.
+
+* :func:`ratio_interval`: the ratio interval of each row, by the chosen method, and the
+  name of the method each row used (``ci_method``).
+* :func:`match_areas`: event areas matched to population areas as the population reader
+  keys them (case, punctuation, "London, City of"), and a clear error when none match.
+* :func:`plausibility`: the ``implausible_benchmark``, ``mostly_not_stated`` and
+  ``rankable`` columns (docs/real-data-rules.md, "Benchmark plausibility").
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ..areas import normalise_area_name, normalise_force
+from ..errors import DataValidationError, closest_matches
+from ._common import IMPLAUSIBLE_RATE_PER_1000_YEAR, MOSTLY_NOT_STATED_ABOVE
+from .intervals import EXACT_BELOW, rate_ratio_ci, risk_ratio
+
+RatioMethod = Literal["auto", "katz", "exact", "mid_p", "riskratio_wald", "riskratio_small"]
+
+
+def ratio_interval(e, n, ref_e, ref_n, *, method: str, alpha: float, exact_below: int = EXACT_BELOW):
+    """``(ratio, ci_low, ci_high, p_value, ci_method)`` for a group against a separate reference group.
+
+    Rate-ratio methods treat the counts as Poisson with fixed population denominators. The
+    risk-ratio methods (``epitools::riskratio.wald`` / ``riskratio.small``) treat each count as
+    people searched out of the residents (searched vs residents not searched); where a count
+    exceeds its population the risk ratio is undefined (NaN, ``ci_method`` says why).
+    """
+    k = len(e)
+    if method.startswith("riskratio_"):
+        out = [np.full(k, np.nan) for _ in range(4)]
+        ok = (e <= n) & (ref_e <= ref_n)
+        meth = np.where(ok, method, "riskratio_undefined_events_exceed_population").astype(object)
+        if ok.any():
+            r = risk_ratio(e[ok], n[ok], ref_e[ok], ref_n[ok], method=method.split("_", 1)[1], alpha=alpha)
+            for o, v in zip(out, (r.ratio, r.ci_low, r.ci_high, r.p_value)):
+                o[ok] = np.asarray(v, float)
+        return (*out, meth)
+    r = rate_ratio_ci(e, n, ref_e, ref_n, method=method, alpha=alpha, exact_below=exact_below)
+    meth = np.atleast_1d(np.asarray(r.methods, dtype=object))
+    return (*(np.asarray(v, float) for v in (r.ratio, r.ci_low, r.ci_high, r.p_value)), meth)
+
+
+def _key(name: str, area: str) -> str:
+    return normalise_force(name) if area == "force" else normalise_area_name(name)
+
+
+def match_areas(event_areas: pd.Series, pop: pd.DataFrame, *, area: str) -> tuple[pd.Series, list[str], dict[str, str]]:
+    """Event area names mapped onto the population table's area keys.
+
+    An event area equal to a population area is kept; otherwise it is matched through the
+    normalisation the population reader applies (``normalise_force`` for ``force``,
+    ``normalise_area_name`` otherwise: case, ``&``, punctuation, "London, City of"). Names
+    that still match nothing are returned unchanged (they get no population). Returns the
+    mapped names, notes about what was matched and the name mapping.
+    """
+    names = pd.unique(event_areas.astype(str))
+    pop_areas = set(pop["area"].astype(str))
+    by_key: dict[str, str] = {}
+    for p in sorted(pop_areas):
+        by_key.setdefault(_key(p, area), p)
+    mapping, changed = {}, []
+    for nm in names:
+        if nm in pop_areas:
+            mapping[nm] = nm
+            continue
+        hit = by_key.get(_key(nm, area))
+        mapping[nm] = hit if hit is not None else nm
+        if hit is not None:
+            changed.append(f"{nm!r} -> {hit!r}")
+    notes = []
+    if changed:
+        notes.append(f"{len(changed)} area name(s) matched to the population after normalising case and punctuation: "
+                     f"{', '.join(changed[:8])}{' ...' if len(changed) > 8 else ''}")
+    return event_areas.astype(str).map(mapping), notes, mapping
+
+
+def unmatched_error(event_areas: list[str], pop_areas: list[str], *, area: str) -> DataValidationError:
+    """The error when no event area has a population: say so, list them and the closest names."""
+    shown = []
+    for a in event_areas[:8]:
+        near = closest_matches(a, pop_areas)
+        shown.append(f"{a!r} (closest population areas: {', '.join(repr(x) for x in near) if near else 'none'})")
+    more = f" and {len(event_areas) - 8} more" if len(event_areas) > 8 else ""
+    return DataValidationError(
+        f"none of the {len(event_areas)} area(s) in the events' {area!r} column matched an area of the population "
+        f"table, so no rate can be computed: {'; '.join(shown)}{more}. Population areas include "
+        f"{sorted(pop_areas)[:12]}. Pass area= naming the events column that holds the population's areas, or "
+        "rename the areas (names are matched after normalising case and punctuation)"
+    )
+
+
+def plausibility(out: pd.DataFrame, cell: list[str], *, reference: str, implausible_per_year: float,
+                 not_stated_above: float) -> pd.DataFrame:
+    """Add ``implausible_benchmark``, ``mostly_not_stated`` and ``rankable`` (and their flags)."""
+    months = out["months_covered"].to_numpy(float)
+    limit = implausible_per_year * np.maximum(months, 1) / 12.0
+    rate = out["rate_per_1000"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ref_rate = out["reference_events"].to_numpy(float) / out["reference_population"].to_numpy(float) * 1000
+    own = np.isfinite(rate) & (rate > limit)
+    if reference != "all":
+        own |= np.isfinite(ref_rate) & (ref_rate > limit)
+    # the benchmark is broken for the whole area-period when any group's rate is implausible
+    key = out[cell].astype(str).agg("\x00".join, axis=1) if cell else pd.Series("", index=out.index)
+    cell_bad = pd.Series(own, index=out.index).groupby(key.to_numpy()).transform("any").to_numpy(bool)
+    ns = out["not_stated_share"].to_numpy(float)
+    mostly = np.isfinite(ns) & (ns > not_stated_above)
+    out["implausible_benchmark"] = cell_bad
+    out["mostly_not_stated"] = mostly
+    has_ratio = np.isfinite(out["ratio"].to_numpy(float)) & np.isfinite(out["population"].to_numpy(float))
+    out["rankable"] = has_ratio & ~cell_bad & ~mostly & ~out["partial_period"].to_numpy(bool)
+    add = np.where(cell_bad, "implausible_benchmark", "")
+    add2 = np.where(mostly, "mostly_not_stated", "")
+    out["flags"] = [";".join(x for x in (f, a, b) if x) for f, a, b in zip(out["flags"], add, add2)]
+    return out
+
+
+__all__ = ["RatioMethod", "ratio_interval", "match_areas", "unmatched_error", "plausibility",
+           "IMPLAUSIBLE_RATE_PER_1000_YEAR", "MOSTLY_NOT_STATED_ABOVE"]
