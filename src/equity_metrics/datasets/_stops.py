@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import AGE_BANDS
+from ._recording import NFA, area_share, file_months, record_outcomes
 from ._vocab import (
     AGE_STRUCTURE,
     AREA_SPECS,
@@ -57,30 +58,26 @@ def _population_wide(pop: pd.DataFrame) -> pd.DataFrame:
     return wide.astype({c: "int64" for c in ["All", *GROUPS]})
 
 
-def _month_flags(areas: list[str], months: pd.PeriodIndex) -> tuple[list[list[str]], list[list[str]]]:
-    """One missing force-month (second area, ~60% through) and one header-only (last area, ~40%)."""
-    n = len(months)
-    if n < 3:
-        return [], []
-    miss_area = areas[1] if len(areas) > 1 else areas[0]
-    hdr_area = areas[2] if len(areas) > 2 else areas[-1]
-    miss_m = months[int(n * 0.6)]
-    hdr_m = months[int(n * 0.4)]
-    if miss_area == hdr_area and miss_m == hdr_m:
-        hdr_m = months[int(n * 0.4) - 1]
-    return [[miss_area, str(miss_m)]], [[hdr_area, str(hdr_m)]]
-
-
 # --------------------------------------------------------------------------- stops
 def _simulate_stops(
     rng: np.random.Generator,
+    rec: np.random.Generator,
     pop: pd.DataFrame,
     areas: list[str],
     months: pd.PeriodIndex,
-    skip: set[tuple[str, str]],
+    profiles: dict[str, dict[str, Any]],
     p: dict[str, Any],
 ) -> pd.DataFrame:
-    """Draw every search (person and vehicle-only) with its truth columns and police.uk columns."""
+    """Draw every search (person and vehicle-only) with its truth columns and police.uk columns.
+
+    ``profiles`` (``_recording.resolve_profiles``) say how each force records searches
+    and which months it publishes. What *happens* is drawn from ``rng`` for every month
+    of the window (header-only months are true zeros); how it is *recorded* (blanks, the
+    linked field, not-stated ethnicity) from ``rec``; then months the force does not
+    publish are dropped. So the same seed gives the same searches whatever the
+    recording profiles: a clean and a quirky version of one world can be compared row
+    by row.
+    """
     cells = pop.copy()
     cells["mu_month"] = (
         cells["population"] / 1000.0
@@ -90,17 +87,17 @@ def _simulate_stops(
         * cells["age_band"].map(p["age_factor"]).astype(float)
         / 12.0
     )
-    am = [(a, m) for a in areas for m in months if (a, str(m)) not in skip]
-    # person searches: Poisson per (area, month, cell)
+    zero = {(a, m) for a in areas for m in profiles[a]["header_only_months"]}
+    # person searches: Poisson per (area, month, cell); a header-only month is a true zero
     parts = []
-    for a, m in am:
+    for a, m in [(a, str(m)) for a in areas for m in months]:
         c = cells[cells["area"] == a]
-        n = rng.poisson(c["mu_month"].to_numpy())
+        n = rng.poisson(c["mu_month"].to_numpy()) * int((a, m) not in zero)
         idx = np.repeat(np.arange(len(c)), n)
         part = c.iloc[idx][["area", "group", "sex", "age_band"]].reset_index(drop=True)
         part["month"] = str(m)
         part["vehicle_only"] = False
-        nv = rng.poisson(p["vehicle_only_per_month"])
+        nv = rng.poisson(p["vehicle_only_per_month"]) * int((a, m) not in zero)
         if nv:
             veh = pd.DataFrame({"area": a, "group": "", "sex": "", "age_band": "", "month": str(m), "vehicle_only": True}, index=range(nv))
             part = pd.concat([part, veh], ignore_index=True)
@@ -117,12 +114,14 @@ def _simulate_stops(
         m = grp == g
         self_def[m] = _choice(rng, SELF_DEFINED_LABELS[g], int(m.sum()))
         officer[m] = _choice(rng, OFFICER_CONFUSION[g], int(m.sum()))
-    u = rng.random(n)
+    u = rec.random(n)
+    area_arr = ev["area"].to_numpy(dtype=object)
+    sd_blank = area_share(area_arr, profiles, "self_defined_blank_share", p["self_defined_blank_share"])
     ns_label = person & (u < p["not_stated_label_share"])
-    ns_blank = person & (u >= p["not_stated_label_share"]) & (u < p["not_stated_label_share"] + p["self_defined_blank_share"])
+    ns_blank = person & (u >= p["not_stated_label_share"]) & (u < p["not_stated_label_share"] + sd_blank)
     self_def[ns_label] = NOT_STATED_LABEL
     self_def[ns_blank] = ""
-    off_blank = rng.random(n) < ev["area"].map(p["officer_blank"]).to_numpy(dtype=float)
+    off_blank = rec.random(n) < area_share(area_arr, profiles, "officer_blank_share")
     officer[off_blank] = ""
 
     # type, legislation, object
@@ -138,17 +137,15 @@ def _simulate_stops(
     hit_p = np.where(person, pd.Series(grp).map(p["hit_rate"]).fillna(p["vehicle_only_hit_rate"]).to_numpy(dtype=float), p["vehicle_only_hit_rate"])
     hit = rng.random(n) < hit_p
     outcome = np.where(hit, _choice(rng, OUTCOME_IF_HIT, n), _choice(rng, OUTCOME_IF_NO_HIT, n))
-    linked = np.where(hit, "True", "False").astype(object)
-    linked[rng.random(n) < p["outcome_linked_blank_share"]] = ""
+    written_outcome, linked = record_outcomes(rec, area_arr, hit, outcome, profiles)
 
     # person fields as written (with blanks)
     gender = np.where(person, ev["sex"].to_numpy(dtype=object), "").astype(object)
-    gender[rng.random(n) < p["gender_blank_share"]] = ""
+    gender[rec.random(n) < p["gender_blank_share"]] = ""
     age = np.where(person, ev["age_band"].to_numpy(dtype=object), "").astype(object)
-    age[rng.random(n) < p["age_blank_share"]] = ""
+    age[rec.random(n) < p["age_blank_share"]] = ""
 
     # operation and removal fields
-    area_arr = ev["area"].to_numpy(dtype=object)
     op = np.where(rng.random(n) < 0.05, "True", "False").astype(object)
     rem = np.where(rng.random(n) < 0.03, "True", "False").astype(object)
     for a in areas:
@@ -170,7 +167,7 @@ def _simulate_stops(
         district[m] = np.array(names, dtype=object)[d]
         lat[m] = cen[d, 0] + rng.uniform(-0.03, 0.03, size=len(m))
         lon[m] = cen[d, 1] + rng.uniform(-0.05, 0.05, size=len(m))
-    ll_blank = rng.random(n) < ev["area"].map({a: AREA_SPECS[a]["latlon_blank"] for a in areas}).to_numpy(dtype=float)
+    ll_blank = rec.random(n) < area_share(area_arr, profiles, "latlon_blank_share")
     lat_s = np.array([f"{x:.6f}" for x in lat], dtype=object)
     lon_s = np.array([f"{x:.6f}" for x in lon], dtype=object)
     lat_s[ll_blank] = ""
@@ -231,6 +228,7 @@ def _simulate_stops(
             "vehicle_only": ~person,
             "hit": hit,
             "arrest": outcome == "Arrest",
+            "any_outcome": outcome != NFA,
             "self_defined_stated": person & ~ns_label & ~ns_blank,
             "date_only": date_only,
             "district": district,
@@ -248,19 +246,22 @@ def _simulate_stops(
             "Officer-defined ethnicity": officer,
             "Legislation": leg,
             "Object of search": obj,
-            "Outcome": outcome,
+            "Outcome": written_outcome,
             "Outcome linked to object of search": linked,
             "Removal of more than just outer clothing": rem,
         }
     )
     out = _plant_duplicates(rng, out, p["duplicate_share"])
+    published = {(a, m) for a in areas for m in file_months(profiles[a], months)}
+    keep = np.array([(a, m) in published for a, m in zip(out["area"], out["month"])], dtype=bool)
+    out = out[keep].reset_index(drop=True)
     out["file"] = [f"policeuk/{m}/{m}-{a}-stop-and-search.csv" for a, m in zip(out["area"], out["month"])]
     out["_seq"] = np.arange(len(out))
     return out
 
 
 _COPIED = [
-    "hit", "arrest", "self_defined_stated", "date_only", "district", "local_datetime", "_utc",
+    "hit", "arrest", "any_outcome", "self_defined_stated", "date_only", "district", "local_datetime", "_utc",
     *[c for c in POLICEUK_HEADER],
 ]
 

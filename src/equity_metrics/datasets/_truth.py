@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+
 @dataclass(frozen=True)
 class SyntheticTruth:
     """Every planted parameter and the expected values analyses should recover.
@@ -16,6 +17,14 @@ class SyntheticTruth:
     Rates are searches of people (vehicle-only searches excluded) per 1,000
     residents per year. ``*_ratio`` values are relative to ``White``. Keys are area
     slugs and group names; event times are ints. See ``docs/synthetic-data.md``.
+
+    Outcomes: ``find_rate`` is the true share of searches that find their object under
+    the Home Office definition (an outcome other than no further action, linked to the
+    object of search), by group; ``any_outcome_rate`` the share with any outcome other
+    than no further action; ``arrest_rate`` the share ending in arrest. Whether a force's
+    records allow a find rate at all is ``find_rate_recorded`` (expected
+    ``linked_coverage`` >= ``outcome_codes.LINKED_COVERAGE_MIN``); ``naive_linked_rate``
+    is what counting ``Outcome linked to object of search`` = True alone would give.
     """
 
     seed: int
@@ -55,6 +64,18 @@ class SyntheticTruth:
     date_only_share: float
     age_blank_share: float
     gender_blank_share: float
+    # how each force records searches (docs/synthetic-data.md, "Recording profiles")
+    find_rate: dict[str, float] = field(default_factory=dict)
+    any_outcome_rate: dict[str, float] = field(default_factory=dict)
+    nfa_if_no_find: float = 0.0
+    recording: dict[str, dict[str, Any]] = field(default_factory=dict)
+    linked_coverage: dict[str, float] = field(default_factory=dict)
+    find_rate_recorded: dict[str, bool] = field(default_factory=dict)
+    naive_linked_rate: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    not_stated_share_by_area: dict[str, float] = field(default_factory=dict)
+    self_defined_blank_share_by_area: dict[str, float] = field(default_factory=dict)
+    outcome_blank_share: dict[str, float] = field(default_factory=dict)
+    coverage: dict[str, dict[str, Any]] = field(default_factory=dict)
     # officers and training
     officers: dict[str, Any] = field(default_factory=dict)
     cohorts: list[str] = field(default_factory=list)

@@ -29,37 +29,38 @@ POLICEUK_HEADER: tuple[str, ...] = (
 )
 
 # --------------------------------------------------------------------------- areas
-#: Synthetic force areas: slug -> spec. Only the first ``areas`` are used.
+#: Synthetic force areas: slug -> spec. Only the first ``areas`` are used. How each force
+#: *records* searches (blank fields, the linked field, coverage) is in ``_recording.AREA_PROFILES``.
 AREA_SPECS: dict[str, dict[str, Any]] = {
     "northshire": {
         "name": "Northshire", "prefix": "N", "population": 420_000, "base_rate": 3.5,
         "shares": {"Asian": 0.10, "Black": 0.06, "Mixed": 0.035, "White": 0.78, "Other": 0.025},
         "districts": {"Northport": (54.97, -1.61), "Kirkby Moor": (54.86, -1.83), "Ashdale": (55.08, -1.52), "Fenwick": (54.91, -1.40)},
-        "latlon_blank": 0.02, "officer_blank": 0.03, "operation_field": True, "removal_field": True, "fractional_seconds": False,
+        "operation_field": True, "removal_field": True, "fractional_seconds": False,
     },
     "southvale": {
         "name": "Southvale", "prefix": "S", "population": 260_000, "base_rate": 4.5,
         "shares": {"Asian": 0.05, "Black": 0.04, "Mixed": 0.03, "White": 0.86, "Other": 0.02},
         "districts": {"Vale Central": (51.10, -1.02), "Marsham": (51.02, -1.21), "Brookley": (51.19, -0.88)},
-        "latlon_blank": 0.40, "officer_blank": 0.20, "operation_field": False, "removal_field": False, "fractional_seconds": False,
+        "operation_field": False, "removal_field": False, "fractional_seconds": False,
     },
     "eastmoor": {
         "name": "Eastmoor", "prefix": "E", "population": 180_000, "base_rate": 6.0,
         "shares": {"Asian": 0.16, "Black": 0.07, "Mixed": 0.04, "White": 0.70, "Other": 0.03},
         "districts": {"Eastmoor City": (53.01, 0.31), "Heathfield": (53.12, 0.18), "Coldbeck": (52.93, 0.45)},
-        "latlon_blank": 0.0, "officer_blank": 0.05, "operation_field": True, "removal_field": True, "fractional_seconds": True,
+        "operation_field": True, "removal_field": True, "fractional_seconds": True,
     },
     "westfold": {
         "name": "Westfold", "prefix": "W", "population": 300_000, "base_rate": 4.0,
         "shares": {"Asian": 0.08, "Black": 0.05, "Mixed": 0.03, "White": 0.81, "Other": 0.03},
         "districts": {"Westfold Bay": (52.41, -4.08), "Penhallow": (52.30, -3.95)},
-        "latlon_blank": 0.10, "officer_blank": 0.05, "operation_field": True, "removal_field": True, "fractional_seconds": False,
+        "operation_field": True, "removal_field": True, "fractional_seconds": False,
     },
     "highcombe": {
         "name": "Highcombe", "prefix": "H", "population": 220_000, "base_rate": 5.0,
         "shares": {"Asian": 0.12, "Black": 0.09, "Mixed": 0.04, "White": 0.72, "Other": 0.03},
         "districts": {"Highcombe Town": (52.20, -0.70), "Lowater": (52.11, -0.82)},
-        "latlon_blank": 0.05, "officer_blank": 0.10, "operation_field": True, "removal_field": True, "fractional_seconds": False,
+        "operation_field": True, "removal_field": True, "fractional_seconds": False,
     },
 }
 

@@ -46,7 +46,16 @@ import pandas as pd
 
 from ..errors import OptionError
 from ._officers import default_cohorts, simulate_officers
-from ._stops import _month_flags, _population, _population_wide, _simulate_stops
+from ._recording import (
+    LINKED_MODES,
+    expected_linked_coverage,
+    file_months,
+    find_rate_recorded,
+    naive_linked_rate,
+    resolve_profiles,
+    search_months,
+)
+from ._stops import _population, _population_wide, _simulate_stops
 from ._truth import SyntheticTruth
 from ._vocab import (
     AGE_STRUCTURE,
@@ -70,6 +79,7 @@ __all__ = [
     "GROUPS",
     "AREA_SPECS",
     "DEFAULT_SEED",
+    "LINKED_MODES",
 ]
 
 
@@ -171,6 +181,7 @@ def generate(
     uof_base: float = 0.25,
     search_mean: float = 1.2,
     gaps: bool = True,
+    recording: dict[str, dict[str, Any]] | None = None,
 ) -> SyntheticData:
     """Simulate populations, police.uk stop-and-search files, officers and training.
 
@@ -221,7 +232,18 @@ def generate(
     uof_base, search_mean
         Baseline use-of-force reports and searches per officer-month.
     gaps
-        Plant one missing force-month and one header-only force-month.
+        Plant the default coverage gaps: one missing force-month (second area), one
+        header-only force-month (third area) and, for windows of 12 months or more,
+        the third area's files ending three months early. ``False`` gives full
+        coverage except what ``recording`` sets.
+    recording
+        Area -> recording profile overrides (how the force fills the police.uk
+        fields): ``linked`` (``"home_office"``, ``"linked_on_nfa"``, ``"sparse"`` or
+        ``"blank"``), ``linked_share``, ``linked_blank_share``,
+        ``outcome_blank_share``, ``self_defined_blank_share``,
+        ``officer_blank_share``, ``latlon_blank_share``, and coverage
+        ``first_month``, ``last_month``, ``missing_months``, ``header_only_months``.
+        Unset keys take the area's default profile (``docs/synthetic-data.md``).
 
     Returns
     -------
@@ -232,6 +254,10 @@ def generate(
     >>> sd = generate(seed=1, areas=1, months=("2020-01", "2020-03"), officers_per_area=5)
     >>> sd.truth.rate_ratio["Black"]
     3.0
+    >>> sd = generate(seed=1, areas=["eastmoor"], months=("2020-01", "2020-06"), officers_per_area=2, gaps=False,
+    ...               recording={"eastmoor": {"linked": "blank", "last_month": "2020-04"}})
+    >>> sd.truth.find_rate_recorded, sd.truth.missing_force_months
+    ({'eastmoor': False}, [['eastmoor', '2020-05'], ['eastmoor', '2020-06']])
     """
     area_list = _areas(areas)
     mon = _months(months)
@@ -253,6 +279,11 @@ def generate(
     bad = [c for c in coh if pd.Period(c, "M") not in mon]
     if bad:
         raise OptionError(f"cohort month(s) {bad} fall outside {mon[0]}..{mon[-1]}")
+    prof = resolve_profiles(area_list, mon, recording, gaps=gaps)
+    for a in area_list:
+        sdb = prof[a]["self_defined_blank_share"]
+        if sdb is not None and not_stated_label_share + sdb > 1:
+            raise OptionError(f"recording[{a!r}]: not_stated_label_share + self_defined_blank_share exceeds 1")
     p: dict[str, Any] = {
         "seed": int(seed),
         "areas": area_list,
@@ -266,7 +297,8 @@ def generate(
         "not_stated_share": not_stated_share,
         "not_stated_label_share": not_stated_label_share,
         "self_defined_blank_share": not_stated_share - not_stated_label_share,
-        "officer_blank": {a: AREA_SPECS[a]["officer_blank"] for a in area_list},
+        "officer_blank": {a: prof[a]["officer_blank_share"] for a in area_list},
+        "recording": prof,
         "person_and_vehicle_share": 0.22,
         "vehicle_only_per_month": vehicle_only_per_month,
         "vehicle_only_hit_rate": 0.27,
@@ -289,19 +321,19 @@ def generate(
         "black_share_base": {a: round(0.12 + 1.5 * AREA_SPECS[a]["shares"]["Black"], 4) for a in area_list},
         "gaps": gaps,
     }
-    missing, header_only = _month_flags(area_list, mon) if gaps else ([], [])
-    skip = {tuple(x) for x in missing + header_only}
     ss = np.random.SeedSequence(seed)
-    rng_stops, rng_off = (np.random.default_rng(s) for s in ss.spawn(2))
+    # children 0 and 1 are what spawn(2) gave before recording profiles existed: the officer data
+    # are unchanged; child 2 draws how searches are recorded (see _stops._simulate_stops)
+    rng_stops, rng_off, rng_rec = (np.random.default_rng(s) for s in ss.spawn(3))
 
     pop = _population(area_list)
     wide = _population_wide(pop)
-    stops = _simulate_stops(rng_stops, pop, area_list, mon, skip, p)
+    stops = _simulate_stops(rng_stops, rng_rec, pop, area_list, mon, prof, p)
     officers, training, events, panel, off_truth = simulate_officers(
         rng_off, area_list, AREA_SPECS, mon, p, HOUR_WEIGHTS, TZ
     )
-    truth = _stops_truth(pop, area_list, mon, missing, header_only, p, off_truth)
-    hdr_files = [f"policeuk/{m}/{m}-{a}-stop-and-search.csv" for a, m in header_only]
+    truth = _stops_truth(pop, area_list, mon, p, off_truth)
+    hdr_files = [f"policeuk/{m}/{m}-{a}-stop-and-search.csv" for a, m in truth.header_only_force_months]
     return SyntheticData(
         population=pop,
         population_wide=wide,
@@ -315,7 +347,7 @@ def generate(
     )
 
 
-def _stops_truth(pop, areas, mon, missing, header_only, p, off_truth) -> SyntheticTruth:
+def _stops_truth(pop, areas, mon, p, off_truth) -> SyntheticTruth:
     c = pop.copy()
     c["rate"] = (
         c["area"].map(p["base_rate"]).astype(float)
@@ -324,8 +356,11 @@ def _stops_truth(pop, areas, mon, missing, header_only, p, off_truth) -> Synthet
         * c["age_band"].map(p["age_factor"]).astype(float)
     )
     c["expected_year"] = c["population"] * c["rate"] / 1000.0
-    skip = {tuple(x) for x in missing + header_only}
-    n_months = {a: sum((a, str(m)) not in skip for m in mon) for a in areas}
+    prof = p["recording"]
+    n_months = {a: len(search_months(prof[a], mon)) for a in areas}
+    have = {(a, m) for a in areas for m in file_months(prof[a], mon)}
+    missing = [[a, str(m)] for a, m in sorted((a, str(m)) for a in areas for m in mon if (a, str(m)) not in have)]
+    header_only = [[a, m] for a, m in sorted((a, m) for a in areas for m in prof[a]["header_only_months"])]
     crude: dict[str, dict[str, float]] = {}
     std: dict[str, dict[str, float]] = {}
     exp_s: dict[str, dict[str, float]] = {}
@@ -352,6 +387,18 @@ def _stops_truth(pop, areas, mon, missing, header_only, p, off_truth) -> Synthet
     a_miss = OUTCOME_IF_NO_HIT["Arrest"] / sum(OUTCOME_IF_NO_HIT.values())
     arrest = {g: p["hit_rate"][g] * a_hit + (1 - p["hit_rate"][g]) * a_miss for g in GROUPS}
     agree = {g: OFFICER_CONFUSION[g].get(g, 0.0) for g in GROUPS}
+    nfa_miss = OUTCOME_IF_NO_HIT["A no further action disposal"] / sum(OUTCOME_IF_NO_HIT.values())
+    # Home Office find = outcome other than NFA and linked: a planted find's outcome is never NFA,
+    # so the true find rate is the hit rate, whatever a force writes in the linked field
+    find = {g: p["hit_rate"][g] for g in GROUPS}
+    any_out = {g: p["hit_rate"][g] + (1 - p["hit_rate"][g]) * (1 - nfa_miss) for g in GROUPS}
+    naive = {a: {g: naive_linked_rate(prof[a], p["hit_rate"][g], nfa_miss) for g in GROUPS} for a in areas}
+    sd_blank = {a: p["self_defined_blank_share"] if prof[a]["self_defined_blank_share"] is None
+                else prof[a]["self_defined_blank_share"] for a in areas}
+    coverage = {a: {"first_month": prof[a]["first_month"], "last_month": prof[a]["last_month"],
+                    "missing_months": list(prof[a]["missing_months"]),
+                    "header_only_months": list(prof[a]["header_only_months"]),
+                    "months_with_file": len(file_months(prof[a], mon))} for a in areas}
     return SyntheticTruth(
         seed=p["seed"],
         params={k: v for k, v in p.items()},
@@ -383,6 +430,18 @@ def _stops_truth(pop, areas, mon, missing, header_only, p, off_truth) -> Synthet
         arrest_if_hit=a_hit,
         arrest_if_no_hit=a_miss,
         outcome_linked_blank_share=p["outcome_linked_blank_share"],
+        find_rate=find,
+        any_outcome_rate=any_out,
+        nfa_if_no_find=nfa_miss,
+        recording={a: {k: prof[a][k] for k in ("linked", "linked_share", "linked_blank_share",
+                                                "outcome_blank_share", "latlon_blank_share")} for a in areas},
+        linked_coverage=({a: expected_linked_coverage(prof[a]) for a in areas}),
+        find_rate_recorded={a: find_rate_recorded(prof[a]) for a in areas},
+        naive_linked_rate=naive,
+        not_stated_share_by_area={a: p["not_stated_label_share"] + sd_blank[a] for a in areas},
+        self_defined_blank_share_by_area=sd_blank,
+        outcome_blank_share={a: prof[a]["outcome_blank_share"] for a in areas},
+        coverage=coverage,
         vehicle_only_per_month=p["vehicle_only_per_month"],
         vehicle_only_hit_rate=p["vehicle_only_hit_rate"],
         duplicate_share=p["duplicate_share"],
