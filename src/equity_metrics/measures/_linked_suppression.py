@@ -219,6 +219,15 @@ class _Model:
         self.A_csc = self.A.tocsc()
         vals = np.asarray(lc.values, float)
         self.big = 10.0 * float(np.nansum(np.abs(vals))) + 1e6
+        fixed = ~(np.asarray(lc.hidden, bool) | np.asarray(lc.internal, bool))
+        closed = np.asarray((abs(self.A) @ (~fixed).astype(float)) == 0).ravel()
+        ax = self.A @ np.nan_to_num(vals * fixed)
+        broken = closed & ((ax < self.lo - 1e-6) | (ax > self.hi + 1e-6))
+        if broken.any():
+            r = int(np.flatnonzero(broken)[0])
+            names = [lc.keys[i] for i in self.A.indices[self.A.indptr[r]:self.A.indptr[r + 1]]]
+            raise DataValidationError(f"linked suppression: the published cells {names[:6]} break a relation given "
+                                      "for them; check the table links.")
 
     def bounds(self, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         vals = np.nan_to_num(np.asarray(self.lc.values, float))

@@ -23,8 +23,12 @@ def _lines(margins: str) -> tuple[bool, bool]:
 
 
 def _pick(values: np.ndarray, cand: np.ndarray, bonus: np.ndarray | None = None) -> int | None:
-    """Index of the preferred candidate: bonus first, then positive, then smallest."""
-    idx = np.flatnonzero(cand)
+    """Index of the preferred candidate: bonus first, then smallest; never a zero.
+
+    Zeros are published and never hidden as complements, so a reader knows every
+    hidden cell is at least 1 (docs/real-data-rules.md, "Small-number suppression").
+    """
+    idx = np.flatnonzero(cand & (values > 0))
     if idx.size == 0:
         return None
     b = np.zeros(idx.size) if bonus is None else bonus[idx].astype(float)
