@@ -176,3 +176,158 @@ def test_missing_periods_are_named_not_dropped_silently():
     assert "eastmoor 2020-03" not in note[0]
     # a whole financial year is not missing on the samples: no note at FY level
     assert not any("no data at all" in n for n in disparity(stops, pop, by="force", period="FY").notes)
+
+
+# ----------------------------------------------------------------------------- issue 9: right on real data
+def test_auto_interval_is_exact_below_20_and_katz_above():
+    """Rule "Small-count intervals" (docs/real-data-rules.md): exact conditional interval when the smaller
+    count is below 20, Katz at 20 and above; ci_method says which."""
+    for n_black, expected in ((19, "exact"), (20, "katz")):
+        ev = _events({("kent", "2020-05", "Black"): n_black, ("kent", "2020-05", "White"): 300})
+        t = disparity(ev, POP, by="force").tidy().set_index("group")
+        assert t.loc["Black", "ci_method"] == expected
+        ref = rate_ratio_ci(n_black, 10_000, 300, 500_000, method=expected)
+        assert t.loc["Black", "ci_low"] == pytest.approx(float(ref.ci_low), rel=1e-12)
+        assert t.loc["Black", "ci_high"] == pytest.approx(float(ref.ci_high), rel=1e-12)
+        assert t.loc["White", "ci_method"] == ""  # the reference row has no interval
+    # a small reference count also switches (the smaller of the two counts decides)
+    ev = _events({("kent", "2020-05", "Black"): 300, ("kent", "2020-05", "White"): 7})
+    assert disparity(ev, POP, by="force").tidy().set_index("group").loc["Black", "ci_method"] == "exact"
+    # an explicit method is used throughout
+    assert set(disparity(ev, POP, by="force", method="katz").tidy()["ci_method"]) == {"katz", ""}
+    # reference="all": exact for the small group
+    t = disparity(ev, POP, by="force", reference="all").tidy().set_index("group")
+    assert t.loc["White", "ci_method"] == "exact"
+
+
+def test_riskratio_options_match_epitools_formulas():
+    """R epitools::riskratio.wald and riskratio.small (CRAN epitools source, R/riskratio.wald.R and
+    R/riskratio.small.R) on the table rows (no search, search) = White (29, 2), Black (64, 35):
+    wald  est = (a1/n1)/(a0/n0) = (35/99)/(2/31)
+    small est = (a1/(n1+1))/(a0/(n0+1)) = (35/100)/(2/32)
+    both: SE(log) = sqrt(1/a1 - 1/n1 + 1/a0 - 1/n0), CI = est * exp(-+ qnorm(0.975) * SE).
+    Values worked by hand from those formulas: wald 5.479798 (1.397111, 21.493061);
+    small 5.600000 (1.427757, 21.964522)."""
+    ev = _events({("kent", "2020-05", "Black"): 35, ("kent", "2020-05", "White"): 2})
+    pop = pd.DataFrame({"area": ["kent", "kent"], "group": ["Black", "White"], "population": [99.0, 31.0]})
+    w = disparity(ev, pop, by="force", method="riskratio_wald").tidy().set_index("group").loc["Black"]
+    assert w["ci_method"] == "riskratio_wald"
+    assert [w["ratio"], w["ci_low"], w["ci_high"]] == pytest.approx([5.479798, 1.397111, 21.493061], rel=1e-6)
+    s = disparity(ev, pop, by="force", method="riskratio_small").tidy().set_index("group").loc["Black"]
+    assert s["ci_method"] == "riskratio_small"
+    assert [s["ratio"], s["ci_low"], s["ci_high"]] == pytest.approx([5.6, 1.427757, 21.964522], rel=1e-6)
+    # more searches than residents: the risk ratio is undefined, and the table says why
+    big = _events({("kent", "2020-05", "Black"): 150, ("kent", "2020-05", "White"): 2})
+    u = disparity(big, pop, by="force", method="riskratio_wald").tidy().set_index("group").loc["Black"]
+    assert np.isnan(u["ratio"]) and u["ci_method"].startswith("riskratio_undefined")
+    with pytest.raises(DataValidationError, match="reference='all'"):
+        disparity(ev, pop, by="force", method="riskratio_wald", reference="all")
+    with pytest.raises(OptionError):
+        disparity(ev, pop, by="force", method="wald")
+
+
+def _monthly(first: str, last: str, per_month: int = 5, forces=("kent",)) -> pd.DataFrame:
+    spec = {(f, str(m), g): per_month for f in forces for m in pd.period_range(first, last, freq="M")
+            for g in ("Black", "White")}
+    return _events(spec)
+
+
+def test_partial_periods_are_marked_with_months_covered():
+    """Rule "Partial periods": a period the data cover only in part says so, with its months."""
+    ev = _monthly("2019-01", "2020-12")
+    t = disparity(ev, POP, by="force", period="FY").tidy().drop_duplicates("period").set_index("period")
+    assert t.loc["2018/19", ["months_in_period", "months_covered"]].tolist() == [12, 3]
+    assert t.loc["2019/20", ["months_in_period", "months_covered"]].tolist() == [12, 12]
+    assert t.loc["2020/21", ["months_in_period", "months_covered"]].tolist() == [12, 9]
+    assert t["partial_period"].tolist() == [True, False, True]
+    # the incomplete_coverage flag agrees with partial_period, and partial periods are not ranked
+    assert (t["flags"].str.contains("incomplete_coverage") == t["partial_period"]).all()
+    assert not t.loc["2018/19", "rankable"] and t.loc["2019/20", "rankable"]
+    assert t["months_covered"].dtype.kind == "i" and t["partial_period"].dtype == bool
+    q = disparity(ev, POP, by="force", period="quarter").tidy()
+    assert not q["partial_period"].any() and (q["months_in_period"] == 3).all()
+    y = disparity(ev, POP, by="force", period="year").tidy()
+    assert not y["partial_period"].any() and not y["overlapping"].any()
+    r = disparity(ev, POP, by="force", period="rolling12").tidy()
+    assert r["overlapping"].all() and (r["months_covered"] == 12).all()
+    assert any("overlap" in n for n in disparity(ev, POP, by="force", period="rolling12").notes)
+    d = disparity(ev, POP, by="force", period="FY")
+    assert any("2018/19 (3 of 12 months)" in n for n in d.notes)
+    assert set(disparity(ev, POP, by="force", period="FY", complete_periods_only=True).tidy()["period"]) == {"2019/20"}
+
+
+def test_partial_periods_from_the_ledger():
+    """With a reader's ledger: covered = the ledger's months less the area's missing months."""
+    ev = _monthly("2019-04", "2020-03", forces=("kent", "surrey"))
+    ev = ev[~((ev["force"] == "surrey") & (ev["month"] == pd.Period("2019-08", "M")))]
+    ev["source_file"] = "x"
+    led = Ledger("t", files=[FileRecord("x", len(ev), len(ev), 0)],
+                 months_covered=[str(m) for m in pd.period_range("2019-04", "2020-03", freq="M")],
+                 months_missing=[("surrey", "2019-08")])
+    t = disparity(ReadResult(ev, led, Rejects()), POP, by="force", period="FY").tidy()
+    got = t.drop_duplicates("force").set_index("force")[["months_covered", "partial_period"]]
+    assert got.loc["kent"].tolist() == [12, False] and got.loc["surrey"].tolist() == [11, True]
+    # pooled over areas: a month counts only when every area has it
+    p = disparity(ReadResult(ev, led, Rejects()), POP, by=None, period="FY").tidy()
+    assert (p["months_covered"] == 11).all() and p["partial_period"].all()
+
+
+def test_complete_periods_helper():
+    from equity_metrics.measures import complete_periods
+
+    ev = _monthly("2019-01", "2021-12")
+    fy = disparity(ev, POP, by="force", period="FY").tidy()
+    assert sorted(complete_periods(fy)["period"].unique()) == ["2019/20", "2020/21"]
+    r = disparity(ev, POP, by="force", period="rolling12").tidy()
+    kept = sorted(complete_periods(r)["period"].unique())
+    assert kept == ["2019-01..2019-12", "2020-01..2020-12", "2021-01..2021-12"]  # non-overlapping, back from the latest
+    with pytest.raises(DataValidationError, match="partial_period"):
+        complete_periods(fy.drop(columns="partial_period"))
+
+
+def test_benchmark_plausibility_and_ranking():
+    """Rule "Benchmark plausibility": > 200 per 1,000 a year (scaled to the months covered) is a broken
+    benchmark; > 50% not stated is mostly not stated; neither is ranked."""
+    from equity_metrics.measures.disparity import rank_areas
+
+    pop = pd.DataFrame({"area": ["a"] * 2 + ["b"] * 2 + ["c"] * 2 + ["d"] * 2, "group": ["Black", "White"] * 4,
+                        "population": [1_000.0, 10_000.0] * 4})
+    spec = {("a", "2020-01", "Black"): 30, ("a", "2020-01", "White"): 30,      # 30 per 1,000 in one month: > 200/12
+            ("b", "2020-01", "Black"): 10, ("b", "2020-01", "White"): 10,
+            ("c", "2020-01", "Black"): 8, ("c", "2020-01", "White"): 10, ("c", "2020-01", "Not stated"): 40,
+            ("d", "2020-01", "Black"): 16, ("d", "2020-01", "White"): 10}       # 16 per 1,000: just under 16.67
+    ev = _events(spec)
+    t = disparity(ev, pop, by="force", period="month").tidy().set_index(["force", "group"])
+    assert t.loc[("a", "Black"), "implausible_benchmark"] and t.loc[("a", "White"), "implausible_benchmark"]
+    assert not t.loc[("d", "Black"), "implausible_benchmark"]
+    assert "implausible_benchmark" in t.loc[("a", "Black"), "flags"]
+    assert t.loc[("c", "Black"), "mostly_not_stated"] and not t.loc[("b", "Black"), "mostly_not_stated"]
+    assert t.xs("Black", level="group")["rankable"].to_dict() == {"a": False, "b": True, "c": False, "d": True}
+    ranked = rank_areas(t.reset_index(), group="Black")
+    assert ranked["force"].tolist() == ["d", "b"] and ranked["rank"].tolist() == [1, 2]
+    # the thresholds are parameters
+    t2 = disparity(ev, pop, by="force", period="month", implausible_above=400, not_stated_above=0.9).tidy()
+    assert not t2["implausible_benchmark"].any() and not t2["mostly_not_stated"].any()
+
+
+def test_area_names_matched_after_normalising_or_named_in_the_error():
+    """Rule "Area matching": district names that differ in case/punctuation still match; if none match
+    the error says the areas did not match (not that the reference group has no events)."""
+    pop = pd.DataFrame({"area": ["city of london", "city of london", "westminster", "westminster"],
+                        "group": ["Black", "White"] * 2, "population": [500.0, 5_000.0, 20_000.0, 150_000.0]})
+    rows = [("LONDON, CITY OF", "Black")] * 3 + [("London, City of", "White")] * 9 + [("Westminster ", "Black")] * 40 + \
+        [("WESTMINSTER", "White")] * 60
+    ev = pd.DataFrame(rows, columns=["district", "ethnicity"]).assign(month=pd.Period("2020-05", "M"))
+    d = disparity(ev, pop, by="district", area="district")
+    t = d.tidy().set_index(["district", "group"])
+    assert t.loc[("city of london", "Black"), "events"] == 3 and t.loc[("westminster", "White"), "events"] == 60
+    assert t.loc[("westminster", "Black"), "population"] == 20_000
+    assert any("matched to the population after normalising" in n for n in d.notes)
+    pooled = disparity(ev, pop, by=None, area="district").tidy().set_index("group")
+    assert pooled.loc["Black", "events"] == 43
+    bad = ev.assign(district=ev["district"].map(lambda s: s.strip() + " Borough"))
+    for by in ("district", None):
+        with pytest.raises(DataValidationError, match="did not match|matched an area") as e:
+            disparity(bad, pop, by=by, area="district")
+        msg = str(e.value)
+        assert "Westminster Borough" in msg and "'westminster'" in msg and "reference group" not in msg

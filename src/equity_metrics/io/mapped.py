@@ -69,6 +69,7 @@ import numpy as np
 import pandas as pd
 
 from .._options import check_option
+from ..areas import is_known_force, normalise_forces
 from ..errors import MissingColumnsError
 from ..ethnicity import BROAD_GROUPS, NOT_STATED, US_GROUPS, harmonise_ethnicity
 from ..ledger import REJECT_COLUMNS, FileRecord, Ledger, ReadResult, Rejects
@@ -482,4 +483,36 @@ def read_mapped(
     spec = load_mapping(mapping, kind=kind)
     parts = [map_table(load_table(name, data, spec=spec, sheet=sheet, header_row=header_row, encoding=encoding), spec)
              for name, data in iter_files(sources, suffixes=_SUFFIXES)]
-    return assemble(parts, spec)
+    return _normalise_forces(assemble(parts, spec))
+
+
+def _normalise_forces(res: ReadResult) -> ReadResult:
+    """Force names keyed as the population reader keys them (the police.uk slug), raw names kept.
+
+    ``"Metropolitan Police"``, ``"metropolitan"`` and ``"METROPOLITAN POLICE SERVICE"`` all become
+    ``"metropolitan"`` (:func:`~equity_metrics.areas.normalise_force`; unknown names are slugified:
+    lower case, punctuation to hyphens). When any name changes, the source's own spelling is kept
+    in ``force_raw`` and the changes are listed in the ledger notes. Districts and beats keep the
+    source's spelling (they are shown to readers); :func:`~equity_metrics.measures.disparity.disparity`
+    matches them to population areas with the population reader's normalisation.
+    """
+    data = res.data
+    if "force" not in data.columns or not data["force"].notna().any():
+        return res
+    raw = data["force"].astype("string")
+    slug = normalise_forces(raw).where(raw.notna(), pd.NA)
+    changed = (slug != raw).fillna(False).to_numpy(bool)
+    if not changed.any():
+        return res
+    pairs = sorted({(str(a), str(b)) for a, b in zip(raw[changed], slug[changed])})
+    res.ledger.notes.append(
+        f"force: {len(pairs)} name(s) normalised to police.uk slugs as the population reader does (source spelling "
+        f"kept in force_raw): {', '.join(f'{a!r} -> {b!r}' for a, b in pairs[:10])}{' ...' if len(pairs) > 10 else ''}")
+    unknown = sorted({b for _, b in pairs if not is_known_force(b)})
+    if unknown:
+        res.ledger.notes.append(f"force: name(s) not among the police.uk forces, kept slugified: {unknown[:10]}")
+    slug = slug.astype("string")
+    data["force"] = pd.Categorical(slug) if isinstance(data["force"].dtype, pd.CategoricalDtype) else slug
+    data["force_raw"] = raw  # an extra column: after the canonical ones
+    res.ledger.areas_covered = sorted(map(str, res.data["force"].dropna().unique()))
+    return res

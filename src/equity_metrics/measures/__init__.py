@@ -8,6 +8,7 @@
   complementary suppression, and small-count flags for rates.
 """
 
+from ._common import complete_periods
 from .intervals import (
     RatioResult,
     clopper_pearson_ci,
@@ -28,6 +29,7 @@ from .suppression import (
 )
 
 __all__ = [
+    "complete_periods",
     "RatioResult",
     "poisson_rate_ci",
     "rate_ratio_ci",

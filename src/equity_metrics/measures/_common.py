@@ -191,6 +191,8 @@ class Coverage:
             from_ledger = True
         else:
             covered = {a: set(g["m"]) for a, g in present.groupby("a", sort=True)}
+            for a, m in getattr(ledger, "months_missing", None) or []:  # a ledger without months_covered
+                covered.get(str(a), set()).discard(str(m))
             span_src = set(present["m"])
             from_ledger = False
         if span_src:

@@ -24,7 +24,7 @@ from .._security import escape_html, safe_to_csv
 from ..errors import DataValidationError
 from ..ethnicity import NOT_STATED
 from ..ledger import ReadResult
-from ._common import UNRELIABLE_BELOW, frame_of, need_columns
+from ._common import UNRELIABLE_BELOW, Coverage, frame_of, need_columns, period_coverage
 
 __all__ = ["standardised_disparity", "StandardisedResult", "fay_feuer_ci"]
 
@@ -71,7 +71,12 @@ class StandardisedResult:
 
     def tidy(self) -> pd.DataFrame:
         """Columns: by..., group, events, population, crude_rate_per_1000, std_rate_per_1000, std_ci_low,
-        std_ci_high, crude_ratio, std_ratio, ci_low, ci_high, events_unknown_strata, flags."""
+        std_ci_high, crude_ratio, std_ratio, ci_low, ci_high, events_unknown_strata, flags, months_in_period,
+        months_covered, partial_period.
+
+        The period is the whole span of months read; ``partial_period`` is True for an area whose
+        data cover only ``months_covered`` of those ``months_in_period`` months (flag
+        ``incomplete_coverage``): its rates are too low and must not be compared as if complete."""
         return self.table.copy()
 
     def to_csv(self, path: str | Path) -> Path:
@@ -97,6 +102,22 @@ class StandardisedResult:
         t = self.table[self.table["group"] != self.reference]
         labels = t[self.by + ["group"]].astype(str).agg(" | ".join, axis=1).tolist()
         return forest_plot(labels, t["std_ratio"], t["ci_low"], t["ci_high"], ax=ax, xlabel=f"Standardised ratio vs {self.reference}", log=True)
+
+
+def _coverage(out: pd.DataFrame, cov: Coverage | None, by_cols: list[str]) -> pd.DataFrame:
+    """Months covered of the span read, per area (``all areas``: months every area covers)."""
+    if cov is None:  # no month column: nothing to say about coverage
+        out["months_in_period"] = out["months_covered"] = pd.array([pd.NA] * len(out), dtype="Int64")
+        out["partial_period"] = False
+        return out
+    if not by_cols:
+        cov = cov.pooled([a for a in cov.covered if a != "all areas"]) if cov.from_ledger or "all areas" not in cov.covered else cov
+    n_in, n_cov = period_coverage(out["area"].to_numpy(), np.full(len(out), "all"), "none", cov)
+    out["months_in_period"], out["months_covered"] = n_in, n_cov
+    out["partial_period"] = n_cov < n_in
+    part = out["partial_period"].to_numpy(bool)
+    out.loc[part, "flags"] = [f"{f};incomplete_coverage" if f else "incomplete_coverage" for f in out.loc[part, "flags"]]
+    return out
 
 
 def standardised_disparity(
@@ -146,6 +167,7 @@ def standardised_disparity(
     if by_cols not in ([], [area]):
         raise DataValidationError("standardised_disparity supports by=None or by=<area column>")
     notes: list[str] = []
+    cov = Coverage.of(events, ev, area if area in ev.columns else None) if "month" in ev.columns else None
     if exclude_vehicle_only and "vehicle_only" in ev.columns:
         ev = ev[~ev["vehicle_only"].fillna(False).to_numpy(bool)]
     ev = ev[ev[group_col].astype(str) != NOT_STATED]
@@ -231,6 +253,11 @@ def standardised_disparity(
     out = pd.DataFrame(rows)
     if out.empty:
         raise DataValidationError("no area in the events matches the population table's areas")
+    out = _coverage(out, cov, by_cols)
+    if out["partial_period"].any():
+        gaps = out.loc[out["partial_period"]].drop_duplicates("area")
+        notes.append("data cover only part of the months read for: " + ", ".join(
+            f"{a} ({c} of {n} months)" for a, c, n in zip(gaps["area"], gaps["months_covered"], gaps["months_in_period"])))
     if by_cols:
         out = out.rename(columns={"area": area})
     else:

@@ -217,7 +217,8 @@ def _csv(t: pd.DataFrame, cols: list[str], count_cols: list[str], ratio_cols: li
     for c in o.columns:
         if pd.api.types.is_float_dtype(o[c]) or pd.api.types.is_integer_dtype(o[c]):
             vals = o[c].astype(float).round(4)
-            s = vals.map(lambda v: "" if pd.isna(v) else (f"{v:.0f}" if float(v).is_integer() else repr(float(v)))).astype(object)
+            # numbers stay numbers (int/float cells), so CSV defusing never turns -0.07 into text '-0.07
+            s = vals.map(lambda v: "" if pd.isna(v) else (int(v) if float(v).is_integer() else float(v))).astype(object)
             mask = hid if c in count_cols else (rh if c in ratio_cols else np.zeros(len(o), bool))
             s[mask] = HIDDEN
             o[c] = s
