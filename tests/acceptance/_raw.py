@@ -1,0 +1,219 @@
+"""The independent path: police.uk rows counted straight out of the archive with the standard library.
+
+Nothing here imports ``equity_metrics`` or pandas: the archive is opened with :mod:`tarfile`,
+each CSV is parsed with :mod:`csv`, and the documented rules of ``../shared/data/README.md``
+(and of the issue) are applied by hand:
+
+* ``Date`` is UTC; the month a search belongs to is its month in Europe/London
+  (summer files start at 23:xx UTC on the previous month's last day);
+* vehicle-only searches (``Type == "Vehicle search"``) are not searches of people and are
+  left out of every rate of people;
+* the self-defined ethnicity (2011 census 16+1 labels) is mapped to the five broad groups
+  by the prefix of the label; blank and "Other ethnic group - Not stated" are "Not stated";
+* the financial year runs April to March (``2020/21`` = 2020-04..2021-03);
+* a search "found what was searched for" (Home Office / HMICFRS) when its outcome is
+  recorded and is not "A no further action disposal" and "Outcome linked to object of
+  search" is "True"; a force-period whose searches with an outcome other than NFA fill the
+  linked field less than 90% of the time has no find rate ("not recorded").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tarfile
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+NFA = "A no further action disposal"
+GROUPS = ("Asian", "Black", "Mixed", "Other", "White")
+NOT_STATED = "Not stated"
+LINKED_COVERAGE_MIN = 0.9
+
+#: police.uk slug -> census 2011 PFA name (``PFA16NM``) and Home Office force name.
+CENSUS_NAME = {"west-yorkshire": "West Yorkshire", "merseyside": "Merseyside", "metropolitan": "Metropolitan",
+               "north-yorkshire": "North Yorkshire", "city-of-london": "City of London", "kent": "Kent"}
+HO_NAME = {"west-yorkshire": "West Yorkshire", "merseyside": "Merseyside", "metropolitan": "Metropolitan Police",
+           "north-yorkshire": "North Yorkshire", "city-of-london": "London, City of", "kent": "Kent"}
+
+#: census column of each broad group's usual residents.
+CENSUS_COLUMN = {g: f"Ethnic Group: {g}; measures: Value" for g in GROUPS}
+
+
+def broad_group(label: str) -> str:
+    """Self-defined ethnicity (2011 census label) -> broad group, by the label's prefix."""
+    s = (label or "").strip()
+    if not s or s == "Other ethnic group - Not stated":
+        return NOT_STATED
+    for prefix, g in (("Asian/Asian British", "Asian"), ("Black/African/Caribbean/Black British", "Black"),
+                      ("Mixed/Multiple ethnic groups", "Mixed"), ("White", "White"), ("Other ethnic group", "Other")):
+        if s.startswith(prefix):
+            return g
+    raise ValueError(f"unknown self-defined ethnicity label {s!r}")
+
+
+def fy_of(month: str) -> str:
+    """``"2020-04"`` -> ``"2020/21"``; ``"2021-03"`` -> ``"2020/21"``."""
+    y, m = int(month[:4]), int(month[5:7])
+    start = y if m >= 4 else y - 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def fy_months(fy: str) -> list[str]:
+    start = int(fy[:4])
+    return [f"{start}-{m:02d}" for m in range(4, 13)] + [f"{start + 1}-{m:02d}" for m in range(1, 4)]
+
+
+def window_months(label: str) -> list[str]:
+    """``"2020-04..2021-03"`` -> the months of the window (inclusive)."""
+    a, b = label.split("..")
+    y, m = int(a[:4]), int(a[5:7])
+    out = []
+    while True:
+        s = f"{y}-{m:02d}"
+        out.append(s)
+        if s == b:
+            return out
+        m += 1
+        if m == 13:
+            y, m = y + 1, 1
+        if len(out) > 400:
+            raise ValueError(label)
+
+
+_local_cache: dict[str, str] = {}
+
+
+def local_month(date_utc: str) -> str:
+    m = _local_cache.get(date_utc)
+    if m is None:
+        d = datetime.fromisoformat(date_utc)
+        if d.tzinfo is None:  # not expected: the archive's dates all carry +00:00
+            raise ValueError(f"date without offset: {date_utc!r}")
+        m = d.astimezone(LONDON).strftime("%Y-%m")
+        _local_cache[date_utc] = m
+    return m
+
+
+@dataclass(frozen=True)
+class Row:
+    force: str
+    file_month: str
+    month: str            # local (Europe/London) month
+    vehicle_only: bool
+    group: str            # broad self-defined group or "Not stated"
+    legislation: str
+    object: str
+    outcome: str
+    linked: str           # "True", "False" or ""
+
+
+@dataclass
+class ForceRows:
+    force: str
+    rows: list[Row] = field(default_factory=list)
+    file_months: set[str] = field(default_factory=set)
+
+    # ------------------------------------------------------------------ selections
+    def people(self, months: list[str] | set[str] | None = None) -> list[Row]:
+        ms = None if months is None else set(months)
+        return [r for r in self.rows if not r.vehicle_only and (ms is None or r.month in ms)]
+
+    def months_with_data(self) -> set[str]:
+        return set(self.file_months)
+
+    # ------------------------------------------------------------------ counts
+    def count_by_group(self, months) -> Counter:
+        return Counter(r.group for r in self.people(months))
+
+    def count_by(self, months, attr: str) -> Counter:
+        """(attr value or "not recorded", group) -> searches of people."""
+        return Counter(((getattr(r, attr) or "not recorded"), r.group) for r in self.people(months))
+
+    def monthly(self) -> Counter:
+        return Counter(r.month for r in self.people())
+
+    def monthly_by_group(self) -> Counter:
+        return Counter((r.month, r.group) for r in self.people())
+
+    def outcome_counts(self, months, *, powers_excluded: tuple[str, ...] = ()) -> dict[str, Counter]:
+        """By group: searches with a recorded outcome, finds, arrests, any outcome other than NFA,
+        non-NFA outcomes and how many of them fill the linked field."""
+        out = {k: Counter() for k in ("recorded", "find", "arrest", "any", "non_nfa", "non_nfa_linked_filled")}
+        for r in self.people(months):
+            if any(p in r.legislation.lower() for p in powers_excluded):
+                continue
+            if not r.outcome:
+                continue
+            g = r.group
+            out["recorded"][g] += 1
+            if r.outcome == "Arrest":
+                out["arrest"][g] += 1
+            if r.outcome != NFA:
+                out["any"][g] += 1
+                out["non_nfa"][g] += 1
+                if r.linked in ("True", "False"):
+                    out["non_nfa_linked_filled"][g] += 1
+                if r.linked == "True":
+                    out["find"][g] += 1
+        return out
+
+    def linked_coverage(self, months) -> float:
+        oc = self.outcome_counts(months)
+        elig = sum(oc["non_nfa"].values())
+        return sum(oc["non_nfa_linked_filled"].values()) / elig if elig else float("nan")
+
+    def nfa_linked_true(self) -> int:
+        return sum(1 for r in self.rows if r.outcome == NFA and r.linked == "True")
+
+
+def read_archive(tar_path: str | Path, forces: list[str]) -> dict[str, ForceRows]:
+    """Every row of the named forces' files, parsed with tarfile + csv only."""
+    want = set(forces)
+    out = {f: ForceRows(f) for f in forces}
+    with tarfile.open(tar_path, "r:gz") as tf:
+        for m in tf:
+            if not m.isfile() or not m.name.endswith("-stop-and-search.csv"):
+                continue
+            base = m.name.rsplit("/", 1)[-1]
+            fmonth, force = base[:7], base[8:-len("-stop-and-search.csv")]
+            if force not in want:
+                continue
+            fr = out[force]
+            fr.file_months.add(fmonth)
+            text = io.TextIOWrapper(tf.extractfile(m), encoding="utf-8-sig", newline="")
+            for rec in csv.DictReader(text):
+                fr.rows.append(Row(
+                    force=force, file_month=fmonth, month=local_month(rec["Date"].strip()),
+                    vehicle_only=rec["Type"].strip() == "Vehicle search",
+                    group=broad_group(rec["Self-defined ethnicity"]),
+                    legislation=(rec["Legislation"] or "").strip(), object=(rec["Object of search"] or "").strip(),
+                    outcome=(rec["Outcome"] or "").strip(), linked=(rec["Outcome linked to object of search"] or "").strip(),
+                ))
+    return out
+
+
+def read_census(path: str | Path) -> dict[str, dict[str, int]]:
+    """PFA name -> broad group -> usual residents (2011 census), read with csv."""
+    out: dict[str, dict[str, int]] = {}
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        for rec in csv.DictReader(fh):
+            out[rec["PFA16NM"].strip()] = {g: int(float(rec[c])) for g, c in CENSUS_COLUMN.items()}
+    return out
+
+
+def read_home_office(path: str | Path) -> dict[tuple[str, str, str], int]:
+    """(financial_year, Home Office force name, group) -> searches; exact duplicate rows must agree."""
+    out: dict[tuple[str, str, str], int] = {}
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        for rec in csv.DictReader(fh):
+            k = (rec["financial_year"].strip(), rec["police_force"].strip(), rec["ethnicity"].strip())
+            v = int(float(rec["total_searches"]))
+            if k in out and out[k] != v:
+                raise ValueError(f"conflicting Home Office rows for {k}: {out[k]} vs {v}")
+            out[k] = v
+    return out
