@@ -257,5 +257,8 @@ def csv_tables(d) -> dict[str, pd.DataFrame]:
             ["crude_ratio", "std_ratio", "ci_low", "ci_high"])
     if d.impact.table is not None and len(d.impact.table):
         out["training_impact"] = _csv(d.impact.table, ["outcome", "label", "estimate", "ci_low", "ci_high", "std_error",
-                                                       "p_value", "pretrend_p", "pre_mean", "units", "cohorts", "direction"], [], [])
+                                                       "p_value", "pretrend_p", "pre_mean", "units", "cohorts", "direction",
+                                                       "role", "base", "observed", "pct", "pct_low", "pct_high", "mde",
+                                                       "mde_fall", "mde_rise", "p_holm", "n_tests", "verdict",
+                                                       "meaningful", "power"], [], [])
     return out
