@@ -116,7 +116,7 @@ def test_ratio_scale_its_row():
     m = 2.801585 * 0.126
     assert r["mde_fall"] == pytest.approx(1 - np.exp(-m), rel=1e-5) and r["mde_rise"] == pytest.approx(np.expm1(m), rel=1e-5)
     s = impact_verdict(r, kind="its", level=95)
-    assert "a fall of about 30% or a rise of about 42%" in s
+    assert "a fall of about 30% or a rise of about 42% in the rate ratio" in s and "a change of -10% in the rate ratio" in s
 
 
 def test_pretrend_wording_is_not_reassurance():

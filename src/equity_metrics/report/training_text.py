@@ -75,6 +75,8 @@ def _size(row, *, kind: str, level: int) -> str:
         rel = (f"{_pct(row['pct'])} of the untrained level ({level}% CI {_pct(row['pct_low'])} to "
                f"{_pct(row['pct_high'])})")
     if kind == "its":
+        rel = (f"a change of {_pct(row['pct'])} in the rate ratio ({level}% CI {_pct(row['pct_low'])} to "
+               f"{_pct(row['pct_high'])})") if rel else ""
         return (f"ratio of after to before {est:.2f} ({level}% CI {lo:.2f} to {hi:.2f}), that is {rel}" if rel else
                 f"ratio of after to before {est:.2f} ({level}% CI {lo:.2f} to {hi:.2f})")
     base, obs = _f(_get(row, "base")), _f(_get(row, "observed"))
@@ -125,10 +127,11 @@ def impact_verdict(row: dict[str, Any] | pd.Series, *, kind: str, level: int) ->
         return f"{word} in {what} after training: {size}.{small}"
     if v == "no_meaningful_change":
         return (f"No change large enough to matter in {what}: {size}. The whole interval lies within "
-                f"\u00b1{thr} of the untrained level, the smallest change judged to matter.")
+                f"\u00b1{thr} of the {'rate ratio' if kind == 'its' else 'untrained level'}, the smallest change "
+                "judged to matter.")
     if v == "not_estimable":
         return f"{what_c}: the effect could not be expressed against the untrained level ({size})."
-    mde = _mde_words(row)
+    mde = _mde_words(row) + (" in the rate ratio" if kind == "its" and _mde_words(row) else "")
     tail = ""
     lo, hi = _f(row["ci_low"]), _f(row["ci_high"])
     excl = (hi < 1 or lo > 1) if kind == "its" else (hi < 0 or lo > 0)
@@ -191,7 +194,8 @@ def impact_lines(imp, *, level: int) -> list[str]:
         out.append("Percentages are of the untrained level: what trained officers' average (or share) would have been "
                    "after training without it, that is the observed level minus the estimated effect. The intervals "
                    "treat this base as fixed.")
-    out.append(f"A change is judged large enough to matter from {thr} of the untrained level ([impact] "
+    of = "of the rate ratio" if imp.kind == "its" else "of the untrained level"
+    out.append(f"A change is judged large enough to matter from {thr} {of} ([impact] "
                f"meaningful_change); the smallest detectable effect uses {_pct(float(imp.power), False)} power and a "
                f"{100 - level}% two-sided test (Bloom 1995).")
     n = int(t["n_tests"].max()) if "n_tests" in t.columns and len(t) else 0
