@@ -37,7 +37,7 @@ from typing import Any, Literal
 from .._options import check_option
 from ..errors import DataValidationError, OptionError, closest_matches
 
-__all__ = ["ReportConfig", "load_report_config", "report_config", "sample_config", "ReportPeriod", "StopsFormat", "Format"]
+__all__ = ["ReportConfig", "load_report_config", "retitle", "area_display_name", "report_config", "sample_config", "ReportPeriod", "StopsFormat", "Format"]
 
 ReportPeriod = Literal["FY", "rolling12", "year", "quarter", "month"]
 StopsFormat = Literal["policeuk"]
@@ -331,9 +331,47 @@ def _unchecked(**kw: Any) -> ReportConfig:
     return obj
 
 
+def area_display_name(slug: str) -> str:
+    """Display name of an area: the police.uk force name, or a plain slug title-cased (other text as given)."""
+    from ..areas import force_name, is_known_force
+
+    s = str(slug)
+    if is_known_force(s):
+        return force_name(s)
+    return s.replace("-", " ").title() if re.fullmatch(r"[a-z0-9-]+", s) else s
+
+
+def retitle(title: str, old_area: str | None, new_area: str | None) -> str:
+    """The title for a report whose area changed from ``old_area`` to ``new_area`` (rule in docs/report.md).
+
+    A ``{area}`` placeholder is kept (filled with the area's name when the report is
+    built). Otherwise the old area's name (its display name, or its slug title-cased)
+    is replaced by the new area's; a title that names neither is area-neutral and is kept.
+
+    Examples
+    --------
+    >>> retitle("Stop and search in Northshire (synthetic)", "northshire", "southvale")
+    'Stop and search in Southvale (synthetic)'
+    >>> retitle("Stop and search in West Yorkshire", "west-yorkshire", "metropolitan")
+    'Stop and search in Metropolitan Police'
+    >>> retitle("Stop and search: disproportionality", "northshire", "southvale")
+    'Stop and search: disproportionality'
+    """
+    if not old_area or not new_area or old_area == new_area or "{area}" in title:
+        return title
+    old_names = dict.fromkeys([area_display_name(old_area), old_area.replace("-", " ").title(), old_area])
+    new = area_display_name(new_area)
+    for name in sorted(old_names, key=len, reverse=True):
+        if name and re.search(rf"\b{re.escape(name)}\b", title):
+            return re.sub(rf"\b{re.escape(name)}\b", lambda _: new, title)
+    return title
+
+
 def _apply_unchecked(cfg: ReportConfig, changes: dict[str, Any], *, base: Path) -> ReportConfig:
     fields = {f.name for f in dataclasses.fields(ReportConfig)} - {"base_dir"}
     vals = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(ReportConfig)}
+    if changes.get("area") and changes.get("title") is None and changes["area"] != cfg.area:
+        vals["title"] = retitle(cfg.title, cfg.area, str(changes["area"]))
     for k, v in changes.items():
         if k not in fields:
             near = closest_matches(k, sorted(fields))

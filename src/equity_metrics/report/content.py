@@ -34,11 +34,14 @@ from ..areas import force_name as _force_name
 from ..areas import is_known_force
 from ..errors import DataValidationError, EquityMetricsError
 from ..ethnicity import NOT_STATED
-from ..measures._common import months_in_period
+from ..measures._common import population_by_area_group
 from .config import ReportConfig
+from ._headline import changes_table, headline_comparison, window_table
+from ._periods import coverage, covered_months, describe, trend_coverage, windows12, with_coverage
+from ._quality import area_files
 from .compact import compact_table
 from .impact import ImpactResult, assemble_impact
-from .text import benchmark_text
+from .text import benchmark_text, vintage_words
 
 __all__ = ["ReportData", "assemble", "read_inputs", "ReportInputs", "compact_table"]
 
@@ -102,6 +105,11 @@ class ReportData:
     notes: list[str]
     provenance: dict[str, Any]
     n_suppressed: int
+    changes: pd.DataFrame | None = None
+    period_note: str = ""
+    period_months_covered: int = 12
+    no_change_reason: str = ""
+    vintage_words: str = ""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The reader-facing numeric tables by name (hidden cells already ``NaN``)."""
@@ -110,6 +118,8 @@ class ReportData:
             "ratios_by_object_of_search": self.by_object, "outcomes": self.outcomes,
             "trend_ratio": self.trend_ratio, "trend_searches": self.trend_counts,
         }
+        if self.changes is not None:
+            out["headline_change"] = self.changes
         if self.age_sex is not None:
             out["age_sex_standardised"] = self.age_sex
         if self.impact.table is not None:
@@ -284,21 +294,6 @@ _RATIO_COLS = ["ratio", "ci_low", "ci_high", "p_value", "ratio_bound_low", "rati
 
 
 # ----------------------------------------------------------------------------- periods
-def _complete(label: str, kind: str, first: pd.Period, last: pd.Period) -> bool:
-    ms = months_in_period(label, kind)
-    return bool(ms) and ms[0] >= first and ms[-1] <= last
-
-
-def _period_desc(label: str, kind: str) -> str:
-    ms = months_in_period(label, kind)
-    end = ms[-1].strftime("%B %Y")
-    if kind == "FY":
-        return f"the 12 months to {end} (financial year {label})"
-    if kind == "year":
-        return f"the calendar year {label}"
-    return f"the 12 months to {end}"
-
-
 # ----------------------------------------------------------------------------- main
 def assemble(cfg: ReportConfig, inputs: ReportInputs | None = None) -> ReportData:
     """Compute every number of the report from the config (reading the inputs unless given).
@@ -314,9 +309,7 @@ def assemble(cfg: ReportConfig, inputs: ReportInputs | None = None) -> ReportDat
 
 
 def _assemble(cfg: ReportConfig, inputs: ReportInputs | None) -> ReportData:
-    from ..measures.disparity import disparity
     from ..measures.outcomes import outcome_test
-    from ..measures.pooled import mantel_haenszel_odds_ratio
     from ..measures.standardise import standardised_disparity
     from ..measures.trends import trend
 
@@ -346,56 +339,34 @@ def _assemble(cfg: ReportConfig, inputs: ReportInputs | None) -> ReportData:
     def focal(t: pd.DataFrame) -> pd.DataFrame:
         return t[t["force"].astype(str) == area] if area else t
 
-    # --- headline period: latest complete period of the configured kind
+    # --- headline period and change: latest period the area's data cover completely (report/_headline.py)
     months = pd.PeriodIndex(sorted(set(stops.ledger.months_covered)), freq="M")
     first, last = months.min(), months.max()
     hkind = cfg.period if cfg.period in ("FY", "year") else "rolling12"
-    d_all = disparity(stops, pop, by=by or None, area="force", period=hkind, reference=ref, alpha=cfg.alpha,
-                      benchmark=cfg.benchmark)
-    vintage = d_all.vintage
-    t_all = focal(d_all.tidy())
-    labels = sorted({p for p in t_all["period"] if _complete(p, hkind, first, last)},
-                    key=lambda p: months_in_period(p, hkind)[-1])
-    if not labels:
-        raise DataValidationError(f"report config key 'period': no complete {hkind} period in the data "
-                                  f"({first}..{last}); choose period = \"rolling12\" or give more months")
-    plabel = labels[-1]
-    pmonths = [str(m) for m in months_in_period(plabel, hkind)]
+    covered = covered_months(stops.ledger, area, areas)
+    cache: dict = {}
+    hc = headline_comparison(stops, pop, covered=covered, area=area, groups=groups, reference=ref, kind=hkind,
+                             alpha=cfg.alpha, benchmark=cfg.benchmark, min_count=max(cfg.suppress_below, 1),
+                             training_date=cfg.training_date if not cfg.has_roster else None, cache=cache)
+    if hc is None:
+        raise DataValidationError(f"no month of data is covered for {area_name}; check 'stops', 'areas' and "
+                                  "'expected_months'")
+    win = hc.window
+    vintage = population_by_area_group(pop)[1]
+    plabel = win.label
+    pmonths = list(win.months)
     keep_cols = by + ["period", "group", "events", "population", "rate_per_1000", "rate_ci_low", "rate_ci_high",
                       "reference_events", "reference_population", "ratio", "ci_low", "ci_high", "p_value",
                       "not_stated_events", "not_stated_share", "ratio_bound_low", "ratio_bound_high", "flags"]
-    head = t_all[t_all["period"] == plabel][keep_cols].reset_index(drop=True)
+    head = hc.table[keep_cols].reset_index(drop=True)
     head = head[head["group"].isin(groups + [ref])].reset_index(drop=True)
     hmask = suppression_mask(head, by, threshold=cfg.suppress_below, notes=notes)
     head = _apply_mask(head, hmask, _DISP_HIDE, by, ref, _RATIO_COLS)
-
-    # --- change against the previous comparable period (or the 12 months before a force-wide training date)
-    change = None
-    base_label, base_desc = None, None
-    if cfg.training_date and not cfg.has_roster:
-        td = pd.Period(cfg.training_date, "M")
-        cand = [p for p in labels if months_in_period(p, hkind)[-1] < td]
-        if cand and months_in_period(plabel, hkind)[0] >= td:
-            base_label, base_desc = cand[-1], "before training"
-    if base_label is None and len(labels) >= 2:
-        prev = [p for p in labels if months_in_period(p, hkind)[-1] <= months_in_period(plabel, hkind)[0] - 1]
-        if prev:
-            base_label, base_desc = prev[-1], "the previous year"
-    if base_label is not None:
-        b = t_all[(t_all["period"] == base_label) & (t_all["group"] == hg)]
-        h = t_all[(t_all["period"] == plabel) & (t_all["group"] == hg)]
-        if len(b) == 1 and len(h) == 1:
-            b, h = b.iloc[0], h.iloc[0]
-            small = min(b["events"], b["reference_events"], h["events"], h["reference_events"]) < max(cfg.suppress_below, 1)
-            if not small and b["events"] > 0 and h["events"] > 0:
-                o = mantel_haenszel_odds_ratio([h["events"]], [b["events"]], [h["reference_events"]], [b["reference_events"]],
-                                               alpha=cfg.alpha)
-                change = {"base_label": base_label, "base_desc": base_desc,
-                          "base_period_desc": _period_desc(base_label, hkind),
-                          "base_period_short": _period_desc(base_label, hkind).split(" (")[0],
-                          "base_ratio": float(b["ratio"]), "base_ci_low": float(b["ci_low"]), "base_ci_high": float(b["ci_high"]),
-                          "change_ratio": float(o.estimate), "change_ci_low": float(o.ci_low), "change_ci_high": float(o.ci_high),
-                          "p_value": float(o.p_value), "clear": bool(o.ci_low > 1 or o.ci_high < 1)}
+    head = with_coverage(head, win, lambda _: covered)
+    changes = changes_table(hc, groups, head)
+    change = hc.change_dict(hg)
+    if change is not None and changes is not None and changes.loc[changes["group"] == hg, "change_ratio"].isna().all():
+        change = None  # the headline group's ratio is hidden: so is its change
 
     # --- trend: monthly searches of people (all groups) and the ratio by rolling 12 months / quarter / month
     tkind = cfg.period if cfg.period in ("quarter", "month") else "rolling12"
@@ -416,6 +387,9 @@ def _assemble(cfg: ReportConfig, inputs: ReportInputs | None) -> ReportData:
     counts = tc.groupby("period", sort=True)["events"].sum(min_count=1).rename("events").reset_index()
     counts["suppressed"] = counts["events"].notna() & (counts["events"] > 0) & (counts["events"] < cfg.suppress_below)
     counts.loc[counts["suppressed"], "events"] = np.nan
+    if tkind == "rolling12" and not any(coverage(w, covered)[0] == 12 for w in windows12(covered)):
+        tkind = "month"  # no complete 12-month window: a rolling line would mix windows of 2..11 months
+        notes.append(f"the ratio trend is drawn by month: {area_name}'s data have no complete rolling 12-month window")
     tr_r = trend(stops, pop, by="force" if area else None, period=tkind, measure="ratio", reference=ref,
                  alpha=cfg.alpha, vintage=vintage).tidy()
     tr_r = tr_r[(tr_r["area"] == (area or "all areas")) & tr_r["group"].isin(groups)].reset_index(drop=True)
@@ -424,28 +398,30 @@ def _assemble(cfg: ReportConfig, inputs: ReportInputs | None) -> ReportData:
     tr_r.loc[small, ["events", "value", "ci_low", "ci_high"]] = np.nan
     tr_r = tr_r[["group", "period", "events", "value", "ci_low", "ci_high", "flags", "suppressed"]].rename(
         columns={"value": "ratio"})
+    tr_r = trend_coverage(tr_r, tkind, covered)
 
     # --- ratios by area, legal power and object of search (headline period)
-    d_area = disparity(stops, pop, by="force", area="force", period=hkind, reference=ref, alpha=cfg.alpha,
-                       benchmark=cfg.benchmark).tidy()
-    d_area = d_area[(d_area["period"] == plabel) & d_area["group"].isin(groups + [ref])].reset_index(drop=True)
+    d_area = window_table(stops, pop, win, by=["force"], reference=ref, alpha=cfg.alpha, benchmark=cfg.benchmark,
+                          cache=cache)
+    d_area = d_area[d_area["group"].isin(groups + [ref])].reset_index(drop=True)
     d_area = d_area[["force"] + keep_cols[1:]]
     m = suppression_mask(d_area, ["force"], threshold=cfg.suppress_below, notes=notes)
     d_area = _apply_mask(d_area, m, _DISP_HIDE, ["force"], ref, _RATIO_COLS)
     d_area.insert(1, "area_name", [force_name(a) for a in d_area["force"]])
+    d_area = with_coverage(d_area, win, lambda a: covered_months(stops.ledger, str(a), areas), col="force")
 
     def by_field(col: str) -> pd.DataFrame:
         e = ev
         if e[col].isna().all():
             return pd.DataFrame(columns=[col, "group", "events", "suppressed"])
-        d = disparity(stops, pop, by=by + [col], area="force", period=hkind, reference=ref, alpha=cfg.alpha,
-                      benchmark=cfg.benchmark).tidy()
+        d = window_table(stops, pop, win, by=by + [col], reference=ref, alpha=cfg.alpha, benchmark=cfg.benchmark,
+                         cache=cache)
         d = focal(d) if area else d
-        d = d[(d["period"] == plabel) & d["group"].isin(groups + [ref])].reset_index(drop=True)
+        d = d[d["group"].isin(groups + [ref])].reset_index(drop=True)
         d = d[[col] + keep_cols[len(by):]]
         d[col] = d[col].astype("string").fillna("not recorded")
         mk = suppression_mask(d, [col], threshold=cfg.suppress_below, notes=notes)
-        return _apply_mask(d, mk, _DISP_HIDE, [col], ref, _RATIO_COLS)
+        return with_coverage(_apply_mask(d, mk, _DISP_HIDE, [col], ref, _RATIO_COLS), win, lambda _: covered)
 
     d_power = by_field("legal_power")
     d_object = by_field("object_of_search")
@@ -501,31 +477,47 @@ def _assemble(cfg: ReportConfig, inputs: ReportInputs | None) -> ReportData:
     fev = ev[(ev["force"].astype(str) == area).to_numpy()] if area else ev
     n_ns = int((fev["ethnicity"].astype(str) == NOT_STATED).sum())
     vo = fev["vehicle_only"].fillna(False).astype(bool) if "vehicle_only" in fev.columns else pd.Series(False, index=fev.index)
+    files, by_reason, dups = area_files(stops, area, fev)
     quality = {
-        "files": len(led.files), "rows_read": led.rows_read, "rows_kept": led.rows_kept, "rows_rejected": led.rows_rejected,
-        "rejected_by_reason": dict(sorted(led.rejected_by_reason.items())),
-        "duplicates": int(led.duplicates), "months_first": str(first), "months_last": str(last), "n_months": len(months),
-        "months_missing": [(force_name(a), m) for a, m in led.months_missing],
+        "files": len(files), "rows_read": sum(f.rows_read for f in files), "rows_kept": sum(f.rows_kept for f in files),
+        "rows_rejected": sum(f.rows_rejected for f in files), "rejected_by_reason": by_reason,
+        "duplicates": dups, "months_first": covered[0], "months_last": covered[-1],
+        "n_months": len(covered), "span_first": str(first), "span_last": str(last),
+        "months_missing": [(force_name(a), m) for a, m in led.months_missing if area is None or a == area],
         "area_rows": int(len(fev)), "not_stated": n_ns, "not_stated_share": n_ns / len(fev) if len(fev) else np.nan,
         "vehicle_only": int(vo.sum()),
         "date_only": int((~fev["time_known"].fillna(True).astype(bool)).sum()) if "time_known" in fev.columns else 0,
         "missing_by_field": dict(sorted(led.missing_by_field.items())),
         "population_vintage": vintage, "population_rows": int(pop.ledger.rows_kept),
     }
+    # --- one protection across all published tables (report/protection.py: linked cells, audited by an IP attacker)
+    from .protection import protect_report_tables
+    _pt = protect_report_tables(
+        {"headline": head, "by_area": d_area, "by_power": d_power, "by_object": d_object, "outcomes": o,
+         "outcomes_pooled": pooled, "trend_counts": counts, "trend_ratio": tr_r, "age_sex": age_sex, "changes": changes},
+        threshold=cfg.suppress_below, reference=ref, area=area, period_months=pmonths, trend_period=tkind)
+    head, d_area, d_power, d_object, o, pooled, counts, tr_r, age_sex, changes = (_pt.tables[k] for k in (
+        "headline", "by_area", "by_power", "by_object", "outcomes", "outcomes_pooled", "trend_counts", "trend_ratio",
+        "age_sex", "changes"))
+    notes += _pt.notes
+    if change is not None and changes is not None and changes.loc[changes["group"] == hg, "change_ratio"].isna().all():
+        change = None
     n_sup = int(sum(int(t["suppressed"].sum()) for t in (head, d_area, d_power, d_object, o)
                     if "suppressed" in t.columns) + int(counts["suppressed"].sum()) + int(tr_r["suppressed"].sum())
                 + (int(age_sex["suppressed"].sum()) if age_sex is not None else 0))
     caveats = _caveats(cfg, quality, area_name, ref, vintage)
     provenance = {"version": __version__, "inputs": inp.files, "parameters": _params(cfg)}
     return ReportData(
-        title=cfg.title, area=area or "all areas", area_name=area_name, areas=areas, groups=groups, headline_group=hg,
+        title=cfg.title.replace("{area}", area_name), area=area or "all areas", area_name=area_name, areas=areas, groups=groups, headline_group=hg,
         reference=ref, benchmark=cfg.benchmark, vintage=vintage, level=lvl, alpha=cfg.alpha,
-        suppress_below=cfg.suppress_below, period_kind=hkind, period_label=plabel, period_months=pmonths,
-        period_desc=_period_desc(plabel, hkind), headline=head, change=change, trend_counts=counts, trend_ratio=tr_r,
+        suppress_below=cfg.suppress_below, period_kind=win.kind, period_label=plabel, period_months=pmonths,
+        period_desc=describe(win, hc.months_covered), headline=head, change=change, trend_counts=counts, trend_ratio=tr_r,
         trend_period=tkind, training_marks=marks, training_mark_label=mark_label, by_area=d_area, by_power=d_power,
         by_object=d_object, outcomes=o, outcomes_pooled=pooled, outcome_notes=outcome_notes, age_sex=age_sex,
         age_sex_note=age_note, impact=impact, quality=quality, caveats=caveats, notes=sorted(set(notes)),
-        provenance=provenance, n_suppressed=n_sup,
+        provenance=provenance, n_suppressed=n_sup, changes=changes, period_note=hc.note,
+        period_months_covered=hc.months_covered, no_change_reason=hc.no_change_reason,
+        vintage_words=vintage_words(vintage, cfg.benchmark),
     )
 
 

@@ -180,12 +180,22 @@ def _make_figures(d) -> list[Figure]:
     # 2. ratio trend
     t = d.trend_ratio
     fig, ax = _fig(_W, 3.4)
+    part_all = t["partial_period"].to_numpy(bool) if "partial_period" in t.columns else np.zeros(len(t), bool)
+    n_part = 0
     for i, g in enumerate([g for g in d.groups if g in set(t["group"])]):
-        s = t[t["group"] == g]
+        sel = (t["group"] == g).to_numpy()
+        s, part = t[sel], part_all[sel]
         xs = _dates(s["period"])
         col = _COLORS[i % len(_COLORS)]
-        ax.plot(xs, s["ratio"].to_numpy(float), color=col, lw=1.6, label=f"{g} / {ref}")
-        ax.fill_between(xs, s["ci_low"].to_numpy(float), s["ci_high"].to_numpy(float), color=col, alpha=0.15, lw=0)
+        r, lo, hi = (s[c].to_numpy(float) for c in ("ratio", "ci_low", "ci_high"))
+        full = np.where(part, np.nan, 1.0)
+        ax.plot(xs, r * full, color=col, lw=1.6, label=f"{g} / {ref}")
+        ax.fill_between(xs, lo * full, hi * full, color=col, alpha=0.15, lw=0)
+        if part.any():  # windows with months missing: hollow points, no line or band
+            ok = part & np.isfinite(r)
+            n_part += int(ok.sum())
+            ax.plot(xs[ok], r[ok], ls="none", marker="o", ms=4, mfc="white", mec=col,
+                    label="months missing (partial window)" if i == 0 else None)
     ax.axhline(1, color="#555", lw=1, ls=":")
     _marks(ax, d.training_marks, d.training_mark_label)
     ax.set_ylabel(f"Search rate ratio to {ref}\n(1 = same rate)")
@@ -194,12 +204,19 @@ def _make_figures(d) -> list[Figure]:
     _legend_above(ax, ncol=3)
     _style(ax)
     fig.tight_layout()
-    per = {"rolling12": "rolling 12-month window (plotted at its last month)", "quarter": "quarter", "month": "month"}[d.trend_period]
+    per = {"rolling12": "overlapping rolling 12-month window (plotted at its last month)", "quarter": "quarter",
+           "month": "month"}[d.trend_period]
+    overlap = (" The windows overlap: each shares 11 of its 12 months with the next, so neighbouring points move "
+               "together and a run of rising or falling points can come from one unusual stretch of months; judge "
+               "change from the headline's non-overlapping periods, not from the slope of this line."
+               if d.trend_period == "rolling12" else "")
+    partial = (f" Hollow points: {'windows' if d.trend_period == 'rolling12' else 'periods'} with months of data "
+               "missing (partial, not comparable with complete ones; no band drawn)." if n_part else "")
     alt = f"Line chart of the search rate ratio to {ref} for each group in {d.area_name}, by {per}, with {L}% bands."
     figs.append(Figure("trend_ratio", _save(fig, "trend_ratio", alt), alt,
                        f"Search rate ratio to {ref} by {per}, {d.area_name}: how many times the {ref} search rate per "
                        f"1,000 residents ({bench}). Shaded bands: {L}% confidence intervals. Windows with fewer "
-                       f"than {d.suppress_below} searches of a group are left out.{mark_txt}"))
+                       f"than {d.suppress_below} searches of a group are left out.{overlap}{partial}{mark_txt}"))
 
     # 3. forest by area and group (only when there is more than one area to compare)
     if d.by_area["force"].nunique() > 1:

@@ -150,7 +150,7 @@ def assemble_impact(cfg, inp, *, area: str | None, area_name: str, groups: list[
     """Run the impact design the config allows; model failures become a plain explanation, not an error."""
     if cfg.has_roster and inp.training is not None and inp.officer_events is not None:
         try:
-            return _officer(cfg, inp, headline_group=headline_group)
+            return _officer(cfg, inp, headline_group=headline_group, area=area)
         except EquityMetricsError as exc:
             return ImpactResult(kind="officer", estimator="Callaway & Sant'Anna (2021)", error=str(exc).split("\n")[0],
                                 cannot_rule_out=_CANNOT_DID)
@@ -182,7 +182,7 @@ def _share_group(spec: str) -> str | None:
     return spec.split(":", 1)[1] if spec.startswith(("share_of:", "disparity:")) else None
 
 
-def _officer(cfg, inp, *, headline_group: str) -> ImpactResult:
+def _officer(cfg, inp, *, headline_group: str, area: str | None = None) -> ImpactResult:
     from ..models._untrained import share_change, untrained_level
     from ..models.did import staggered_did
     from ..models.panel import build_panel
@@ -192,8 +192,8 @@ def _officer(cfg, inp, *, headline_group: str) -> ImpactResult:
     off = inp.officers
     ids = set(ev["officer_id"].dropna().astype(str)) | set(tr["officer_id"].dropna().astype(str)) if "officer_id" in tr.columns \
         else set(ev["officer_id"].dropna().astype(str))
-    if cfg.areas and "force" in ev.columns:
-        keep = set(cfg.areas)
+    if (area or cfg.areas) and "force" in ev.columns:
+        keep = {area} if area else set(cfg.areas)  # the report's area scopes the training section too
         ev = ev[ev["force"].astype(str).isin(keep)]
         if "force" in tr.columns:
             tr = tr[tr["force"].astype(str).isin(keep) | tr["force"].isna()]

@@ -146,8 +146,27 @@ def display_tables(d) -> dict[str, Table]:
     ratio_cols = ["Group", "Searches", "Residents", f"Rate per 1,000 ({L}% CI)", f"Ratio to {ref} ({L}% CI)", "Notes"]
     out: dict[str, Table] = {}
     rows = _ratio_rows(d.headline, None, ref)
+    span_note = (f"Rates are searches per 1,000 residents in these {len(d.period_months)} months, not per year."
+                 if len(d.period_months) != 12 else "")
     out["headline"] = Table("headline", f"Searches per 1,000 residents and ratio to {ref}: {d.area_name}, {d.period_desc}",
-                            ratio_cols, rows, legend=_legend(rows, threshold=thr, reference=ref), csv="headline.csv")
+                            ratio_cols, rows, span_note, legend=_legend(rows, threshold=thr, reference=ref),
+                            csv="headline.csv")
+    if d.changes is not None and len(d.changes):
+        crow = []
+        for r in d.changes.to_dict("records"):
+            if not r["estimable"] or not fmt(r["change_ratio"], 2):
+                crow.append([str(r["group"]), "", "", "", "", "", "too few searches to compare"])
+                continue
+            crow.append([str(r["group"]), fmt(r["base_ratio"], 2), fmt(r["ratio"], 2),
+                         _ratio_ci(r["change_ratio"], r["ci_low"], r["ci_high"], False), f"{r['p_value']:.3f}",
+                         f"{r['p_adjusted']:.3f}", "clear " + ("rise" if r["change_ratio"] > 1 else "fall")
+                         if r["clear"] else "no clear change"])
+        b, p = d.changes["base_period"].iloc[0], d.changes["period"].iloc[0]
+        out["changes"] = Table("changes", f"Change in each group's ratio to {ref}, {b} to {p}, {d.area_name}",
+                               ["Group", f"Ratio {b}", f"Ratio {p}", f"Ratio of ratios ({L}% CI)", "p", "p (Holm)",
+                                "Verdict"], crow,
+                               "p (Holm): the p-value adjusted for testing every group listed; a change is clear when it "
+                               f"is below {1 - L / 100:.2f}.", csv="headline_change.csv")
     if d.by_area["force"].nunique() > 1:
         out["by_area"] = _compact(d, "by_area", "area_name", f"By force area, {d.period_desc}",
                                   "", "ratios_by_area.csv")
@@ -198,7 +217,8 @@ def display_tables(d) -> dict[str, Table]:
             ["Rows rejected", f"{q['rows_rejected']:,}"]]
     rows += [[f"Rejected: {k}", f"{v:,}"] for k, v in q["rejected_by_reason"].items()]
     rows += [["Exact duplicate rows (kept)", f"{q['duplicates']:,}"],
-             ["Months covered", f"{q['months_first']} to {q['months_last']} ({q['n_months']})"],
+             [f"Months with data for {d.area_name}", f"{q['n_months']} of the {q['span_first']} to {q['span_last']} span"
+              + (f" (first {q['months_first']}, last {q['months_last']})" if q["n_months"] else "")],
              ["Area-months with no file (missing, not zero)",
               ", ".join(f"{a} {m}" for a, m in q["months_missing"]) or "none"],
              [f"Searches in {d.area_name}", f"{q['area_rows']:,}"],
@@ -206,7 +226,9 @@ def display_tables(d) -> dict[str, Table]:
              ["Vehicle-only searches (excluded from rates)", f"{q['vehicle_only']:,}"],
              ["Date given without a time", f"{q['date_only']:,}"],
              ["Population vintage", str(q["population_vintage"])]]
-    out["quality"] = Table("quality", "Data quality ledger", ["Item", "Value"], rows)
+    out["quality"] = Table("quality", f"Data quality ledger: {d.area_name}", ["Item", "Value"], rows,
+                           "Files, rows, rejects and duplicates count the files of this area only." if d.area != "all areas"
+                           else "")
     return out
 
 
@@ -232,7 +254,8 @@ def csv_tables(d) -> dict[str, pd.DataFrame]:
     rc = ["events", "rate_per_1000", "rate_ci_low", "rate_ci_high"]
     rr = ["ratio", "ci_low", "ci_high", "reference_events"]
     base = ["group", "events", "population", "rate_per_1000", "rate_ci_low", "rate_ci_high", "reference_events",
-            "ratio", "ci_low", "ci_high", "not_stated_share", "ratio_bound_low", "ratio_bound_high", "flags"]
+            "ratio", "ci_low", "ci_high", "not_stated_share", "ratio_bound_low", "ratio_bound_high", "flags",
+            "months_covered", "months_in_period", "partial_period"]
     out = {
         "headline": _csv(d.headline.assign(area=d.area_name, period=d.period_label), ["area", "period"] + base, rc,
                          rr + ["ratio_bound_low", "ratio_bound_high"]),
@@ -245,10 +268,15 @@ def csv_tables(d) -> dict[str, pd.DataFrame]:
         "outcomes": _csv(d.outcomes, ["group", "searches", "hits", "hit_rate", "ci_low", "ci_high",
                                       "difference_from_reference", "flags"],
                          ["searches", "hits", "hit_rate", "ci_low", "ci_high", "difference_from_reference"], []),
-        "trend_ratio": _csv(d.trend_ratio, ["group", "period", "events", "ratio", "ci_low", "ci_high", "flags"],
+        "trend_ratio": _csv(d.trend_ratio, ["group", "period", "events", "ratio", "ci_low", "ci_high", "flags",
+                                            "months_covered", "months_in_period", "partial_period", "overlapping"],
                             ["events", "ratio", "ci_low", "ci_high"], []),
         "trend_searches": _csv(d.trend_counts, ["period", "events"], ["events"], []),
     }
+    if d.changes is not None:
+        out["headline_change"] = _csv(d.changes, ["group", "base_period", "period", "base_ratio", "ratio", "change_ratio",
+                                                  "ci_low", "ci_high", "p_value", "p_adjusted", "clear", "estimable"],
+                                      [], [])
     if d.age_sex is not None:
         out["age_sex_standardised"] = _csv(
             d.age_sex, ["group", "events", "crude_rate_per_1000", "std_rate_per_1000", "std_ci_low", "std_ci_high",

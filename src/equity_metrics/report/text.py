@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["fmt", "ci", "headline_sentence", "change_sentence", "group_lines", "impact_verdict", "odds_sentence",
-           "benchmark_text", "HIDDEN"]
+__all__ = ["fmt", "ci", "headline_sentence", "change_sentence", "change_lines", "change_note", "not_stated_sentence", "group_lines",
+           "impact_verdict", "odds_sentence", "benchmark_text", "vintage_words", "HIDDEN"]
 
 #: What a hidden (suppressed) value shows.
 HIDDEN = "[c]"
@@ -74,6 +74,27 @@ def benchmark_text(benchmark: str, vintage: str) -> str:
     return f"{b} ({v})"
 
 
+def vintage_words(vintage: str, benchmark: str = "") -> str:
+    """The population vintage in words: ``"census2011"`` -> ``"the 2011 census"``.
+
+    Examples
+    --------
+    >>> vintage_words("census2011")
+    'the 2011 census'
+    >>> vintage_words("mid-2020 estimates")
+    'mid-2020 estimates'
+    >>> vintage_words("synthetic", "synthetic residential population")
+    'a synthetic population (no real census)'
+    """
+    v = str(vintage or "").strip()
+    m = re.fullmatch(r"(?i)census[ _-]?(\d{4})|(\d{4})[ _-]?census", v)
+    if m:
+        return f"the {m.group(1) or m.group(2)} census"
+    if v.lower() == "synthetic":
+        return "a synthetic population (no real census)"
+    return v or "an unnamed population table"
+
+
 def _times(r: float) -> str:
     return f"{r:.1f} times" if r >= 1 else f"{r:.2f} times"
 
@@ -93,27 +114,102 @@ def headline_sentence(d) -> str:
          f"against the {benchmark_text(d.benchmark, d.vintage)}")
     c = d.change
     if c is not None:
-        word = "down" if c["change_ratio"] < 1 else "up"
         when = f"before training ({c['base_period_short']})" if c["base_desc"] == "before training" \
             else f"in {c['base_period_short']}"
-        s += f"; {word} from {c['base_ratio']:.1f} {when}"
+        s += f"; it was {c['base_ratio']:.1f} {when}"
     return s + "."
 
 
-def change_sentence(d) -> str:
-    """Whether the change from the comparison period is statistically clear."""
+def not_stated_sentence(d) -> str:
+    """The share of searches with ethnicity not stated, the bounds it implies on the headline ratio, and the denominator."""
+    row = d.headline[d.headline["group"] == d.headline_group]
+    den = f"Denominator: residents of each group in {d.area_name} from {d.vintage_words or vintage_words(d.vintage)}."
+    if row.empty:
+        return den
+    r = row.iloc[0]
+    share = r.get("not_stated_share")
+    if not _finite(share):
+        return den
+    s = f"Ethnicity was not stated for {100 * float(share):.1f}% of searches of people in the period"
+    lo, hi = r.get("ratio_bound_low"), r.get("ratio_bound_high")
+    if float(share) > 0 and _finite(lo) and _finite(hi) and not bool(r["ratio_hidden"]):
+        s += (f"; had every one of them been of a {d.reference} person the ratio would be {float(lo):.1f}, had every one "
+              f"been of a {d.headline_group} person {float(hi):.1f}")
+    return s + ". " + den
+
+
+def _pct(x: float) -> str:
+    return f"{abs((x - 1) * 100):.0f}%"
+
+
+def _adj_text(c: dict[str, Any], n: int) -> str:
+    if n <= 1:
+        return f"p = {c['p_value']:.2g}"
+    return f"p = {c['p_value']:.2g}; {c['p_adjusted']:.2g} after allowing for the {n} groups compared"
+
+
+def change_lines(d) -> list[str]:
+    """The change sentences: the headline group's, then every group whose change is statistically clear.
+
+    A change is "statistically clear" when its Holm-adjusted p-value across the groups
+    compared is below alpha (``ReportData.changes``); a single interval that excludes 1
+    is not enough when several groups are compared.
+    """
     c = d.change
-    if c is None:
-        return "There is no earlier complete period of the same length to compare with."
-    pct = (c["change_ratio"] - 1) * 100
-    direction = "fell" if pct < 0 else "rose"
-    size = (f"the ratio {direction} by about {abs(pct):.0f}% (ratio of the two ratios {c['change_ratio']:.2f}, "
-            f"{d.level}% CI {c['change_ci_low']:.2f} to {c['change_ci_high']:.2f})")
-    if c["clear"]:
-        return (f"Compared with {c['base_period_desc']}, {size}: a statistically clear change at the {d.level}% level. "
-                "This compares two periods; it does not show what caused the change.")
-    return (f"Compared with {c['base_period_desc']}, {size}. The interval includes no change, so the data do not "
-            "show a statistically clear change.")
+    ch = getattr(d, "changes", None)
+    if ch is None:
+        why = getattr(d, "no_change_reason", "") or "there is no earlier complete period of the same length"
+        return [f"No change is reported: {why}. Comparing windows of different lengths, partly covered windows or "
+                "overlapping windows would show differences that are not changes."]
+    base = ch["base_period"].iloc[0] if len(ch) else ""
+    n = int(ch["estimable"].sum())
+    out = []
+    if c is not None:
+        direction = "fell" if c["change_ratio"] < 1 else "rose"
+        size = (f"the {d.headline_group}/{d.reference} ratio {direction} by about {_pct(c['change_ratio'])}, from "
+                f"{c['base_ratio']:.2f} to {c['base_ratio'] * c['change_ratio']:.2f} (ratio of the two ratios "
+                f"{c['change_ratio']:.2f}, {d.level}% CI {c['change_ci_low']:.2f} to {c['change_ci_high']:.2f}; "
+                f"{_adj_text(c, n)})")
+        lead = f"Compared with {c['base_period_desc']}, {size}"
+        if c["clear"]:
+            out.append(f"{lead}: a statistically clear change at the {d.level}% level. This compares two periods; it "
+                       "does not show what caused the change.")
+        elif c["change_ci_low"] > 1 or c["change_ci_high"] < 1:
+            out.append(f"{lead}. This interval alone excludes no change, but with {n} groups compared some intervals "
+                       "exclude 1 by chance; after allowing for that (Holm), the data do not show a statistically clear "
+                       "change.")
+        else:
+            out.append(f"{lead}. The interval includes no change, so the data do not show a statistically clear change.")
+    else:
+        out.append(f"The {d.headline_group}/{d.reference} ratio's change since {base} cannot be estimated "
+                   "(too few searches in one of the periods).")
+    others = ch[ch["clear"] & (ch["group"] != d.headline_group)]
+    if len(others):
+        parts = [f"{r['group']} people ({'up' if r['change_ratio'] > 1 else 'down'} about {_pct(r['change_ratio'])}, "
+                 f"from {r['base_ratio']:.2f} to {r['ratio']:.2f}; {d.level}% CI of the change {r['ci_low']:.2f} to "
+                 f"{r['ci_high']:.2f})" for r in others.to_dict("records")]
+        out.append("Other groups whose ratio to " + d.reference + " changed clearly over the same two periods: "
+                   + "; ".join(parts) + ".")
+    elif n > 1:
+        out.append(f"No other group's ratio to {d.reference} changed clearly between the two periods.")
+    return out
+
+
+def change_note(d) -> str:
+    """How changes are tested (one sentence; empty without a comparison or with one group)."""
+    ch = getattr(d, "changes", None)
+    n = int(ch["estimable"].sum()) if ch is not None else 0
+    if n <= 1:
+        return ""
+    return (f"How changes are tested: the two periods are equally long, fully covered and do not overlap; every one of "
+            f"the {n} groups is tested, and a change is called clear only when it stays clear after the Holm adjustment "
+            f"for testing {n} groups, so that when nothing has changed the report names a change in any group at most "
+            f"{100 - d.level}% of the time.")
+
+
+def change_sentence(d) -> str:
+    """Whether the change from the comparison period is statistically clear (all change lines, joined)."""
+    return " ".join(change_lines(d) + ([change_note(d)] if change_note(d) else []))
 
 
 def group_lines(d) -> list[str]:
