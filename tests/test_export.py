@@ -113,3 +113,53 @@ def test_format_from_suffix_or_option(tmp_path):
         write_table(pd.DataFrame({"a": [1]}), tmp_path / "x.xlsx", format="xslx")
     with pytest.raises(OptionError, match="DataFrame"):
         write_table([1, 2], tmp_path / "x.csv")
+
+
+def test_negative_numbers_stay_numbers_text_is_still_defused(tmp_path):
+    """Rule "CSV export": defusing applies to text only. Numbers (int/float columns, and int/float cells of
+    a mixed object column such as a report table with "[c]" cells) keep their minus sign; text that a
+    spreadsheet would run, including text that looks like a negative number, gets the quote."""
+    from equity_metrics._security import defuse_cell, defuse_frame, safe_to_csv
+
+    df = pd.DataFrame({
+        "diff": [-0.0724, 0.5, -3.0, np.nan],
+        "n": np.array([-1, 2, 0, -40], dtype=np.int64),
+        "nullable": pd.array([-1.5, None, 2.0, -0.25], dtype="Float64"),
+        "mixed": pd.Series([-0.0724, "[c]", -12, ""], dtype=object),
+        "text": pd.Series(["-0.5", "=cmd|' /C calc'!A0", "+1", "-1+2"], dtype="string"),
+        "more": ["@x", "ok", "-", "a-b"],
+    })
+    out = defuse_frame(df)
+    assert out["diff"].tolist()[:3] == [-0.0724, 0.5, -3.0] and out["n"].tolist() == [-1, 2, 0, -40]
+    assert out["mixed"].tolist()[:3] == [-0.0724, "[c]", -12]
+    assert out["text"].tolist() == ["'-0.5", "'=cmd|' /C calc'!A0", "'+1", "'-1+2"]
+    assert out["more"].tolist() == ["'@x", "ok", "'-", "a-b"]
+    assert defuse_cell(-0.0724) == -0.0724 and defuse_cell(np.float64(-2.5)) == -2.5 and defuse_cell(np.int64(-3)) == -3
+    p = safe_to_csv(df, tmp_path / "o.csv")
+    back = pd.read_csv(p, dtype=str, keep_default_na=False)
+    assert back["diff"].tolist() == ["-0.0724", "0.5", "-3.0", ""]
+    assert back["n"].tolist() == ["-1", "2", "0", "-40"]
+    assert back["nullable"].tolist() == ["-1.5", "", "2.0", "-0.25"]
+    assert back["mixed"].tolist() == ["-0.0724", "[c]", "-12", ""]
+    assert back["text"].tolist()[0] == "'-0.5"
+    num = pd.read_csv(p)
+    assert num["diff"].dtype.kind == "f" and num["n"].dtype.kind == "i"
+    # XLSX: the negative numbers are numeric cells
+    from openpyxl import load_workbook
+
+    ws = load_workbook(write_table(df, tmp_path / "o.xlsx")).active
+    assert ws.cell(row=2, column=1).value == -0.0724 and ws.cell(row=2, column=1).data_type == "n"
+    assert ws.cell(row=2, column=4).value == -0.0724 and ws.cell(row=2, column=4).data_type == "n"
+    assert ws.cell(row=2, column=5).value == "'-0.5"
+
+
+def test_report_csv_tables_keep_negative_numbers_numeric(tmp_path):
+    """The report's outcomes.csv showed '-0.0724 (issue 9): its CSV tables now hold numbers as numbers."""
+    from equity_metrics._security import safe_to_csv
+    from equity_metrics.report.tables import _csv
+
+    t = pd.DataFrame({"group": ["Black", "White"], "difference_from_reference": [-0.07241, 0.0],
+                      "searches": [40, 2], "suppressed": [False, True]})
+    out = _csv(t, ["group", "difference_from_reference", "searches"], ["searches"], [])
+    text = safe_to_csv(out, tmp_path / "o.csv").read_text()
+    assert "'-0.0724" not in text and "-0.0724" in text and "[c]" in text

@@ -334,3 +334,43 @@ def test_training_only_and_events_only_keys():
         load_mapping({"columns": {"completed": "c"}, "constants": {"course": "x"}, "ethnicity": "E"}, kind="training")
     with pytest.raises(MappingError, match="it is for kind='training'"):
         load_mapping({"kind": "training", "columns": {"datetime": "d"}, "constants": {"event_type": "stop"}})
+
+
+def test_force_names_keyed_as_the_population_reader_keys_them(tmp_path):
+    """Rule "Area matching" (issue 9): mapped force names become police.uk slugs (the population reader's
+    keys), the source spelling is kept in force_raw, and disparity() then joins them to the population;
+    district names keep their spelling and are matched through the population reader's normalisation."""
+    import equity_metrics as em
+    from equity_metrics.areas import normalise_area_name
+
+    p = tmp_path / "ev.csv"
+    p.write_text("Date,Force,District,Race\n"
+                 "2020-01-05,Metropolitan Police,\"LONDON, CITY OF\",Black\n"
+                 "2020-01-06,METROPOLITAN POLICE SERVICE,Westminster,White\n"
+                 "2020-01-07,metropolitan,westminster ,Black\n"
+                 "2020-02-06,Kent Police,Westminster,White\n")
+    m = {"columns": {"datetime": "Date", "force": "Force", "district": "District"},
+         "constants": {"event_type": "stop"}, "ethnicity": {"column": "Race", "scheme": "uk"}}
+    r = em.read_mapped(p, mapping=m)
+    assert r.data["force"].astype(str).tolist() == ["metropolitan", "metropolitan", "metropolitan", "kent"]
+    assert r.data["force_raw"].tolist() == ["Metropolitan Police", "METROPOLITAN POLICE SERVICE", "metropolitan", "Kent Police"]
+    assert isinstance(r.data["force"].dtype, pd.CategoricalDtype)
+    assert r.ledger.areas_covered == ["kent", "metropolitan"]
+    assert any("force_raw" in n and "'Kent Police' -> 'kent'" in n for n in r.ledger.notes)
+    assert r.ledger.rows_read == r.ledger.rows_kept == 4
+    # force populations keyed by slug join directly
+    pop = pd.DataFrame({"area": ["metropolitan", "metropolitan", "kent", "kent"], "group": ["Black", "White"] * 2,
+                        "population": [1e6, 5e6, 3e4, 1.5e6]})
+    t = em.disparity(r, pop, by="force").tidy().set_index(["force", "group"])
+    assert t.loc[("metropolitan", "Black"), "events"] == 2 and t.loc[("kent", "White"), "events"] == 1
+    # districts: population keyed like read_population keys local authorities
+    lpop = pd.DataFrame({"area": [normalise_area_name(a) for a in ["London, City of"] * 2 + ["Westminster"] * 2],
+                         "group": ["Black", "White"] * 2, "population": [500.0, 5000.0, 2e4, 1.5e5]})
+    d = em.disparity(r, lpop, by="district", area="district").tidy().set_index(["district", "group"])
+    assert d.loc[("city of london", "Black"), "events"] == 1 and d.loc[("westminster", "Black"), "events"] == 1
+    assert d.loc[("westminster", "White"), "events"] == 2
+    # names already slugs are left alone (no force_raw column)
+    q = tmp_path / "ok.csv"
+    q.write_text("Date,Race\n2020-01-05,Black\n")
+    ok = em.read_mapped(q, mapping={**m, "columns": {"datetime": "Date"}, "constants": {"event_type": "stop", "force": "kent"}})
+    assert "force_raw" not in ok.data.columns

@@ -165,3 +165,31 @@ def test_summary_html_and_plot_with_training_lines():
     with pytest.raises(DataValidationError, match="nothing to plot"):
         r.plot(area="sussex")
     assert len(r.plot(indexed=False).get_legend().get_texts()) >= 6  # 3 areas x 2 groups, with comparisons
+
+
+def test_partial_and_overlapping_periods_are_marked_and_plotted():
+    """Rule "Partial periods": every trend row says how many of its months the data cover; rolling windows
+    are marked overlapping; the plot draws partial periods as hollow markers with a legend entry."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ev = _events(7, months=20)  # 2019-01 .. 2020-08
+    assert {"months_in_period", "months_covered", "partial_period", "overlapping"} <= set(TREND_COLUMNS)
+    for measure in ("count", "rate", "ratio"):
+        q = trend(ev, POP, period="quarter", measure=measure).tidy()
+        assert list(q.columns) == TREND_COLUMNS
+        last = q[q["period"] == "2020Q3"]
+        assert (last["months_covered"] == 2).all() and (last["months_in_period"] == 3).all()
+        assert last["partial_period"].all() and last["flags"].str.contains("incomplete_coverage").all()
+        assert not q.loc[q["period"] == "2020Q2", "partial_period"].any() and not q["overlapping"].any()
+    r = trend(ev, POP, period="rolling12", measure="rate")
+    t = r.tidy()
+    assert t["overlapping"].all() and not t["partial_period"].any() and (t["months_in_period"] == 12).all()
+    ax = r.plot(area="kent", group="Black")
+    assert "overlap" in ax.get_xlabel()
+    q = trend(ev, POP, period="quarter", measure="rate")
+    ax = q.plot(area="kent", group="Black")
+    labels = [x.get_text() for x in ax.get_legend().get_texts()]
+    assert "partial period (2 of 3 months)" in labels
+    hollow = [ln for ln in ax.lines if ln.get_markerfacecolor() == "white"]
+    assert len(hollow) == 1 and len(hollow[0].get_xdata()) == 1

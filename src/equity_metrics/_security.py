@@ -15,7 +15,11 @@ def defuse_cell(value: object) -> object:
 
     Text that a spreadsheet would read as a formula (starting with ``=``, ``+``,
     ``-``, ``@``, a tab or a carriage return) is prefixed with a single quote, as
-    OWASP recommends. Numbers are left alone, so ``-3`` stays a number.
+    OWASP recommends. Only text is touched: numbers (Python or numpy ints and
+    floats, in numeric columns or in mixed object columns) are left alone, so
+    ``-3`` and ``-0.0724`` stay numbers; the text ``"-0.5"`` is text and is
+    defused. Writers must therefore keep numbers as numbers, not format them
+    into strings, before writing (docs/real-data-rules.md, "CSV export").
 
     Examples
     --------
@@ -23,6 +27,8 @@ def defuse_cell(value: object) -> object:
     '\\'=HYPERLINK("http://x")'
     >>> defuse_cell(-3)
     -3
+    >>> defuse_cell(-0.0724), defuse_cell("-0.5")
+    (-0.0724, "'-0.5")
     """
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
