@@ -35,11 +35,53 @@ def test_standardised_ratios_cover_planted(sample):
 
 
 def test_hit_rates_cover_planted(sample):
+    """(d) The Home Office find rate recovered by the outcome test, per group, covers truth.json's, on the
+    forces whose records allow one (northshire: linked set on NFA rows, harmless under the canonical hit;
+    eastmoor: clean). southvale fills the linked field on a third of its other outcomes: not recorded."""
     stops, _, truth = sample
-    t = em.outcome_test(stops, by=None).tidy().set_index("group")
+    recorded = [a for a in truth.areas if truth.find_rate_recorded[a]]
+    assert recorded == ["northshire", "eastmoor"]
+    d = stops.data
+    ev = d[d["force"].astype(str).isin(recorded)]
+    t = em.outcome_test(ev, by=None).tidy().set_index("group")
     for g in ("White", "Black"):
-        assert t.loc[g, "ci_low"] < truth.hit_rate[g] < t.loc[g, "ci_high"]
+        assert t.loc[g, "ci_low"] < truth.find_rate[g] < t.loc[g, "ci_high"]
+    # Asian and Mixed too, with 99% intervals. Not Other: only ~63 of its searches have a known find in
+    # these two forces, and this seed's draw of them is low (8 finds; the planted finds of all 111 Other
+    # searches are 2.3 standard errors under 0.28); test_synthetic checks every group on all planted searches
+    t99 = em.outcome_test(ev, by=None, alpha=0.01).tidy().set_index("group")
+    for g in ("Asian", "Mixed"):
+        assert t99.loc[g, "ci_low"] < truth.find_rate[g] < t99.loc[g, "ci_high"], (g, t99.loc[g, "hit_rate"])
     assert t.loc["Black", "hit_rate"] < t.loc["White", "hit_rate"]
+    # by force, each recorded force on its own
+    tf = em.outcome_test(ev, by="force", alpha=0.01).tidy()
+    for r in tf[tf["group"].isin(["White", "Black"])].itertuples():
+        assert r.ci_low < truth.find_rate[r.group] < r.ci_high, (r.force, r.group, r.hit_rate)
+    # southvale's known rows would be mostly NFA rows (always known), so a rate from them would be far below
+    # the truth: the measure refuses it ("not recorded", LINKED_COVERAGE_MIN), alone or beside the others
+    for by in (None, "force"):
+        sv = em.outcome_test(d[d["force"].astype(str) == "southvale"] if by is None else d, by=by).tidy()
+        sv = sv[sv["force"].astype(str) == "southvale"] if by else sv
+        assert sv["hit_rate"].isna().all() and sv["flags"].str.contains("find_not_recorded").all()
+    assert not tf["flags"].str.contains("find_not_recorded").any()
+    # pooled over every force, the refused force is left out, so the pooled rate still covers the truth
+    tall = em.outcome_test(stops, by=None).tidy().set_index("group")
+    assert tall.loc["White", "searches"] == t.loc["White", "searches"]
+    assert tall.loc["White", "ci_low"] < truth.find_rate["White"] < tall.loc["White", "ci_high"]
+
+
+def test_any_outcome_and_arrest_rates_cover_planted(sample):
+    """The share with any outcome other than NFA and the arrest rate, from all forces (blank outcomes left out)."""
+    stops, _, truth = sample
+    t = em.outcome_test(stops, by=None, outcome="any_positive", alpha=0.01).tidy().set_index("group")
+    for g in ("White", "Black", "Asian", "Mixed"):
+        assert t.loc[g, "ci_low"] < truth.any_outcome_rate[g] < t.loc[g, "ci_high"], (g, t.loc[g, "hit_rate"])
+    d = stops.data
+    d = d[~d["vehicle_only"].astype(bool) & d["arrest"].notna()]
+    for g in ("White", "Black"):
+        a = d.loc[d["ethnicity"].astype(str) == g, "arrest"].astype(bool)
+        p = truth.arrest_rate[g]
+        assert abs(a.mean() - p) < 2.58 * np.sqrt(p * (1 - p) / len(a)), (g, a.mean(), p)
 
 
 def test_pooled_ratio_covers_planted(sample):

@@ -164,13 +164,18 @@ def test_header_layout_gap_and_header_only(truth):
         assert f.parent.name == f.name[:7]
         with open(f, encoding="utf-8", newline="") as fh:
             assert next(csv.reader(fh)) == list(POLICEUK_HEADER)
-    (area, month), = truth.missing_force_months
-    assert not (SAMPLES / "policeuk" / month / f"{month}-{area}-stop-and-search.csv").exists()
-    assert (SAMPLES / "policeuk" / month).is_dir()  # other forces have that month
+    # a single missing month (southvale 2020-10) and a force whose files end early (eastmoor, last 2021-09)
+    assert truth.missing_force_months == [["eastmoor", "2021-10"], ["eastmoor", "2021-11"], ["eastmoor", "2021-12"],
+                                          ["southvale", "2020-10"]]
+    assert truth.coverage["eastmoor"]["last_month"] == "2021-09" and truth.coverage["southvale"]["missing_months"] == ["2020-10"]
+    for area, month in truth.missing_force_months:
+        assert not (SAMPLES / "policeuk" / month / f"{month}-{area}-stop-and-search.csv").exists()
+        assert (SAMPLES / "policeuk" / month).is_dir()  # other forces have that month
     (harea, hmonth), = truth.header_only_force_months
     hdr = SAMPLES / "policeuk" / hmonth / f"{hmonth}-{harea}-stop-and-search.csv"
     assert hdr.read_text(encoding="utf-8") == ",".join(POLICEUK_HEADER) + "\n"
-    assert len(files) == len(truth.areas) * len(truth.months) - 1
+    assert len(files) == len(truth.areas) * len(truth.months) - len(truth.missing_force_months)
+    assert truth.months_with_searches == {"northshire": 36, "southvale": 35, "eastmoor": 32}
 
 
 @needs_samples
@@ -183,6 +188,7 @@ def test_vocabularies_are_police_uk(files):
     assert all(harmonise_ethnicity(pd.Series(sorted(sd)))["recognised"])
     assert set(files["Outcome linked to object of search"]) == {"True", "False", ""}
     assert "Arrest" in set(files["Outcome"]) and "A no further action disposal" in set(files["Outcome"])
+    assert "" in set(files["Outcome"])  # northshire leaves some outcomes blank
     assert set(files["Gender"]) <= {"Male", "Female", "Other", ""}
     assert set(files["Age range"]) <= {"under 10", "10-17", "18-24", "25-34", "over 34", ""}
     assert files["Date"].str.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+00:00").all()
@@ -262,30 +268,92 @@ def test_age_sex_standardised_ratio_recovered(people, truth):
 
 @needs_samples
 def test_not_stated_share_recovered(people, truth):
-    ns = people["group"].eq("Not stated")
-    se = np.sqrt(truth.not_stated_share * (1 - truth.not_stated_share) / len(people))
-    assert abs(ns.mean() - truth.not_stated_share) < Z95 * se
+    # 8% not stated (5% labelled, 3% blank) except southvale, whose self-defined field is blank on 15%
+    assert truth.not_stated_share_by_area == {"northshire": 0.08, "southvale": 0.2, "eastmoor": 0.08}
+    z = _bonferroni_z(len(truth.areas))
+    for a in truth.areas:
+        x = people[people["force"] == a]
+        p = truth.not_stated_share_by_area[a]
+        assert abs(x["group"].eq("Not stated").mean() - p) < z * np.sqrt(p * (1 - p) / len(x)), a
     label = people["Self-defined ethnicity"].eq("Other ethnic group - Not stated").mean()
     assert label == pytest.approx(truth.not_stated_label_share, abs=3 * np.sqrt(0.05 * 0.95 / len(people)))
 
 
+def _home_office_find(x: pd.DataFrame) -> pd.Series:
+    """The Home Office find from the raw fields: outcome other than NFA and linked; NA where unknown."""
+    out, lk = x["Outcome"], x["Outcome linked to object of search"]
+    nfa = out.eq("A no further action disposal")
+    find = pd.Series(pd.NA, index=x.index, dtype="boolean")
+    find[nfa] = False
+    known = out.ne("") & ~nfa & lk.ne("")
+    find[known] = lk[known].eq("True")
+    return find
+
+
 @needs_samples
-def test_hit_and_arrest_rates_recovered(people, truth):
-    linked = people[people["Outcome linked to object of search"] != ""]
+def test_find_arrest_and_any_outcome_rates_recovered(people, truth, default_sd):
+    """Home Office find rate (forces that record the linked field), arrest and any-outcome rates.
+
+    The written fields carry the planted find exactly wherever a force records it, so the
+    file-based find rate is the planted one on a subset: the large groups are checked from
+    the files of the forces that record the field, every group on all planted searches.
+    """
+    assert truth.find_rate == truth.hit_rate and truth.find_rate_recorded == {
+        "northshire": True, "southvale": False, "eastmoor": True}
+    st = default_sd.stops
+    st_find = _home_office_find(st)
+    known = st_find.notna().to_numpy()
+    assert (st_find[known].astype(bool).to_numpy() == st["hit"].to_numpy()[known]).all()
+    person = ~st["vehicle_only"].to_numpy()
+    rec = people[people["force"].map(truth.find_rate_recorded)]
+    find = _home_office_find(rec)
     z = _bonferroni_z(5)
     for g in ("White", "Black", "Asian", "Mixed", "Other"):
-        x = linked[linked["group"] == g]
-        h = x["Outcome linked to object of search"].eq("True").mean()
-        se = np.sqrt(truth.hit_rate[g] * (1 - truth.hit_rate[g]) / len(x))
-        assert abs(h - truth.hit_rate[g]) < (Z95 if g in ("White", "Black") else z) * se, (g, h)
-        y = people[people["group"] == g]
-        a = y["Outcome"].eq("Arrest").mean()
-        se = np.sqrt(truth.arrest_rate[g] * (1 - truth.arrest_rate[g]) / len(y))
-        assert abs(a - truth.arrest_rate[g]) < z * se, (g, a)
+        p = truth.find_rate[g]
+        if g in ("White", "Black"):
+            f = find[(rec["group"] == g).to_numpy()].dropna()
+            assert abs(f.mean() - p) < Z95 * np.sqrt(p * (1 - p) / len(f)), (g, f.mean())
+        h = st.loc[person & (st["group"] == g).to_numpy(), "hit"]
+        assert abs(h.mean() - p) < z * np.sqrt(p * (1 - p) / len(h)), (g, h.mean())
+        y = people[(people["group"] == g) & people["Outcome"].ne("")]
+        for got, p in ((y["Outcome"].eq("Arrest").mean(), truth.arrest_rate[g]),
+                       (y["Outcome"].ne("A no further action disposal").mean(), truth.any_outcome_rate[g])):
+            assert abs(got - p) < z * np.sqrt(p * (1 - p) / len(y)), (g, got, p)
     # the outcome-test disparity: White searches find something more often than Black ones
-    w = linked[linked["group"] == "White"]["Outcome linked to object of search"].eq("True")
-    b = linked[linked["group"] == "Black"]["Outcome linked to object of search"].eq("True")
+    w = find[(rec["group"] == "White").to_numpy()].dropna().astype(float)
+    b = find[(rec["group"] == "Black").to_numpy()].dropna().astype(float)
     assert w.mean() - b.mean() > 1.5 * np.sqrt(w.var() / len(w) + b.var() / len(b))
+
+
+@needs_samples
+def test_recording_profiles_in_the_files(people, truth):
+    """Each force's linked field and outcome blanks look as its profile says (the real forces' quirks)."""
+    assert {a: r["linked"] for a, r in truth.recording.items()} == {
+        "northshire": "linked_on_nfa", "southvale": "sparse", "eastmoor": "home_office"}
+    for a in truth.areas:
+        x = people[people["force"] == a]
+        nfa = x["Outcome"].eq("A no further action disposal")
+        lk = x["Outcome linked to object of search"]
+        other = x["Outcome"].ne("") & ~nfa
+        cov = lk[other].ne("").mean()
+        c = truth.linked_coverage[a]
+        assert abs(cov - c) < 3 * np.sqrt(max(c * (1 - c), 0.01) / other.sum()), (a, cov, c)
+        blank = x["Outcome"].eq("").mean()
+        b = truth.outcome_blank_share[a]
+        assert abs(blank - b) < 3 * np.sqrt(max(b * (1 - b), 0.001) / len(x)), (a, blank, b)
+        assert (lk[x["Outcome"].eq("")] == "").all()  # a blank outcome has a blank linked field
+        filled = lk[lk.ne("")]
+        naive = truth.naive_linked_rate[a]["White"]
+        if a == "northshire":  # like West Yorkshire: most NFA rows say "linked", so counting True alone inflates
+            assert lk[nfa].eq("True").mean() == pytest.approx(0.8 * 0.95, abs=0.05)
+            assert naive > 0.75 and filled[x["group"] == "White"].eq("True").mean() == pytest.approx(naive, abs=0.05)
+        if a == "southvale":  # like Merseyside: NFA rows never filled, a third of the others
+            assert (lk[nfa] == "").all() and cov < 0.5
+        if a == "eastmoor":
+            assert not lk[nfa].eq("True").any() and naive == truth.find_rate["White"]
+    # coordinates blank for the whole of southvale, never in eastmoor
+    assert (people.loc[people["force"] == "southvale", "Latitude"] == "").all()
+    assert (people.loc[people["force"] == "eastmoor", "Latitude"] != "").all()
 
 
 @needs_samples
@@ -422,8 +490,8 @@ def test_load_sample_stops(truth, files, default_sd):
     res = load_sample_stops()
     led = res.ledger
     assert led.balanced and led.rows_read == len(files) == led.rows_kept
-    assert tuple(truth.missing_force_months[0]) in [tuple(x) for x in led.months_missing]
-    assert len(led.months_missing) == 1
+    # the planted missing month and the months after eastmoor's files end (expected_months = the window)
+    assert [list(x) for x in led.months_missing] == truth.missing_force_months
     d = res.data
     assert (d["month"] == d["file_month"]).all()
     assert int((~d["time_known"].astype(bool)).sum()) == int(default_sd.stops["date_only"].sum())
@@ -491,3 +559,95 @@ def test_generate_small_and_many_areas(tmp_path):
     paths = write(sd, tmp_path)
     assert (tmp_path / "truth.json").is_file() and len(paths) > 10
     json.loads((tmp_path / "truth.json").read_text())
+
+
+# --------------------------------------------------------------------------- recording profiles, through the reader
+
+
+@pytest.fixture(scope="module")
+def read_samples():
+    import equity_metrics as em
+
+    return em.read_policeuk(SAMPLES / "policeuk", expected_months="2019-01..2021-12")
+
+
+@needs_samples
+@needs_policeuk
+def test_reader_linked_on_nfa_force_gives_no_find_on_nfa_rows(read_samples, truth):
+    """(a) northshire marks most NFA rows linked (like West Yorkshire); the canonical hit is False on them."""
+    d = read_samples.data
+    x = d[d["force"].astype(str) == "northshire"]
+    nfa = x["outcome"].astype(str).eq("A no further action disposal").to_numpy()
+    linked_nfa = nfa & x["outcome_linked"].fillna(False).to_numpy(bool)
+    assert linked_nfa.sum() > 500 and linked_nfa.sum() > 0.6 * nfa.sum()
+    assert (x.loc[linked_nfa, "hit"] == False).all()  # noqa: E712 (boolean dtype: no NA)
+    # a naive count of the linked field would give ~80% "finds"; the canonical hit gives the planted ~0.3
+    white = x[(x["ethnicity"].astype(str) == "White") & ~x["vehicle_only"].astype(bool)]
+    assert white["outcome_linked"].dropna().astype(bool).mean() > 0.7
+    assert white["hit"].dropna().astype(bool).mean() == pytest.approx(truth.find_rate["White"], abs=0.06)
+    # a blank outcome leaves the find unknown
+    assert x.loc[x["outcome"].isna().to_numpy(), "hit"].isna().all() and x["outcome"].isna().sum() > 50
+
+
+@needs_samples
+@needs_policeuk
+def test_reader_sparse_force_leaves_most_finds_unknown(read_samples, truth):
+    """(b) southvale fills the linked field on ~35% of non-NFA rows: hit is NA on most of them, and
+    its linked coverage is under the library's threshold, as truth.find_rate_recorded says."""
+    from equity_metrics.outcome_codes import LINKED_COVERAGE_MIN, is_nfa, linked_coverage
+
+    d = read_samples.data
+    for a in truth.areas:
+        x = d[d["force"].astype(str) == a]
+        filled, elig = linked_coverage(x["outcome"], x["outcome_linked"])
+        assert (filled / elig >= LINKED_COVERAGE_MIN) == truth.find_rate_recorded[a], (a, filled, elig)
+        if a == "southvale":
+            other = ~is_nfa(x["outcome"]) & x["outcome"].notna().to_numpy()
+            assert x.loc[other, "hit"].isna().mean() > 0.5
+            assert x.loc[is_nfa(x["outcome"]), "hit"].notna().all()  # NFA is a known non-find
+            assert x["latitude"].isna().all()  # coordinates blank for the whole force
+
+
+@needs_samples
+@needs_policeuk
+def test_reader_lists_the_planted_missing_months(read_samples, truth):
+    """(c) the single missing month and the months after a force's files end are missing, not zero;
+    the header-only month is a real zero, not missing."""
+    led = read_samples.ledger
+    assert [list(x) for x in led.months_missing] == truth.missing_force_months
+    assert ("eastmoor", "2020-03") not in led.months_missing
+    d = read_samples.data
+    assert not ((d["force"].astype(str) == "eastmoor") & (d["month"].astype(str) >= "2021-10")).any()
+
+
+def test_recording_does_not_change_what_happened():
+    """Same seed, different recording profiles: the same searches (truth columns), recorded differently."""
+    kw = dict(seed=4, areas=2, months=("2020-01", "2020-12"), officers_per_area=3)
+    a = generate(**kw)
+    # header-only months are true zeros (part of what happened), so b keeps a's; it publishes the months
+    # a leaves out (southvale's missing month and its last three)
+    b = generate(**kw, recording={"northshire": {"linked": "blank", "outcome_blank_share": 0.3},
+                                  "southvale": {"linked": "home_office", "latlon_blank_share": 0.0, "missing_months": [],
+                                                "last_month": "2020-12"}})
+    assert len(b.stops) > len(a.stops)  # b publishes southvale's missing month
+    cols = ["area", "month", "group", "sex", "age_band", "hit", "arrest", "Date", "Type", "Legislation"]
+    key = b.stops["file"].isin(set(a.stops["file"]))
+    pd.testing.assert_frame_equal(a.stops[cols].reset_index(drop=True), b.stops.loc[key, cols].reset_index(drop=True))
+    nb = b.stops[b.stops["area"] == "northshire"]
+    assert (nb["Outcome linked to object of search"] == "").all() and nb["Outcome"].eq("").mean() > 0.2
+    assert b.truth.find_rate_recorded == {"northshire": False, "southvale": True}
+    assert b.truth.missing_force_months == [] and a.truth.missing_force_months == [
+        ["southvale", m] for m in ("2020-08", "2020-10", "2020-11", "2020-12")]
+
+
+def test_recording_options_checked():
+    with pytest.raises(OptionError, match="linked"):
+        generate(areas=1, recording={"northshire": {"linked": "sometimes"}})
+    with pytest.raises(OptionError, match="unknown key"):
+        generate(areas=1, recording={"northshire": {"linkd": "blank"}})
+    with pytest.raises(OptionError, match="not among"):
+        generate(areas=1, recording={"eastmoor": {"linked": "blank"}})
+    with pytest.raises(OptionError, match="outside"):
+        generate(areas=1, months=("2020-01", "2020-06"), recording={"northshire": {"last_month": "2021-01"}})
+    with pytest.raises(OptionError, match="share"):
+        generate(areas=1, recording={"northshire": {"outcome_blank_share": 1.5}})
