@@ -275,3 +275,19 @@ def test_west_yorkshire_tables_protected_against_ip_attacker(tmp_path: Path) -> 
     bad = res[~res["protected"]]
     assert bad.empty, f"hidden cells the attacker narrows down:\n{bad.to_string()}"
     _check_rows(tmp_path)
+
+
+@pytest.mark.slow
+def test_attacker_breaks_the_tables_without_linked_protection(tmp_path: Path, monkeypatch) -> None:
+    """Each table suppressed on its own (the old report) leaks: the attacker narrows hidden cells down."""
+    import equity_metrics.report.protection as prot
+
+    real = prot.protect_report_tables
+
+    def per_table_only(tables, **kw):
+        return prot.ProtectedTables(dict(tables), real({"headline": tables["headline"]}, **kw).result)
+
+    monkeypatch.setattr(prot, "protect_report_tables", per_table_only)
+    run_report(sample_config(), out=tmp_path, formats=("html",))
+    res, _ = attack(tmp_path, threshold=10)
+    assert (~res["protected"]).sum() >= 5
