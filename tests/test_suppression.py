@@ -297,3 +297,114 @@ def test_flag_small_counts_options_and_errors():
         flag_small_counts([-1])
     with pytest.raises(DataValidationError):
         flag_small_counts([[1, 2]])
+
+
+# --------------------------------------------------------------------------- linked tables
+from equity_metrics.measures._linked_suppression import LinkedCells, audit_linked, protect_linked  # noqa: E402
+
+
+def _issue_example(cost_headline: float = 10.0) -> LinkedCells:
+    """Northshire 'Other': 13 in the headline, by object 11 + 1 + 1, zeros published."""
+    lc = LinkedCells()
+    lc.cell("headline", 13, cost=cost_headline)
+    for k, v in {"drugs": 11, "theft": 1, "stolen": 1, "weapons": 0}.items():
+        lc.cell(k, v, primary=0 < v < 10)
+    lc.equal(["drugs", "theft", "stolen", "weapons"], ["headline"])
+    return lc
+
+
+def test_linked_issue_leak_is_found_then_repaired():
+    lc = _issue_example()
+    before = audit_linked(lc, threshold=10)
+    assert before[["low", "high"]].to_numpy().tolist() == [[1, 1], [1, 1]]
+    assert not before["protected"].any()
+    res = protect_linked(lc, threshold=10)
+    hidden = {k for k, h in res.mask().items() if h}
+    assert hidden == {"drugs", "theft", "stolen"}  # never the published zero, never the dear headline
+    after = audit_linked(lc, threshold=10, hidden=res.hidden)
+    assert after["protected"].all() and (after["high"] >= 10).all()
+    assert res.unprotected == ()
+
+
+def test_linked_reader_mask_has_no_kind_but_analyst_side_does():
+    res = protect_linked(_issue_example(), threshold=10)
+    assert set(res.mask().values()) == {True, False}  # one kind of hidden cell for readers
+    kinds = res.tidy().set_index("cell")["kind"].to_dict()
+    assert kinds == {"drugs": "secondary", "theft": "primary", "stolen": "primary"}
+    assert "1 added" in str(res) and "<table" in res._repr_html_()
+
+
+def test_linked_protection_is_deterministic_and_monotone():
+    a = protect_linked(_issue_example(), threshold=10)
+    b = protect_linked(_issue_example(), threshold=10)
+    assert (a.hidden == b.hidden).all() and a.intervals.equals(b.intervals)
+    # hiding one more cell only widens the attacker's intervals
+    lc = _issue_example()
+    base = audit_linked(lc, threshold=10, hidden=a.hidden).set_index("cell")
+    more = a.hidden.copy()
+    more[lc.index("headline")] = True
+    wider = audit_linked(lc, threshold=10, hidden=more).set_index("cell")
+    for k in base.index:
+        assert wider.at[k, "low"] <= base.at[k, "low"] and wider.at[k, "high"] >= base.at[k, "high"]
+
+
+def test_linked_two_way_table_with_rolling_windows():
+    """Monthly counts are never published; overlapping 3-month windows and the period total are."""
+    months = [2, 1, 3, 9, 12, 15, 11, 2, 14]
+    lc = LinkedCells()
+    for i, _ in enumerate(months):
+        lc.internal_count(("m", i))
+    for s in range(len(months) - 2):
+        w = sum(months[s:s + 3])
+        lc.cell(("w", s), w, primary=0 < w < 10, lower=0, cost=1.0)
+        lc.equal([("m", i) for i in range(s, s + 3)], [("w", s)])
+    lc.cell("total", sum(months), cost=100.0)
+    lc.equal([("m", i) for i in range(len(months))], ["total"])
+    before = audit_linked(lc, threshold=10)
+    assert not before["protected"].all()  # window 0 (6) is pinned by its neighbours and the total
+    res = protect_linked(lc, threshold=10)
+    assert res.unprotected == ()
+    assert audit_linked(lc, threshold=10, hidden=res.hidden)["protected"].all()
+    assert not res.hidden[lc.index("total")]
+
+
+def test_linked_rule_accepts_provably_large_cells():
+    lc = LinkedCells()
+    lc.cell("a", 50, hidden=True)
+    lc.cell("b", 5, primary=True)
+    lc.cell("t", 55)
+    lc.cell("c", 48)
+    lc.equal(["a", "b"], ["t"])
+    lc.at_most(["c"], ["a"])  # a reader knows a >= 48
+    out = audit_linked(lc, threshold=10).set_index("cell")
+    assert (out.at["a", "low"], out.at["a", "high"]) == (48, 54) and bool(out.at["a", "protected"])  # provably large
+    assert (out.at["b", "low"], out.at["b", "high"]) == (1, 7) and not bool(out.at["b", "protected"])  # provably small
+    lc2 = LinkedCells()
+    lc2.cell("a", 50, hidden=True)
+    lc2.cell("b", 5, primary=True)
+    lc2.cell("t", 55)
+    lc2.equal(["a", "b"], ["t"])
+    out2 = audit_linked(lc2, threshold=10).set_index("cell")
+    assert (out2.at["b", "low"], out2.at["b", "high"]) == (1, 54) and out2["protected"].all()
+
+
+def test_linked_errors_say_what_to_do():
+    lc = LinkedCells()
+    lc.cell("a", 3)
+    with pytest.raises(DataValidationError, match="added twice"):
+        lc.cell("a", 4)
+    with pytest.raises(DataValidationError, match="no cell"):
+        lc.equal(["a", "zz"])
+    with pytest.raises(DataValidationError, match="needs a value"):
+        lc.cell("b", None)
+    lc.cell("t", 10)
+    lc.equal(["a"], ["t"])  # 3 != 10: the links are wrong
+    with pytest.raises(DataValidationError, match="check the table links"):
+        audit_linked(lc, threshold=10)
+
+
+def test_suppress_never_hides_a_zero_as_complement():
+    t = pd.DataFrame({"A": [3, 0, 40], "B": [0, 0, 50], "C": [20, 30, 60]}, index=["x", "y", "z"])
+    res = suppress(t, threshold=5)
+    x = t.to_numpy()
+    assert not (res.mask.to_numpy() & (x == 0)).any()
