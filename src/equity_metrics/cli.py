@@ -162,7 +162,9 @@ def _add_disparity_parser(sub) -> None:
                         "--area district and a population by district)")
     q.add_argument("--period", choices=["none", "FY", "month", "quarter", "year", "rolling12"], default="none")
     q.add_argument("--reference", default="White", help="reference group of the ratios, or 'all' (default: White)")
-    q.add_argument("--method", choices=["katz", "exact", "mid_p"], default="katz", help="ratio interval")
+    q.add_argument("--method", choices=["auto", "katz", "exact", "mid_p", "riskratio_wald", "riskratio_small"],
+                   default="auto", help="ratio interval (default: %(default)s = exact below 20 events, Katz above; "
+                                        "see docs/real-data-rules.md)")
     q.add_argument("--standardise", action="store_true", help="also age x sex standardised rates and ratios")
     q.add_argument("--outcomes", action="store_true", help="also the outcome (hit-rate) test")
     q.add_argument("--suppress-below", type=int, default=0, metavar="N",
