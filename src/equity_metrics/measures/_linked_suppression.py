@@ -413,6 +413,7 @@ def protect_linked(cells: LinkedCells, *, threshold: int, max_rounds: int = 200)
         free[units[lc.unit[i]]] = True
     m = _Model(lc)
     done: dict[int, tuple[float, float]] = {}
+    seen: dict[int, int] = {}
     bad: list[int] = []
     if n > 1:
         queue = [int(k) for k in np.flatnonzero(free & ~internal)]
@@ -438,11 +439,15 @@ def protect_linked(cells: LinkedCells, *, threshold: int, max_rounds: int = 200)
                             queue.append(u)
                 lo, hi = m.interval(free, k)
             done[k] = (lo, hi)
+            seen[k] = int(free.sum())
             if not _passes(lo, hi, n):
                 bad.append(k)
-        # cells that passed early stay passed (hiding only widens intervals); refresh numbers
+        # cells that passed early stay passed (hiding only widens intervals); refresh the numbers
+        # of cells audited before later complements were added
+        total = int(free.sum())
         for k in list(done):
-            done[k] = m.interval(free, k)
+            if seen[k] < total:
+                done[k] = m.interval(free, k)
     hidden = free & ~internal
     rows = [(lc.keys[k], *done.get(k, (np.nan, np.nan))) for k in np.flatnonzero(hidden)]
     iv = pd.DataFrame(rows, columns=["cell", "low", "high"])

@@ -495,7 +495,8 @@ def _assemble(cfg: ReportConfig, inputs: ReportInputs | None) -> ReportData:
     _pt = protect_report_tables(
         {"headline": head, "by_area": d_area, "by_power": d_power, "by_object": d_object, "outcomes": o,
          "outcomes_pooled": pooled, "trend_counts": counts, "trend_ratio": tr_r, "age_sex": age_sex, "changes": changes},
-        threshold=cfg.suppress_below, reference=ref, area=area, period_months=pmonths, trend_period=tkind)
+        threshold=cfg.suppress_below, reference=ref, area=area, period_months=pmonths, trend_period=tkind,
+        total_searches=quality["area_rows"] - quality["vehicle_only"])
     head, d_area, d_power, d_object, o, pooled, counts, tr_r, age_sex, changes = (_pt.tables[k] for k in (
         "headline", "by_area", "by_power", "by_object", "outcomes", "outcomes_pooled", "trend_counts", "trend_ratio",
         "age_sex", "changes"))

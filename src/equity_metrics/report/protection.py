@@ -142,7 +142,8 @@ class _Builder:
 
 
 def _build(tables: Mapping[str, pd.DataFrame | None], *, reference: str, area: str | None,
-           period_months: Sequence[str], trend_period: str, strict: bool) -> LinkedCells:
+           period_months: Sequence[str], trend_period: str, strict: bool,
+           total_searches: float | None = None) -> LinkedCells:
     b = _Builder(reference, strict)
     lc = b.lc
     head = tables["headline"]
@@ -238,6 +239,8 @@ def _build(tables: Mapping[str, pd.DataFrame | None], *, reference: str, area: s
         if strict and not np.isnan(s) and set(pm) <= set(tc["period"].astype(str)):
             ns = _num(head["not_stated_events"].iloc[0])
             lc.equal([("trend_counts", m, "all") for m in pm], (), s + ns)
+        if strict and total_searches is not None and np.isfinite(total_searches):
+            lc.equal([("trend_counts", m, "all") for m in tc["period"].astype(str)], (), float(total_searches))
     return lc
 
 
@@ -283,7 +286,8 @@ def _mask_for(res: LinkedResult, name: str, t: pd.DataFrame, label: str | None, 
 
 
 def protect_report_tables(tables: Mapping[str, pd.DataFrame | None], *, threshold: int, reference: str,
-                          area: str | None, period_months: Sequence[str], trend_period: str) -> ProtectedTables:
+                          area: str | None, period_months: Sequence[str], trend_period: str,
+                          total_searches: float | None = None) -> ProtectedTables:
     """Make the report's hidden cells consistent across all its published tables.
 
     Parameters
@@ -304,6 +308,10 @@ def protect_report_tables(tables: Mapping[str, pd.DataFrame | None], *, threshol
         The months (``"YYYY-MM"``) of the headline period.
     trend_period
         Period kind of ``trend_ratio`` labels (``"rolling12"``, ``"quarter"``, ``"month"``).
+    total_searches
+        Searches of people over all the months of ``trend_counts``, when the report
+        publishes it elsewhere (the data-quality table's searches minus vehicle-only
+        searches): the monthly counts must not be recoverable from it either.
 
     Returns
     -------
@@ -330,7 +338,7 @@ def protect_report_tables(tables: Mapping[str, pd.DataFrame | None], *, threshol
     notes: list[str] = []
     try:
         lc = _build(tables, reference=reference, area=area, period_months=period_months, trend_period=trend_period,
-                    strict=True)
+                    strict=True, total_searches=total_searches)
         res = protect_linked(lc, threshold=threshold)
     except DataValidationError:
         # a link assumed exact does not hold for these tables: keep it as an upper bound only
