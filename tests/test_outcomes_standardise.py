@@ -47,7 +47,7 @@ def test_outcome_unknown_hits_left_out_and_reported():
     ev.loc[0, "hit"] = pd.NA
     res = outcome_test(ev, by=None)
     assert res.tidy().set_index("group").loc["White", "searches"] == 9
-    assert any("do not say" in n for n in res.notes)
+    assert any("left out of the find rate" in n for n in res.notes)
 
 
 def test_stage_rri_against_risk_ratio():

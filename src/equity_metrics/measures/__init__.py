@@ -17,6 +17,7 @@ from .intervals import (
     risk_ratio,
     wilson_ci,
 )
+from .outcomes import find_coverage
 from .pooled import PooledRatioResult, mantel_haenszel_odds_ratio, mantel_haenszel_rate_ratio
 from .suppression import (
     DISCLOSURE_THRESHOLD,
@@ -30,6 +31,7 @@ from .suppression import (
 
 __all__ = [
     "complete_periods",
+    "find_coverage",
     "RatioResult",
     "poisson_rate_ci",
     "rate_ratio_ci",
