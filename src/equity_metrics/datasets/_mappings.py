@@ -75,8 +75,14 @@ officer or force is described. The planted parameters and the values analyses sh
 recover are in `truth.json` and explained in `docs/synthetic-data.md`.
 
 - `policeuk/YYYY-MM/YYYY-MM-<force>-stop-and-search.csv`: stop-and-search records in the
-  police.uk format (UTC dates with the summer-time shift, blanks, exact duplicates);
-  one force-month has no file (missing) and one file is header-only (zero searches).
+  police.uk format (UTC dates with the summer-time shift, blanks, exact duplicates).
+  Each force records searches its own way, like real forces; with the default
+  recording profiles (docs/synthetic-data.md) northshire marks most
+  "no further action" rows as linked to the object of search and leaves 10% of outcomes
+  blank, southvale fills the linked field for a third of its other outcomes (no find
+  rate can be given) and publishes no coordinates, eastmoor is clean. Coverage:
+  southvale 2020-10 has no file, eastmoor's files end in 2021-09 (missing, not zero),
+  and eastmoor 2020-03 is header-only (zero searches).
 - `population.csv`: residents by area x group x sex x age band (long);
   `population_wide.csv`: area x group (wide).
 - `officers.csv`: every officer (appointment, resignation, training cohort);

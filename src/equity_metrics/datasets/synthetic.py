@@ -6,8 +6,10 @@
   sex x police.uk age band, with a different age structure for each group;
 * stop-and-search records in the police.uk monthly CSV format, reproducing its
   quirks (UTC timestamps with the British Summer Time shift, date-only records at
-  local midnight, exact duplicate rows, blanks, a missing force-month and a
-  header-only file);
+  local midnight, exact duplicate rows, blanks, a missing force-month, files that end
+  early and a header-only file), each force writing its records by its own
+  recording profile (``_recording``: the linked field set on "no further action"
+  rows, filled sparsely or never; blank outcomes, ethnicity and coordinates);
 * officers, a staggered training rollout, officer-level events (use of force and
   searches) and an officer x month panel holding the expected outcomes.
 
