@@ -108,16 +108,16 @@ def _interval_total(ns: float, share: float) -> tuple[float, float] | None:
     return ns * (1 - lo_s) / lo_s, ns * (1 - hi_s) / hi_s
 
 
-def _not_stated(t: pd.DataFrame, pops: dict[str, float], ref: str) -> float:
+def _not_stated(t: pd.DataFrame, ref: str) -> float:
     """A row's not-stated count from any published group's ratio bound (exact to 4 decimals)."""
     refrow = t[t["group"] == ref]
     if refrow.empty:
         return math.nan
-    re_, rn = _num(refrow["events"].iloc[0]), pops[ref]
+    re_, rn = _num(refrow["events"].iloc[0]), _num(refrow["population"].iloc[0])
     for _, r in t[t["group"] != ref].iterrows():
-        e, b = _num(r["events"]), _num(r["ratio_bound_high"])
+        e, b, n = _num(r["events"]), _num(r["ratio_bound_high"]), _num(r["population"])
         if not (math.isnan(e) or math.isnan(b) or math.isnan(re_)) and re_ > 0:
-            v = b * (re_ / rn) * pops[r["group"]] - e
+            v = b * (re_ / rn) * n - e
             if abs(v - round(v)) < 0.05:
                 return float(round(v))
     return math.nan
@@ -141,14 +141,14 @@ def attack(out: Path, *, threshold: int) -> tuple[pd.DataFrame, Attacker]:
         for _, r in t.iterrows():
             at.var((name, r[label], r["group"]), _num(r["events"]), hidden=r["events"] == HID)
         for cat, g in t.groupby(label, sort=False):
-            ns = _not_stated(g, pops, ref)
+            ns = _not_stated(g, ref)
             iv = _interval_total(ns, _num(g["not_stated_share"].iloc[0]))
             if iv is not None:
                 at.rel([(name, cat, x) for x in g["group"]], (), math.ceil(iv[0] - 1e-9), math.floor(iv[1] + 1e-9))
         extra(t)
 
     # headline row total (same rule as the other tables)
-    ns_head = _not_stated(head, pops, ref)
+    ns_head = _not_stated(head, ref)
     iv_head = _interval_total(ns_head, _num(head["not_stated_share"].iloc[0]))
     if iv_head is not None:
         at.rel(list(hk.values()), (), math.ceil(iv_head[0] - 1e-9), math.floor(iv_head[1] + 1e-9))
