@@ -40,6 +40,8 @@ MARKERS = {
     "reference_small_count": ("r", "fewer than 20 searches of the reference group: the ratio is unreliable"),
     "incomplete_coverage": ("m", "a month of data is missing from the period (rates are too low)"),
     "no_population": ("p", "no population figure for the group"),
+    "find_not_recorded": ("f", "the force does not record, for most searches with an outcome, whether it was linked to "
+                               "what was searched for: no find rate is shown"),
     "rate_above_1000_benchmark_implausible": ("b", "more searches than residents: the residential benchmark is "
                                                    "not meaningful here"),
 }
@@ -131,6 +133,17 @@ def _compact(d, name: str, label: str, caption: str, note: str, csv: str) -> Tab
                  details=details, csv=csv, omitted=om)
 
 
+def _p(v: object) -> str:
+    """A p-value for readers: two significant figures, ``<0.001`` below that."""
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return ""
+    if x != x:
+        return ""
+    return "<0.001" if x < 0.001 else f"{x:.2g}" if x < 0.1 else f"{x:.2f}"
+
+
 def _is_zero(v: object) -> bool:
     try:
         return float(v) == 0.0
@@ -158,8 +171,8 @@ def display_tables(d) -> dict[str, Table]:
                 crow.append([str(r["group"]), "", "", "", "", "", "too few searches to compare"])
                 continue
             crow.append([str(r["group"]), fmt(r["base_ratio"], 2), fmt(r["ratio"], 2),
-                         _ratio_ci(r["change_ratio"], r["ci_low"], r["ci_high"], False), f"{r['p_value']:.3f}",
-                         f"{r['p_adjusted']:.3f}", "clear " + ("rise" if r["change_ratio"] > 1 else "fall")
+                         _ratio_ci(r["change_ratio"], r["ci_low"], r["ci_high"], False), _p(r["p_value"]),
+                         _p(r["p_adjusted"]), "clear " + ("rise" if r["change_ratio"] > 1 else "fall")
                          if r["clear"] else "no clear change"])
         b, p = d.changes["base_period"].iloc[0], d.changes["period"].iloc[0]
         out["changes"] = Table("changes", f"Change in each group's ratio to {ref}, {b} to {p}, {d.area_name}",
@@ -183,13 +196,24 @@ def display_tables(d) -> dict[str, Table]:
     for r in d.outcomes.itertuples(index=False):
         r = r._asdict()
         h = bool(r["suppressed"])
-        rows.append([str(r["group"]), fmt(r["searches"], hidden=h, thousands=True), fmt(r["hits"], hidden=h, thousands=True),
-                     fmt(100 * r["hit_rate"], 1, hidden=h), ci(100 * r["ci_low"], 100 * r["ci_high"], 1, hidden=h),
-                     "" if r["group"] == ref else fmt(100 * r["difference_from_reference"], 1, hidden=h),
+        rec = bool(r["find_recorded"])
+
+        def rate(c: str, lo: str, hi: str, shown: bool = True) -> str:
+            if not shown:
+                return "not recorded"
+            return f"{fmt(100 * r[c], 1, hidden=h)} ({ci(100 * r[lo], 100 * r[hi], 1, hidden=h)})" if not h else HIDDEN
+
+        rows.append([str(r["group"]), fmt(r["searches"], hidden=h, thousands=True),
+                     rate("any_outcome_rate", "any_outcome_ci_low", "any_outcome_ci_high"),
+                     rate("arrest_rate", "arrest_ci_low", "arrest_ci_high"),
+                     rate("find_rate", "find_ci_low", "find_ci_high", rec),
+                     "" if r["group"] == ref or not rec else fmt(100 * r["difference_from_reference"], 1, hidden=h),
                      " ".join(_marks(r["flags"], count_shown=not h))])
-    out["outcomes"] = Table("outcomes", f"Searches that found what was searched for, {d.area_name}, {d.period_desc}",
-                            ["Group", "Searches", "Finds", "Find rate %", f"{L}% CI", f"Difference from {ref} (percentage points)",
-                             "Notes"], rows, legend=_legend(rows, threshold=thr, reference=ref), csv="outcomes.csv")
+    out["outcomes"] = Table("outcomes", f"What searches led to, {d.area_name}, {d.period_desc}",
+                            ["Group", "Searches", f"Any outcome other than no further action % ({L}% CI)",
+                             f"Arrest % ({L}% CI)", f"Find % ({L}% CI): outcome linked to what was searched for",
+                             f"Find: difference from {ref} (percentage points)", "Notes"],
+                            rows, legend=_legend(rows, threshold=thr, reference=ref), csv="outcomes.csv")
     if d.age_sex is not None:
         rows = []
         for r in d.age_sex.itertuples(index=False):
@@ -265,16 +289,17 @@ def csv_tables(d) -> dict[str, pd.DataFrame]:
                                       rr + ["ratio_bound_low", "ratio_bound_high"]),
         "ratios_by_object_of_search": _csv(d.by_object.assign(period=d.period_label), ["object_of_search", "period"] + base,
                                            rc, rr + ["ratio_bound_low", "ratio_bound_high"]),
-        "outcomes": _csv(d.outcomes, ["group", "searches", "hits", "hit_rate", "ci_low", "ci_high",
-                                      "difference_from_reference", "flags"],
-                         ["searches", "hits", "hit_rate", "ci_low", "ci_high", "difference_from_reference"], []),
+        "outcomes": _csv(d.outcomes.assign(area=d.area_name, period=d.period_label),
+                         ["area", "period"] + [c for c in OUTCOME_COLUMNS if c != "find_recorded"], OUTCOME_HIDE, []),
         "trend_ratio": _csv(d.trend_ratio, ["group", "period", "events", "ratio", "ci_low", "ci_high", "flags",
                                             "months_covered", "months_in_period", "partial_period", "overlapping"],
                             ["events", "ratio", "ci_low", "ci_high"], []),
         "trend_searches": _csv(d.trend_counts, ["period", "events"], ["events"], []),
     }
     if d.changes is not None:
-        out["headline_change"] = _csv(d.changes, ["group", "base_period", "period", "base_ratio", "ratio", "change_ratio",
+        chg = d.changes.assign(**{c: [("" if pd.isna(v) else f"{float(v):.3g}") for v in d.changes[c]]
+                                  for c in ("p_value", "p_adjusted")})
+        out["headline_change"] = _csv(chg, ["group", "base_period", "period", "base_ratio", "ratio", "change_ratio",
                                                   "ci_low", "ci_high", "p_value", "p_adjusted", "clear", "estimable"],
                                       [], [])
     if d.age_sex is not None:

@@ -142,10 +142,14 @@ def _pct(x: float) -> str:
     return f"{abs((x - 1) * 100):.0f}%"
 
 
+def _pv(x: float) -> str:
+    return "p < 0.001" if x < 0.001 else f"p = {x:.2g}" if x < 0.1 else f"p = {x:.2f}"
+
+
 def _adj_text(c: dict[str, Any], n: int) -> str:
     if n <= 1:
-        return f"p = {c['p_value']:.2g}"
-    return f"p = {c['p_value']:.2g}; {c['p_adjusted']:.2g} after allowing for the {n} groups compared"
+        return _pv(c["p_value"])
+    return f"{_pv(c['p_value'])}; allowing for the {n} groups compared, {_pv(c['p_adjusted'])}"
 
 
 def change_lines(d) -> list[str]:
