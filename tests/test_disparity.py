@@ -331,3 +331,15 @@ def test_area_names_matched_after_normalising_or_named_in_the_error():
             disparity(bad, pop, by=by, area="district")
         msg = str(e.value)
         assert "Westminster Borough" in msg and "'westminster'" in msg and "reference group" not in msg
+
+
+def test_forest_plot_marks_partial_periods():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ev = _monthly("2019-01", "2020-12")
+    ax = disparity(ev, POP, by="force", period="FY").plot()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["partial period (3 of 12, 9 of 12 months)"]
+    hollow = [ln for ln in ax.lines if ln.get_markerfacecolor() == "white"]
+    assert len(hollow) == 1 and len(hollow[0].get_xdata()) == 2
+    assert "overlap" in disparity(ev, POP, by="force", period="rolling12").plot().get_xlabel()

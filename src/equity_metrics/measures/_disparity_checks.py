@@ -17,8 +17,10 @@ import pandas as pd
 
 from ..areas import normalise_area_name, normalise_force
 from ..errors import DataValidationError, closest_matches
-from ._common import IMPLAUSIBLE_RATE_PER_1000_YEAR, MOSTLY_NOT_STATED_ABOVE
-from .intervals import EXACT_BELOW, rate_ratio_ci, risk_ratio
+from scipy import stats
+
+from ._common import IMPLAUSIBLE_RATE_PER_1000_YEAR, MOSTLY_NOT_STATED_ABOVE, need_columns
+from .intervals import EXACT_BELOW, clopper_pearson_ci, rate_ratio_ci, risk_ratio
 
 RatioMethod = Literal["auto", "katz", "exact", "mid_p", "riskratio_wald", "riskratio_small"]
 
@@ -121,5 +123,64 @@ def plausibility(out: pd.DataFrame, cell: list[str], *, reference: str, implausi
     return out
 
 
-__all__ = ["RatioMethod", "ratio_interval", "match_areas", "unmatched_error", "plausibility",
+def rank_areas(table: pd.DataFrame, *, group: str, value: str = "ratio", ascending: bool = False) -> pd.DataFrame:
+    """Rows of one group ranked by ``value`` within each period, rankable rows only.
+
+    Rows with ``rankable`` False (broken benchmark, ethnicity mostly not stated, partial
+    period, no ratio) are left out, so that a league table never puts them among the rest;
+    list them separately from ``table[~table["rankable"]]``. Adds ``rank`` (1 = highest).
+
+    Examples
+    --------
+    >>> import equity_metrics as em
+    >>> d = em.disparity(em.datasets.load_sample_stops(), em.datasets.load_sample_population())
+    >>> from equity_metrics.measures.disparity import rank_areas
+    >>> r = rank_areas(d.tidy(), group="Black")
+    >>> r[["force", "rank"]].values.tolist()  # the other two areas have months missing: not ranked
+    [['northshire', 1]]
+    """
+    need_columns(table, ["group", "period", value, "rankable"], "disparity")
+    t = table[(table["group"] == group) & table["rankable"].astype(bool)].copy()
+    t = t.sort_values(["period", value], ascending=[True, ascending], kind="stable")
+    t["rank"] = t.groupby("period").cumcount() + 1
+    return t.reset_index(drop=True)
+
+
+def _ratio_vs_all(e, n, E, N, ok, method, alpha, exact_below=EXACT_BELOW):
+    """Ratio of a group's rate to everyone's (the group is part of everyone).
+
+    Katz: Var(log RR) = 1/e - 1/E (delta method, the group nested in the total).
+    Exact / mid-p: e | E ~ Binomial(E, p), RR = p N / n. Auto: exact where the group's count
+    or everyone else's is below ``exact_below``, Katz elsewhere.
+    """
+    if method == "auto":
+        small = np.minimum(e, E - e) < exact_below
+        kz = _ratio_vs_all(e, n, E, N, ok & ~small, "katz", alpha)
+        ex = _ratio_vs_all(e, n, E, N, ok & small, "exact", alpha)
+        pick = [np.where(small, x, k) for x, k in zip(ex[:4], kz[:4])]
+        cim = np.where(ok, np.where(small, "exact", "katz"), "").astype(object)
+        return (*pick, cim)
+    ratio, lo, hi, pv = (np.full(len(e), np.nan) for _ in range(4))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio[ok] = (e[ok] / n[ok]) / (E[ok] / N[ok])
+    z = stats.norm.isf(alpha / 2)
+    if method == "katz":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            se = np.sqrt(np.maximum(1 / e - 1 / E, 0))
+            good = ok & (e > 0) & (E > e)
+            lo[good] = ratio[good] * np.exp(-z * se[good])
+            hi[good] = ratio[good] * np.exp(z * se[good])
+            zz = np.log(ratio[good]) / se[good]
+            pv[good] = 2 * stats.norm.sf(np.abs(zz))
+    else:
+        sel = ok & (E > 0)
+        plo, phi = clopper_pearson_ci(e[sel], E[sel], alpha=alpha)
+        scale = N[sel] / n[sel]
+        lo[sel], hi[sel] = np.asarray(plo) * scale, np.asarray(phi) * scale
+        p0 = n[sel] / N[sel]
+        pv[sel] = np.minimum(1, 2 * np.minimum(stats.binom.cdf(e[sel], E[sel], p0), stats.binom.sf(e[sel] - 1, E[sel], p0)))
+    return ratio, lo, hi, pv, np.where(ok, method, "").astype(object)
+
+
+__all__ = ["RatioMethod", "rank_areas", "ratio_interval", "match_areas", "unmatched_error", "plausibility",
            "IMPLAUSIBLE_RATE_PER_1000_YEAR", "MOSTLY_NOT_STATED_ABOVE"]

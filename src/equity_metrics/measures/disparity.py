@@ -14,7 +14,6 @@ from typing import Literal, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .._options import check_option
 from .._security import escape_html, safe_to_csv
@@ -35,7 +34,15 @@ from ._common import (
     period_coverage,
     population_by_area_group,
 )
-from ._disparity_checks import RatioMethod, match_areas, plausibility, ratio_interval, unmatched_error
+from ._disparity_checks import (
+    RatioMethod,
+    _ratio_vs_all,
+    match_areas,
+    plausibility,
+    rank_areas,
+    ratio_interval,
+    unmatched_error,
+)
 from .intervals import EXACT_BELOW, poisson_rate_ci
 
 __all__ = ["disparity", "DisparityResult", "TIDY_COLUMNS", "RatioMethod", "rank_areas"]
@@ -157,6 +164,9 @@ class DisparityResult:
         if group is not None:
             t = t[t["group"] == group]
         labels = t[self.by + ["period", "group"]].astype(str).agg(" | ".join, axis=1).tolist()
+        part = t["partial_period"].to_numpy(bool)
+        cover = sorted({f"{c} of {m}" for c, m in zip(t["months_covered"][part], t["months_in_period"][part])})
+        overlap = " (rolling 12-month windows overlap)" if self.period == "rolling12" else ""
         return forest_plot(
             labels,
             t["ratio"].to_numpy(float),
@@ -164,8 +174,10 @@ class DisparityResult:
             t["ci_high"].to_numpy(float),
             ax=ax,
             reference_line=1.0,
-            xlabel=f"Rate ratio vs {self.reference} (log scale)",
+            xlabel=f"Rate ratio vs {self.reference} (log scale){overlap}",
             log=True,
+            partial=part,
+            partial_label=f"partial period ({', '.join(cover)} months)",
         )
 
 
@@ -499,66 +511,6 @@ def disparity(
         vintage=vint,
         notes=notes,
     )
-
-
-def rank_areas(table: pd.DataFrame, *, group: str, value: str = "ratio", ascending: bool = False) -> pd.DataFrame:
-    """Rows of one group ranked by ``value`` within each period, rankable rows only.
-
-    Rows with ``rankable`` False (broken benchmark, ethnicity mostly not stated, partial
-    period, no ratio) are left out, so that a league table never puts them among the rest;
-    list them separately from ``table[~table["rankable"]]``. Adds ``rank`` (1 = highest).
-
-    Examples
-    --------
-    >>> import equity_metrics as em
-    >>> d = em.disparity(em.datasets.load_sample_stops(), em.datasets.load_sample_population())
-    >>> r = rank_areas(d.tidy(), group="Black")
-    >>> r[["force", "rank"]].values.tolist()  # the other two areas have months missing: not ranked
-    [['northshire', 1]]
-    """
-    need_columns(table, ["group", "period", value, "rankable"], "disparity")
-    t = table[(table["group"] == group) & table["rankable"].astype(bool)].copy()
-    t = t.sort_values(["period", value], ascending=[True, ascending], kind="stable")
-    t["rank"] = t.groupby("period").cumcount() + 1
-    return t.reset_index(drop=True)
-
-
-def _ratio_vs_all(e, n, E, N, ok, method, alpha, exact_below=EXACT_BELOW):
-    """Ratio of a group's rate to everyone's (the group is part of everyone).
-
-    Katz: Var(log RR) = 1/e - 1/E (delta method, the group nested in the total).
-    Exact / mid-p: e | E ~ Binomial(E, p), RR = p N / n. Auto: exact where the group's count
-    or everyone else's is below ``exact_below``, Katz elsewhere.
-    """
-    if method == "auto":
-        small = np.minimum(e, E - e) < exact_below
-        kz = _ratio_vs_all(e, n, E, N, ok & ~small, "katz", alpha)
-        ex = _ratio_vs_all(e, n, E, N, ok & small, "exact", alpha)
-        pick = [np.where(small, x, k) for x, k in zip(ex[:4], kz[:4])]
-        cim = np.where(ok, np.where(small, "exact", "katz"), "").astype(object)
-        return (*pick, cim)
-    ratio, lo, hi, pv = (np.full(len(e), np.nan) for _ in range(4))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio[ok] = (e[ok] / n[ok]) / (E[ok] / N[ok])
-    z = stats.norm.isf(alpha / 2)
-    if method == "katz":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            se = np.sqrt(np.maximum(1 / e - 1 / E, 0))
-            good = ok & (e > 0) & (E > e)
-            lo[good] = ratio[good] * np.exp(-z * se[good])
-            hi[good] = ratio[good] * np.exp(z * se[good])
-            zz = np.log(ratio[good]) / se[good]
-            pv[good] = 2 * stats.norm.sf(np.abs(zz))
-    else:
-        from .intervals import clopper_pearson_ci
-
-        sel = ok & (E > 0)
-        plo, phi = clopper_pearson_ci(e[sel], E[sel], alpha=alpha)
-        scale = N[sel] / n[sel]
-        lo[sel], hi[sel] = np.asarray(plo) * scale, np.asarray(phi) * scale
-        p0 = n[sel] / N[sel]
-        pv[sel] = np.minimum(1, 2 * np.minimum(stats.binom.cdf(e[sel], E[sel], p0), stats.binom.sf(e[sel] - 1, E[sel], p0)))
-    return ratio, lo, hi, pv, np.where(ok, method, "").astype(object)
 
 
 def _rolling12(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

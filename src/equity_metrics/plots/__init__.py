@@ -29,8 +29,14 @@ def forest_plot(
     xlabel: str = "Estimate",
     log: bool = False,
     title: str | None = None,
+    partial: Sequence[bool] | None = None,
+    partial_label: str = "partial period",
 ):
-    """Point estimates with horizontal interval bars, one row per label. Returns the Axes."""
+    """Point estimates with horizontal interval bars, one row per label. Returns the Axes.
+
+    ``partial`` (one boolean per row) draws those rows' estimates as hollow markers with a
+    legend entry ``partial_label`` (e.g. "partial period (3 of 12 months)").
+    """
     n = len(labels)
     ax = _axes(ax, height=max(2.5, 0.3 * n + 1))
     y = np.arange(n)[::-1]
@@ -38,7 +44,14 @@ def forest_plot(
     lo = np.asarray(ci_low, float)
     hi = np.asarray(ci_high, float)
     err = np.vstack([np.where(np.isfinite(lo), est - lo, 0), np.where(np.isfinite(hi), hi - est, 0)])
-    ax.errorbar(est, y, xerr=err, fmt="o", color="#1f4e79", ecolor="#6b8fb3", capsize=3)
+    part = np.zeros(n, bool) if partial is None else np.asarray(partial, bool)
+    full = ~part
+    if full.any():
+        ax.errorbar(est[full], y[full], xerr=err[:, full], fmt="o", color="#1f4e79", ecolor="#6b8fb3", capsize=3)
+    if part.any():
+        ax.errorbar(est[part], y[part], xerr=err[:, part], fmt="o", color="#1f4e79", mfc="white", ecolor="#6b8fb3",
+                    capsize=3, ls="none", label=partial_label)
+        ax.legend(fontsize=8, frameon=False)
     if reference_line is not None:
         ax.axvline(reference_line, color="#888", lw=1, ls="--")
     ax.set_yticks(y)
