@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
-from equity_metrics.errors import DataValidationError, OptionError
+from equity_metrics.errors import DataValidationError, EquityMetricsError, OptionError
 from equity_metrics.measures.suppression import (
     DISCLOSURE_THRESHOLD,
     RATE_SUPPRESS_BELOW,
@@ -408,3 +408,18 @@ def test_suppress_never_hides_a_zero_as_complement():
     res = suppress(t, threshold=5)
     x = t.to_numpy()
     assert not (res.mask.to_numpy() & (x == 0)).any()
+
+
+def test_suppress_interval_protection_widens_narrow_intervals():
+    t = pd.DataFrame({"A": [3, 4, 30], "B": [40, 40, 50]}, index=list("xyz"))
+    exact = suppress(t, threshold=10)
+    assert exact.mask.to_numpy().sum() == 4  # exact recovery is blocked, but 'x A' is known to be 1..7
+    lc_high = feasible_intervals(t, exact).set_index(["row", "column"]).at[("x", "A"), "high"]
+    assert lc_high < 10
+    res = suppress(t, threshold=10, protection="interval")
+    assert res.mask.to_numpy().all() and res.unprotected == ()
+    iv = feasible_intervals(t, res)
+    assert (iv["high"] >= 10).all() and (iv["width"] >= 9).all()
+    assert res.n_primary == 2 and res.n_secondary == 4
+    with pytest.raises(EquityMetricsError, match="choose one of"):
+        suppress(t, threshold=10, protection="wide")

@@ -28,7 +28,13 @@ Protection
     "bridge" cells (a hidden cell joining otherwise separate groups of hidden
     cells), then, where hidden zeros let non-negativity pin cells down,
     checks them by linear programming as an attacker would and adds
-    complements until none is pinned.  No minimum interval width is sought.
+    complements until none is pinned.  Complements are never zeros, so with
+    zeros published a reader knows every hidden cell is at least 1.
+    ``protection="interval"`` then asks more: every hidden cell's integer
+    feasibility interval ``[L, U]`` must have ``L >= threshold`` or both
+    ``U >= threshold`` and ``U - L >= threshold - 1`` (the minimum protection
+    interval of :mod:`._linked_suppression`, also used across the command
+    report's tables; docs/real-data-rules.md, "Small-number suppression").
 """
 
 from __future__ import annotations
@@ -84,6 +90,7 @@ RATE_SUPPRESS_BELOW = 3
 RATE_UNRELIABLE_BELOW = 20
 
 Margins = Literal["both", "rows", "columns", "none"]
+Protection = Literal["exact", "interval"]
 
 
 @dataclass(frozen=True)
@@ -178,6 +185,7 @@ def suppress(
     total_row: Hashable | None = None,
     add_totals: bool = False,
     audit: bool = True,
+    protection: Protection = "exact",
 ) -> SuppressionResult:
     """Suppress small cells of a two-way table of counts, with complementary suppression.
 
@@ -213,6 +221,11 @@ def suppress(
         (only zeros let non-negativity pin a cell; without zeros the
         structural checks are exact).  With ``audit=False`` the check is
         still run once at the end to report ``unprotected``.
+    protection
+        ``"exact"``: no hidden cell can be derived exactly.  ``"interval"``:
+        further complements until every hidden cell passes the minimum
+        protection interval (module docstring), audited by integer programming
+        with hidden cells known to be at least 1 when zeros are published.
 
     Returns
     -------
@@ -238,6 +251,7 @@ def suppress(
     (2, 2)
     """
     margins = check_option("margins", margins, Margins)
+    protection = check_option("protection", protection, Protection)
     if not isinstance(table, pd.DataFrame):
         raise DataValidationError(f"suppress needs a pandas DataFrame, got {type(table).__name__}.")
     thr = float(threshold) if isinstance(threshold, (int, float, np.number)) else np.nan
@@ -276,6 +290,8 @@ def suppress(
     else:
         mask = primary.copy()
         pinned = _pinned(x, mask, rows_c, cols_c, _tolerance(x))
+    if protection == "interval" and secondary and margins != "none" and thr > 1:
+        mask, pinned = _interval_protect(x, mask, primary, rows_c, cols_c, int(np.ceil(thr)), suppress_zeros)
     unprotected = tuple((body_rows[i], cols[j]) for i, j in pinned)
     if unprotected:
         warnings.warn(
@@ -303,6 +319,31 @@ def suppress(
         return pd.DataFrame(m, index=body_rows, columns=cols)
 
     return SuppressionResult(out, frame(mask), frame(primary), frame(mask & ~primary), thr, margins, unprotected)
+
+
+def _interval_protect(x: np.ndarray, mask: np.ndarray, primary: np.ndarray, rows: bool, cols: bool, n: int,
+                      zeros_hidden: bool) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Add complements until every hidden cell passes the minimum protection interval (integer audit)."""
+    from ._linked_suppression import LinkedCells, protect_linked
+
+    lc = LinkedCells()
+    r, c = x.shape
+    low = 0 if zeros_hidden else 1
+    for i in range(r):
+        for j in range(c):
+            lc.cell((i, j), x[i, j], hidden=bool(mask[i, j]), primary=bool(primary[i, j]), lower=low,
+                    cost=1.0 if x[i, j] > 0 else np.inf)
+    if rows:
+        for i in range(r):
+            lc.equal([(i, j) for j in range(c)], (), float(x[i].sum()))
+    if cols:
+        for j in range(c):
+            lc.equal([(i, j) for i in range(r)], (), float(x[:, j].sum()))
+    res = protect_linked(lc, threshold=n)
+    out = np.zeros_like(mask)
+    for k, h in zip(res.keys, res.hidden):
+        out[k] = h
+    return out, sorted(res.unprotected)
 
 
 def feasible_intervals(table: pd.DataFrame, result: SuppressionResult) -> pd.DataFrame:
