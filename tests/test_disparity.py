@@ -343,3 +343,16 @@ def test_forest_plot_marks_partial_periods():
     hollow = [ln for ln in ax.lines if ln.get_markerfacecolor() == "white"]
     assert len(hollow) == 1 and len(hollow[0].get_xdata()) == 2
     assert "overlap" in disparity(ev, POP, by="force", period="rolling12").plot().get_xlabel()
+
+
+def test_published_table_hides_what_would_reveal_a_suppressed_count():
+    """ci_method 'exact' says a count is below 20 and mostly_not_stated bounds the not-stated count:
+    both are blanked wherever the CLI's suppression hides the counts they describe."""
+    from equity_metrics.cli_commands.disparity import publish_disparity
+
+    ev = _events({("kent", "2020-05", "Black"): 3, ("kent", "2020-05", "White"): 300, ("kent", "2020-05", "Asian"): 40,
+                  ("kent", "2020-05", "Not stated"): 2})
+    t = disparity(ev, POP, by="force").tidy()
+    pub = publish_disparity(t, threshold=10, reference="White", notes=[]).set_index("group")
+    assert pd.isna(pub.loc["Black", "ci_method"]) and pd.isna(pub.loc["Black", "mostly_not_stated"])
+    assert t.set_index("group").loc["Black", "ci_method"] == "exact"

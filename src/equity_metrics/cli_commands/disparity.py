@@ -5,7 +5,7 @@ Reads the events (any ``--format`` of ``ingest``) and a population file, runs
 :func:`equity_metrics.standardised_disparity` and
 :func:`equity_metrics.outcome_test`) and writes, in ``--out``:
 
-``disparity.<ext>``, ``standardised.<ext>``, ``outcomes.<ext>``, ``outcomes_pooled.<ext>``
+``disparity.<ext>``, ``standardised.<ext>``, ``outcomes.<ext>`` (find rate), ``outcomes_arrest.<ext>``, ``outcomes_any.<ext>`` (any outcome other than no further action), each with ``*_pooled.<ext>``
     The tidy tables (``<ext>`` from ``--table-format``), plus a
     ``publication_flag`` column (and ``suppressed`` with ``--suppress-below``).
 ``ledger.json``, ``rejects.csv``, ``population_ledger.json``, ``population_rejects.csv``
@@ -149,9 +149,9 @@ def publish_disparity(table: pd.DataFrame, *, threshold: float, reference: str, 
     h_own, h_ref, h_ns = own != "", ref != "", ns != ""
     _blank(t, ["events", "rate_per_1000", "rate_ci_low", "rate_ci_high"], h_own)
     _blank(t, ["reference_events"], h_ref)
-    _blank(t, ["ratio", "ci_low", "ci_high", "p_value"], h_own | h_ref)
+    _blank(t, ["ratio", "ci_low", "ci_high", "p_value", "ci_method"], h_own | h_ref)  # ci_method: exact means < 20
     _blank(t, ["ratio_bound_low", "ratio_bound_high"], h_own | h_ref | h_ns)
-    _blank(t, ["not_stated_events", "not_stated_share"], h_ns)
+    _blank(t, ["not_stated_events", "not_stated_share", "mostly_not_stated"], h_ns)
     if "flags" in t.columns:
         t["flags"] = _drop_small_flags(t["flags"], h_own, ("small_count",))
         t["flags"] = _drop_small_flags(t["flags"], h_ref, ("reference_small_count",))
@@ -251,10 +251,13 @@ def run(args) -> int:
         from ..measures.outcomes import outcome_test
 
         pooled_over = args.area if args.area in res.data.columns else None
-        o = outcome_test(res, by=by, reference=args.reference, pooled_over=pooled_over)
-        tables["outcomes"] = publish_outcomes(o.tidy(), threshold=thr, reference=args.reference, notes=notes)
-        tables["outcomes_pooled"] = o.pooled_tidy()
-        texts.append(o.summary())
+        # the find rate (Home Office definition; "not recorded" where the linked field is not kept), the arrest
+        # rate and the share with any outcome other than no further action, each with its own outcome test
+        for name, measure in (("outcomes", "find"), ("outcomes_arrest", "arrest"), ("outcomes_any", "any_outcome")):
+            o = outcome_test(res, by=by, reference=args.reference, pooled_over=pooled_over, outcome=measure)
+            tables[name] = publish_outcomes(o.tidy(), threshold=thr, reference=args.reference, notes=notes)
+            tables[f"{name}_pooled"] = o.pooled_tidy()
+            texts.append(o.summary())
     if thr > 0:
         # the library summaries show the unsuppressed counts: show the published tables instead
         texts = [res.ledger.summary()] + [
