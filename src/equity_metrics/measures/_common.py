@@ -175,10 +175,13 @@ class Coverage:
     @classmethod
     def of(cls, events: object, ev: pd.DataFrame, area: str | None) -> Coverage:
         ledger = getattr(events, "ledger", None)
-        months = ev["month"]
+        # distinct (area, month) pairs first, then text: cheap on a million rows
+        key = [ev[area]] if area and area in ev.columns else []
+        pairs = ev.groupby(key + [ev["month"]], observed=True, sort=False).size().index.to_frame(index=False)
+        months = pairs.iloc[:, -1]
         if not isinstance(months.dtype, pd.PeriodDtype):
-            months = pd.PeriodIndex(months.astype(str), freq="M").to_series(index=ev.index)
-        areas = ev[area].astype(str) if area and area in ev.columns else pd.Series("all areas", index=ev.index)
+            months = pd.Series(pd.PeriodIndex(months.astype(str), freq="M"))
+        areas = pairs.iloc[:, 0].astype(str) if key else pd.Series("all areas", index=pairs.index)
         present = pd.DataFrame({"a": areas.to_numpy(), "m": months.astype(str).to_numpy()}).drop_duplicates()
         if ledger is not None and getattr(ledger, "months_covered", None):
             glob = {str(m) for m in ledger.months_covered}
