@@ -76,13 +76,17 @@ def test_disparity_tables_equal_library(disp_out):
     assert g3["hits"].tolist() == o.tidy()["hits"].tolist()
     g4 = pd.read_csv(disp_out / "outcomes_pooled.csv")
     np.testing.assert_allclose(g4["odds_ratio"].to_numpy(float), o.pooled_tidy()["odds_ratio"].to_numpy(float), rtol=1e-12)
+    a = em.outcome_test(stops, by="force", reference="White", outcome="arrest").tidy()
+    g5 = pd.read_csv(disp_out / "outcomes_arrest.csv")
+    assert g5["hits"].tolist() == a["hits"].tolist() and (g5["outcome"] == "arrest").all()
 
 
 def test_disparity_manifest_ledger_rejects(disp_out):
     man = _check_manifest(disp_out)
     assert man["command"] == "disparity"
     names = {o["file"] for o in man["outputs"]}
-    assert {"disparity.csv", "standardised.csv", "outcomes.csv", "outcomes_pooled.csv", "ledger.json", "rejects.csv",
+    assert {"disparity.csv", "standardised.csv", "outcomes.csv", "outcomes_pooled.csv", "outcomes_arrest.csv",
+            "outcomes_arrest_pooled.csv", "outcomes_any.csv", "outcomes_any_pooled.csv", "ledger.json", "rejects.csv",
             "population_ledger.json", "population_rejects.csv", "summary.txt"} == names
     roles = {i["role"] for i in man["inputs"]}
     assert roles == {"events", "population"}

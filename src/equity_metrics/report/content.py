@@ -39,6 +39,7 @@ from .config import ReportConfig
 from ._headline import changes_table, headline_comparison, window_table
 from ._periods import coverage, covered_months, describe, trend_coverage, windows12, with_coverage
 from ._quality import area_files
+from ._outcomes import OUTCOME_HIDE, outcome_table
 from .compact import compact_table
 from .impact import ImpactResult, assemble_impact
 from .text import benchmark_text, vintage_words
@@ -426,22 +427,25 @@ def _assemble(cfg: ReportConfig, inputs: ReportInputs | None) -> ReportData:
     d_power = by_field("legal_power")
     d_object = by_field("object_of_search")
 
-    # --- outcomes (hit rates) in the headline period
+    # --- outcomes in the headline period: find, arrest and any-outcome rates (one definition: outcome_codes)
     in_period = ev["month"].astype(str).isin(pmonths).to_numpy()
     fe = ev.loc[in_period & ((ev["force"].astype(str) == area).to_numpy() if area else True)]
     ot = outcome_test(fe, by=None, reference=ref, alpha=cfg.alpha, pooled_over="force" if not area else None)
-    o = ot.tidy().rename_axis(columns=None)
-    o = o[o["group"].isin(groups + [ref])].reset_index(drop=True)
-    o2 = pd.DataFrame({"group": list(o["group"]) * 2, "kind": ["hit"] * len(o) + ["no_find"] * len(o),
-                       "events": list(o["hits"]) + list(o["searches"] - o["hits"])})
+    o = outcome_table(ot, groups + [ref])
+    kinds = [("find", "finds"), ("arrest", "arrests"), ("any_outcome", "any_outcome")]
+    o2 = pd.concat([pd.DataFrame({"group": o["group"], "kind": k, "events": o[c]}) for k, c in kinds]
+                   + [pd.DataFrame({"group": o["group"], "kind": "nfa", "events": o["searches"] - o["any_outcome"]})],
+                   ignore_index=True).dropna(subset=["events"])
     mk = suppression_mask(o2, ["kind"], threshold=cfg.suppress_below, notes=notes)
     hidden = set(o2.loc[mk, "group"])
     o["suppressed"] = o["group"].isin(hidden)
-    o.loc[o["suppressed"], ["searches", "hits", "hit_rate", "ci_low", "ci_high", "difference_from_reference"]] = np.nan
+    o.loc[o["suppressed"], OUTCOME_HIDE] = np.nan
     if o.loc[o["group"] == ref, "suppressed"].any():
         o["difference_from_reference"] = np.nan
     pooled = ot.pooled_tidy()
     pooled = pooled[pooled["group"].isin([g for g in groups if g not in hidden])].reset_index(drop=True)
+    if not o["find_recorded"].any():
+        pooled = pooled.iloc[0:0]
     outcome_notes = list(ot.notes)
 
     # --- age x sex

@@ -250,16 +250,26 @@ def _make_figures(d) -> list[Figure]:
                            f"{hg}/{ref} search rate ratio with {L}% CI by {what}, {d.area_name}, {d.period_desc}. "
                            f"Denominator: all residents of each group ({bench}).{miss}"))
 
-    # 5. hit rates
+    # 5. outcomes: any outcome other than NFA, arrest, find (where recorded)
     o = d.outcomes
-    fig, ax = _fig(_W, max(2.4, 0.38 * len(o) + 1.0))
-    _forest(ax, list(o["group"]), 100 * o["hit_rate"], 100 * o["ci_low"], 100 * o["ci_high"], ref_line=None, log=False,
-            xlabel="Searches that found what was searched for (%)")
+    panels = [("any_outcome", "Any outcome other than\nno further action (%)"), ("arrest", "Arrest (%)")]
+    if o["find_recorded"].any():
+        panels.append(("find", "Find: outcome linked to\nwhat was searched for (%)"))
+    fig, axes = _fig(_W, max(2.4, 0.38 * len(o) + 1.2))
+    fig.clf()
+    axes = fig.subplots(1, len(panels), sharey=True)
+    for ax, (m, xl) in zip(np.atleast_1d(axes), panels):
+        rc, lo, hi = {"any_outcome": ("any_outcome_rate", "any_outcome_ci_low", "any_outcome_ci_high"),
+                      "arrest": ("arrest_rate", "arrest_ci_low", "arrest_ci_high"),
+                      "find": ("find_rate", "find_ci_low", "find_ci_high")}[m]
+        _forest(ax, list(o["group"]), 100 * o[rc], 100 * o[lo], 100 * o[hi], ref_line=None, log=False, xlabel=xl)
     fig.tight_layout()
-    alt = f"Dot plot of the share of searches that found the object searched for, by group, {d.area_name}."
+    alt = f"Dot plots of what searches led to (any outcome, arrest{', find' if len(panels) == 3 else ''}) by group, {d.area_name}."
+    nf = "" if len(panels) == 3 else " No find rate: the force does not record whether outcomes were linked to what was searched for."
     figs.append(Figure("outcomes", _save(fig, "outcomes", alt), alt,
-                       f"Find rate (outcome linked to the object of search) by group with {L}% confidence intervals. "
-                       f"Denominator: searches with a recorded outcome, {d.area_name}, {d.period_desc}."))
+                       f"Share of searches with an outcome other than no further action, ending in arrest, and (where "
+                       f"recorded) with an outcome linked to what was searched for, by group, with {L}% confidence "
+                       f"intervals. Denominator: searches with a recorded outcome, {d.area_name}, {d.period_desc}.{nf}"))
 
     # 6. crude vs standardised
     if d.age_sex is not None:

@@ -19,7 +19,8 @@ The links a reader can use, all given to the audit:
   (with the not-stated count, read off the ratio bounds); monthly searches of all
   people add up over the headline period to the headline searches plus not stated;
 * the reference group's window counts are revealed by the published trend ratios;
-* finds <= outcome searches <= headline searches of the group.
+* finds and arrests <= searches with any outcome other than NFA <= outcome searches <= headline
+  searches of the group.
 
 Nothing is computed here beyond this bookkeeping and the audit; hidden cells carry
 one marker (``suppressed``), with no primary/secondary label and no ``small_count``
@@ -49,7 +50,7 @@ _RATIO_COLS = ["ratio", "ci_low", "ci_high", "p_value", "ratio_bound_low", "rati
 _AGE_HIDE = ["events", "crude_rate_per_1000", "std_rate_per_1000", "std_ci_low", "std_ci_high", "crude_ratio",
              "std_ratio", "ci_low", "ci_high"]
 _AGE_RATIO = ["crude_ratio", "std_ratio", "ci_low", "ci_high"]
-_OUT_HIDE = ["searches", "hits", "hit_rate", "ci_low", "ci_high", "difference_from_reference"]
+from ._outcomes import OUTCOME_HIDE as _OUT_HIDE  # noqa: E402  (every count, rate and interval of a hidden row)
 #: Price of hiding one more cell of each table (reference-group cells cost more: they hide a row's ratios).
 _COST = {"headline": 60.0, "by_area": 12.0, "age_sex": 30.0, "by_power": 2.0, "by_object": 2.0, "outcomes": 3.0,
          "trend_ratio": 1.0, "trend_counts": 8.0}
@@ -186,9 +187,17 @@ def _build(tables: Mapping[str, pd.DataFrame | None], *, reference: str, area: s
             c = _COST["outcomes"] * (_REF_COST if g == reference else 1.0)
             lc.cell(("outcomes", "searches", g), None if hid[i] else _num(r["searches"]), hidden=bool(hid[i]),
                     lower=1, cost=c, unit=("outcomes", g))
-            lc.cell(("outcomes", "hits", g), None if hid[i] else _num(r["hits"]), hidden=bool(hid[i]),
-                    lower=0, cost=c, unit=("outcomes", g))
-            lc.at_most([("outcomes", "hits", g)], [("outcomes", "searches", g)])
+            # finds (where recorded) <= any outcome other than NFA <= searches; arrests <= any outcome
+            counts = [("any_outcome", "any_outcome"), ("arrests", "arrests")]
+            if r.get("find_recorded", True) and "finds" in r:
+                counts.append(("finds", "finds"))
+            for key, col in counts:
+                lc.cell(("outcomes", key, g), None if hid[i] else _num(r[col]), hidden=bool(hid[i]),
+                        lower=0, cost=c, unit=("outcomes", g))
+            lc.at_most([("outcomes", "any_outcome", g)], [("outcomes", "searches", g)])
+            lc.at_most([("outcomes", "arrests", g)], [("outcomes", "any_outcome", g)])
+            if ("finds", "finds") in counts:
+                lc.at_most([("outcomes", "finds", g)], [("outcomes", "any_outcome", g)])
             if g in hk:
                 lc.at_most([("outcomes", "searches", g)], [hk[g]])
     # months: the trend's windows and the headline period are sums of the same monthly counts

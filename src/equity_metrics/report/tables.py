@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .text import HIDDEN, ci, fmt
+from ._outcomes import OUTCOME_COLUMNS, OUTCOME_HIDE
 
 __all__ = ["display_tables", "csv_tables", "Table"]
 
