@@ -356,3 +356,20 @@ def test_published_table_hides_what_would_reveal_a_suppressed_count():
     pub = publish_disparity(t, threshold=10, reference="White", notes=[]).set_index("group")
     assert pd.isna(pub.loc["Black", "ci_method"]) and pd.isna(pub.loc["Black", "mostly_not_stated"])
     assert t.set_index("group").loc["Black", "ci_method"] == "exact"
+
+
+def test_standardised_disparity_says_which_areas_are_partial():
+    from equity_metrics.measures.standardise import standardised_disparity
+
+    ev = _monthly("2020-01", "2020-12", forces=("kent", "surrey"))
+    ev = ev[~((ev["force"] == "surrey") & (ev["month"] >= pd.Period("2020-10", "M")))]
+    ev = ev.assign(sex="Male", age_band="18-24")
+    pop = POP.assign(sex="Male", age_band="18-24")
+    s = standardised_disparity(ev, pop, by="force")
+    t = s.tidy().drop_duplicates("force").set_index("force")
+    assert t.loc["kent", ["months_in_period", "months_covered", "partial_period"]].tolist() == [12, 12, False]
+    assert t.loc["surrey", ["months_in_period", "months_covered", "partial_period"]].tolist() == [12, 9, True]
+    assert "incomplete_coverage" in t.loc["surrey", "flags"]
+    assert any("surrey (9 of 12 months)" in n for n in s.notes)
+    pooled = standardised_disparity(ev, pop, by=None).tidy()
+    assert (pooled["months_covered"] == 9).all() and pooled["partial_period"].all()
