@@ -231,3 +231,15 @@ def test_metropolitan_has_no_complete_year(tmp_path):
     assert "no complete financial year" in d.period_note and "12 months" not in d.period_desc
     assert not d.headline["partial_period"].any() and (d.headline["months_covered"] == 5).all()
     assert d.vintage_words == "the 2011 census" and NOT_STATED
+
+
+def test_report_coverage_agrees_with_the_measures():
+    """The report's per-area coverage equals disparity()'s months_covered / partial_period columns."""
+    from equity_metrics.report._periods import coverage
+
+    s, p = em.datasets.load_sample_stops(), em.datasets.load_sample_population()
+    t = em.disparity(s, p, by="force", period="FY").tidy()
+    areas = sorted(t["force"].unique())
+    for r in t[t["group"] == "Black"].itertuples():
+        k, n, part = coverage(window_of(r.period, "FY"), covered_months(s.ledger, r.force, areas))
+        assert (k, n, part) == (r.months_covered, r.months_in_period, r.partial_period), (r.force, r.period)

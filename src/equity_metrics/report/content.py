@@ -554,8 +554,9 @@ def _caveats(cfg: ReportConfig, q: dict[str, Any], area_name: str, ref: str, vin
         "reveal a hidden count are hidden too. Figures leave hidden cells out.",
         "Intervals: rates use exact Poisson (Garwood) intervals, ratios of rates the log (Katz) interval, hit rates "
         "Wilson intervals; the change in a ratio between two periods is the ratio of the two ratios with a "
-        "log-scale (Woolf / Robins-Breslow-Greenland) interval. Each interval is for one comparison: with many "
-        "groups and areas some intervals will exclude 1 by chance.",
+        "log-scale (Woolf / Robins-Breslow-Greenland) interval, between two equally long, fully covered periods that do "
+        "not overlap. Each interval is for one comparison: with many groups and areas some intervals will exclude 1 "
+        "by chance, so a change between periods is called clear only after a Holm adjustment across the groups compared.",
         "Exact duplicate rows are kept (they are usually separate searches of people searched together); "
         "months with no file are treated as missing, not as zero searches, and periods containing them are flagged.",
         "Training impact: officer-level estimates cluster standard errors by officer (each officer's months are "

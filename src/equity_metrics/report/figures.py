@@ -194,8 +194,9 @@ def _make_figures(d) -> list[Figure]:
         if part.any():  # windows with months missing: hollow points, no line or band
             ok = part & np.isfinite(r)
             n_part += int(ok.sum())
-            ax.plot(xs[ok], r[ok], ls="none", marker="o", ms=4, mfc="white", mec=col,
-                    label="months missing (partial window)" if i == 0 else None)
+            ax.plot(xs[ok], r[ok], ls="none", marker="o", ms=4, mfc="white", mec=col)
+    if n_part:
+        ax.plot([], [], ls="none", marker="o", ms=4, mfc="white", mec="#555", label="months missing (partial)")
     ax.axhline(1, color="#555", lw=1, ls=":")
     _marks(ax, d.training_marks, d.training_mark_label)
     ax.set_ylabel(f"Search rate ratio to {ref}\n(1 = same rate)")

@@ -247,7 +247,8 @@ def display_tables(d) -> dict[str, Table]:
              ["Area-months with no file (missing, not zero)",
               ", ".join(f"{a} {m}" for a, m in q["months_missing"]) or "none"],
              [f"Searches in {d.area_name}", f"{q['area_rows']:,}"],
-             ["Ethnicity not stated", f"{q['not_stated']:,} ({100 * q['not_stated_share']:.1f}%)"],
+             ["Ethnicity not stated (all months, all rows; vehicle-only searches have no person)",
+              f"{q['not_stated']:,} ({100 * q['not_stated_share']:.1f}%)"],
              ["Vehicle-only searches (excluded from rates)", f"{q['vehicle_only']:,}"],
              ["Date given without a time", f"{q['date_only']:,}"],
              ["Population vintage", str(q["population_vintage"])]]
