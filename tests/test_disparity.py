@@ -373,3 +373,12 @@ def test_standardised_disparity_says_which_areas_are_partial():
     assert any("surrey (9 of 12 months)" in n for n in s.notes)
     pooled = standardised_disparity(ev, pop, by=None).tidy()
     assert (pooled["months_covered"] == 9).all() and pooled["partial_period"].all()
+
+
+def test_partly_unmatched_areas_are_listed_with_closest_names():
+    ev = _events({("kent", "2020-05", "Black"): 30, ("kent", "2020-05", "White"): 300, ("surey", "2020-05", "White"): 9})
+    d = disparity(ev, POP, by="force")
+    note = [n for n in d.notes if "no population for area" in n][0]
+    assert "'surey' (closest population areas: 'surrey')" in note
+    p = disparity(ev, POP, by=None)
+    assert any("'surey' (closest population areas: 'surrey')" in n for n in p.notes)

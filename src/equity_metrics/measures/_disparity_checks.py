@@ -82,16 +82,21 @@ def match_areas(event_areas: pd.Series, pop: pd.DataFrame, *, area: str) -> tupl
     return event_areas.astype(str).map(mapping), notes, mapping
 
 
-def unmatched_error(event_areas: list[str], pop_areas: list[str], *, area: str) -> DataValidationError:
-    """The error when no event area has a population: say so, list them and the closest names."""
+def describe_unmatched(event_areas: list[str], pop_areas: list[str], *, limit: int = 8) -> str:
+    """``'a' (closest population areas: 'x', 'y'); ...`` for areas without a population."""
     shown = []
-    for a in event_areas[:8]:
+    for a in event_areas[:limit]:
         near = closest_matches(a, pop_areas)
         shown.append(f"{a!r} (closest population areas: {', '.join(repr(x) for x in near) if near else 'none'})")
-    more = f" and {len(event_areas) - 8} more" if len(event_areas) > 8 else ""
+    more = f" and {len(event_areas) - limit} more" if len(event_areas) > limit else ""
+    return "; ".join(shown) + more
+
+
+def unmatched_error(event_areas: list[str], pop_areas: list[str], *, area: str) -> DataValidationError:
+    """The error when no event area has a population: say so, list them and the closest names."""
     return DataValidationError(
         f"none of the {len(event_areas)} area(s) in the events' {area!r} column matched an area of the population "
-        f"table, so no rate can be computed: {'; '.join(shown)}{more}. Population areas include "
+        f"table, so no rate can be computed: {describe_unmatched(event_areas, pop_areas)}. Population areas include "
         f"{sorted(pop_areas)[:12]}. Pass area= naming the events column that holds the population's areas, or "
         "rename the areas (names are matched after normalising case and punctuation)"
     )
@@ -182,5 +187,5 @@ def _ratio_vs_all(e, n, E, N, ok, method, alpha, exact_below=EXACT_BELOW):
     return ratio, lo, hi, pv, np.where(ok, method, "").astype(object)
 
 
-__all__ = ["RatioMethod", "rank_areas", "ratio_interval", "match_areas", "unmatched_error", "plausibility",
+__all__ = ["RatioMethod", "describe_unmatched", "rank_areas", "ratio_interval", "match_areas", "unmatched_error", "plausibility",
            "IMPLAUSIBLE_RATE_PER_1000_YEAR", "MOSTLY_NOT_STATED_ABOVE"]

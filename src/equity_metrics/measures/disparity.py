@@ -37,6 +37,7 @@ from ._common import (
 from ._disparity_checks import (
     RatioMethod,
     _ratio_vs_all,
+    describe_unmatched,
     match_areas,
     plausibility,
     rank_areas,
@@ -343,7 +344,8 @@ def disparity(
         present = sorted(set(counts[area]) & pop_areas)
         absent = sorted(set(counts[area]) - pop_areas)
         if absent:
-            notes.append(f"events in area(s) without a population were left out: {absent[:10]}")
+            notes.append(f"events in area(s) without a population were left out: "
+                         f"{describe_unmatched(absent, sorted(pop_areas))}")
             counts = counts[counts[area].isin(present)]
         cov = cov.pooled(present)
         pop = pop[pop["area"].isin(present)].groupby("group", as_index=False)["population"].sum()
@@ -470,7 +472,8 @@ def disparity(
         out = out[~out["partial_period"].to_numpy(bool)]
     unmatched = sorted(set(area_vals) - pop_areas)
     if unmatched:
-        notes.append(f"no population for area(s) {unmatched[:10]}: rates not computed (check area names)")
+        notes.append(f"no population for area(s) {describe_unmatched(unmatched, sorted(pop_areas))}: rates not "
+                     "computed (check area names)")
     if (out["flags"].str.contains("rate_above_1000")).any():
         notes.append("some rates exceed 1,000 per 1,000: the residential benchmark cannot be meaningful there")
     for flag, say in (("implausible_benchmark", f"rates above {implausible_above:g} per 1,000 a year: the benchmark is "
