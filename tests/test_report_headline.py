@@ -128,6 +128,8 @@ def test_report_headline_fields_on_samples():
 def test_area_override_retitles():
     assert retitle("Stop and search in Northshire", "northshire", "southvale") == "Stop and search in Southvale"
     assert retitle("Force report: {area}", "northshire", "southvale") == "Force report: {area}"
+    assert retitle("Stop and search in Northshire", "northshire", None) == "Stop and search in all areas"
+    assert "all areas" in sample_config(area="").title
     cfg = sample_config(area="southvale")
     assert "Southvale" in cfg.title and "Northshire" not in cfg.title
     assert report_config(stops=[str(SAMPLES / "policeuk")], population=str(SAMPLES / "population.csv"),

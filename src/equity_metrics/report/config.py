@@ -346,7 +346,8 @@ def retitle(title: str, old_area: str | None, new_area: str | None) -> str:
 
     A ``{area}`` placeholder is kept (filled with the area's name when the report is
     built). Otherwise the old area's name (its display name, or its slug title-cased)
-    is replaced by the new area's; a title that names neither is area-neutral and is kept.
+    is replaced by the new area's (``"all areas"`` when ``new_area`` is ``None``: all areas
+    pooled); a title that names neither is area-neutral and is kept.
 
     Examples
     --------
@@ -357,10 +358,10 @@ def retitle(title: str, old_area: str | None, new_area: str | None) -> str:
     >>> retitle("Stop and search: disproportionality", "northshire", "southvale")
     'Stop and search: disproportionality'
     """
-    if not old_area or not new_area or old_area == new_area or "{area}" in title:
+    if not old_area or old_area == new_area or "{area}" in title:
         return title
     old_names = dict.fromkeys([area_display_name(old_area), old_area.replace("-", " ").title(), old_area])
-    new = area_display_name(new_area)
+    new = area_display_name(new_area) if new_area else "all areas"
     for name in sorted(old_names, key=len, reverse=True):
         if name and re.search(rf"\b{re.escape(name)}\b", title):
             return re.sub(rf"\b{re.escape(name)}\b", lambda _: new, title)
@@ -370,8 +371,8 @@ def retitle(title: str, old_area: str | None, new_area: str | None) -> str:
 def _apply_unchecked(cfg: ReportConfig, changes: dict[str, Any], *, base: Path) -> ReportConfig:
     fields = {f.name for f in dataclasses.fields(ReportConfig)} - {"base_dir"}
     vals = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(ReportConfig)}
-    if changes.get("area") and changes.get("title") is None and changes["area"] != cfg.area:
-        vals["title"] = retitle(cfg.title, cfg.area, str(changes["area"]))
+    if changes.get("area") is not None and changes.get("title") is None and (changes["area"] or None) != cfg.area:
+        vals["title"] = retitle(cfg.title, cfg.area, str(changes["area"]) or None)  # "" = all areas pooled
     for k, v in changes.items():
         if k not in fields:
             near = closest_matches(k, sorted(fields))
