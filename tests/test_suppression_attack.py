@@ -30,9 +30,6 @@ from equity_metrics.report.config import load_report_config, sample_config
 from equity_metrics.report.run import run_report
 
 HID = "[c]"
-DERIVED = ["rate_per_1000", "rate_ci_low", "rate_ci_high", "ratio", "ci_low", "ci_high", "ratio_bound_low",
-           "ratio_bound_high", "crude_rate_per_1000", "std_rate_per_1000", "std_ci_low", "std_ci_high", "crude_ratio",
-           "std_ratio", "hit_rate", "difference_from_reference", "searches", "hits"]
 
 
 def _num(v) -> float:
@@ -171,9 +168,18 @@ def attack(out: Path, *, threshold: int) -> tuple[pd.DataFrame, Attacker]:
     for _, r in rd["outcomes"].iterrows():
         h = r["searches"] == HID
         s = at.var(("outcomes_searches", r["group"]), _num(r["searches"]), hidden=h)
-        f = at.var(("outcomes_hits", r["group"]), _num(r["hits"]), hidden=h, lower=0)
-        at.rel([f], [s], -math.inf, 0)
         at.rel([s], [hk[r["group"]]], -math.inf, 0)
+        if "hits" in r:  # one outcome: finds <= searches
+            f = at.var(("outcomes_hits", r["group"]), _num(r["hits"]), hidden=h, lower=0)
+            at.rel([f], [s], -math.inf, 0)
+            continue
+        # finds and arrests <= searches with any outcome other than NFA <= searches
+        a = at.var(("outcomes_any", r["group"]), _num(r["any_outcome"]), hidden=h, lower=0)
+        at.rel([a], [s], -math.inf, 0)
+        for col in ("arrests", "finds"):
+            if col in r and r[col] != "":
+                k = at.var((f"outcomes_{col}", r["group"]), _num(r[col]), hidden=h, lower=0)
+                at.rel([k], [a], -math.inf, 0)
     # months behind the headline period, the rolling windows and the monthly totals
     plabel = head["period"].iloc[0]
     pkind = "FY" if "/" in plabel else ("rolling12" if ".." in plabel else "year")
@@ -214,22 +220,25 @@ def attack(out: Path, *, threshold: int) -> tuple[pd.DataFrame, Attacker]:
     return res, at
 
 
+#: Columns a hidden count's row may still show: labels, denominators, coverage and the row's not-stated share.
+SHOWN = {"area", "area_name", "period", "group", "legal_power", "object_of_search", "population", "not_stated_share",
+         "flags", "months_covered", "months_in_period", "partial_period", "overlapping", "linked_coverage"}
+
+
 def _check_rows(out: Path) -> None:
-    """A hidden count's row shows nothing that reveals it, and no small-count flag."""
+    """A hidden count's row shows nothing that reveals it (every other column is [c] or blank), no small-count flag."""
     for p in out.glob("*.csv"):
         t = pd.read_csv(p, dtype=str, keep_default_na=False)
-        if "events" in t.columns:
-            hid = t["events"] == HID
-        elif "searches" in t.columns:
-            hid = t["searches"] == HID
-        else:
+        key = "events" if "events" in t.columns else ("searches" if "searches" in t.columns else None)
+        if key is None:
             continue
-        for c in (c for c in DERIVED if c in t.columns):
+        hid = t[key] == HID
+        for c in (c for c in t.columns if c not in SHOWN):
             shown = hid & ~t[c].isin([HID, ""])
             assert not shown.any(), f"{p.name}: column {c} shown for a hidden count: {t.loc[shown].head(2)}"
         if "flags" in t.columns:
-            bad = hid & t["flags"].str.contains("small_count")
-            assert not bad.any(), f"{p.name}: small_count flag on a hidden count: {t.loc[bad].head(2)}"
+            bad = hid & t["flags"].str.contains("small_count|rate_above_1000")
+            assert not bad.any(), f"{p.name}: count-revealing flag on a hidden count: {t.loc[bad].head(2)}"
 
 
 @pytest.fixture(scope="module")

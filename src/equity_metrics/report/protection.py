@@ -55,6 +55,7 @@ from ._outcomes import OUTCOME_HIDE as _OUT_HIDE  # noqa: E402  (every count, ra
 _COST = {"headline": 60.0, "by_area": 12.0, "age_sex": 30.0, "by_power": 2.0, "by_object": 2.0, "outcomes": 3.0,
          "trend_ratio": 1.0, "trend_counts": 8.0}
 _REF_COST = 5.0
+_TOTAL_COST = 1.5
 _DISP = {"headline": None, "by_area": "force", "by_power": "legal_power", "by_object": "object_of_search"}
 
 
@@ -133,12 +134,14 @@ class _Builder:
             hid = _hidden_col(g)
             if not hid.any() and abs(float(pd.to_numeric(g["events"]).sum()) - s) > 0.5:
                 complete = False  # groups not listed in the table: the row total is only an upper bound
-            rows.append((keys, s))
-        for keys, s in rows:
+            rows.append((keys, s, ("row_total", name, cat if label else "")))
+        for keys, s, tk in rows:
+            # the row total is published through the not-stated share: hiding it blanks that share
+            self.lc.cell(tk, s, lower=0, cost=_COST[name] * _TOTAL_COST)
             if complete and self.strict:
-                self.lc.equal(keys, (), s)
+                self.lc.equal(keys, [tk])
             else:
-                self.lc.at_most(keys, (), s)
+                self.lc.at_most(keys, [tk])
         self.row_totals[name] = rows
 
 
@@ -244,10 +247,10 @@ def _build(tables: Mapping[str, pd.DataFrame | None], *, reference: str, area: s
             lc.cell(("trend_counts", m, "all"), None if hid[i] else v, hidden=bool(hid[i]) or np.isnan(v),
                     lower=1 if hid[i] else 0, cost=_COST["trend_counts"])
             lc.at_most([("month", g, m) for g in mgroups], [("trend_counts", m, "all")])
-        s = _row_total(head) if not head.empty else np.nan
-        if strict and not np.isnan(s) and set(pm) <= set(tc["period"].astype(str)):
+        tk = ("row_total", "headline", area if head_key else "")
+        if strict and tk in lc and set(pm) <= set(tc["period"].astype(str)):
             ns = _num(head["not_stated_events"].iloc[0])
-            lc.equal([("trend_counts", m, "all") for m in pm], (), s + ns)
+            lc.equal([("trend_counts", m, "all") for m in pm], [tk], ns)
         if strict and total_searches is not None and np.isfinite(total_searches):
             lc.equal([("trend_counts", m, "all") for m in tc["period"].astype(str)], (), float(total_searches))
     return lc
@@ -365,7 +368,14 @@ def protect_report_tables(tables: Mapping[str, pd.DataFrame | None], *, threshol
         if t is None or t.empty or "events" not in t.columns:
             continue
         lab = hlab if name == "headline" else _DISP[name]
-        out[name] = _hide_disparity(t, _mask_for(res, name, t, lab), lab, reference, _DISP_HIDE, _RATIO_COLS)
+        t = _hide_disparity(t, _mask_for(res, name, t, lab), lab, reference, _DISP_HIDE, _RATIO_COLS)
+        mk = res.mask()
+        gone = [bool(mk.get(("row_total", name, (r if lab else "")), False))
+                for r in (t[lab] if lab else [""] * len(t))]
+        if any(gone) and "not_stated_share" in t.columns:
+            t["not_stated_share"] = t["not_stated_share"].astype(float)
+            t.loc[np.asarray(gone), "not_stated_share"] = np.nan  # it would reveal the row's total
+        out[name] = t
     ag = tables.get("age_sex")
     if ag is not None and len(ag):
         out["age_sex"] = _hide_disparity(ag, _mask_for(res, "age_sex", ag, None), None, reference, _AGE_HIDE, _AGE_RATIO)
