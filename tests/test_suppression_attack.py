@@ -300,3 +300,15 @@ def test_attacker_breaks_the_tables_without_linked_protection(tmp_path: Path, mo
     run_report(sample_config(), out=tmp_path, formats=("html",))
     res, _ = attack(tmp_path, threshold=10)
     assert (~res["protected"]).sum() >= 5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("options", [{"area": None}, {"period": "quarter"}, {"period": "month"}, {"period": "rolling12"},
+                                     {"suppress_below": 20}, {"suppress_below": 3}], ids=str)
+def test_demo_variants_protected_against_ip_attacker(tmp_path: Path, options: dict) -> None:
+    """All areas, quarterly / monthly / rolling trends and other thresholds: still nothing narrowed down."""
+    run_report(sample_config(**options), out=tmp_path, formats=("html",))
+    res, _ = attack(tmp_path, threshold=options.get("suppress_below", 10))
+    bad = res[~res["protected"]]
+    assert bad.empty, f"hidden cells the attacker narrows down:\n{bad.to_string()}"
+    _check_rows(tmp_path)
