@@ -33,6 +33,7 @@ from .io.large import count_policeuk
 from .io._counts import EventCounts
 from .io.policeuk_api import read_policeuk_api
 from .io.official import read_govuk_stop_search, read_homeoffice_use_of_force
+from .io.homeoffice_searches import read_homeoffice_stop_search
 from .io.population import read_population
 from .io.mapped import read_mapped
 from .io.opp import read_opp
@@ -43,6 +44,7 @@ from .io.training import read_training_roster
 from . import datasets, measures, models
 from .measures.disparity import DisparityResult, disparity, pooled_disparity
 from .measures.outcomes import outcome_test, stage_rri
+from .measures.published import PublishedComparison, compare_published
 from .measures.standardise import standardised_disparity
 from .measures.suppression import flag_small_counts, suppress
 from .measures.trends import trend
@@ -65,6 +67,7 @@ __all__ = [
     "read_policeuk_api",
     "read_govuk_stop_search",
     "read_homeoffice_use_of_force",
+    "read_homeoffice_stop_search",
     "read_population",
     "read_mapped",
     "read_opp",
@@ -81,6 +84,8 @@ __all__ = [
     "DisparityResult",
     "outcome_test",
     "stage_rri",
+    "compare_published",
+    "PublishedComparison",
     "standardised_disparity",
     "suppress",
     "flag_small_counts",

@@ -8,6 +8,7 @@ from ._counts import EventCounts
 from .chicago import read_chicago_cit_roster, read_chicago_complaints, read_chicago_officers, read_chicago_use_of_force
 from .large import count_policeuk
 from .mapped import read_mapped
+from .homeoffice_searches import read_homeoffice_stop_search
 from .official import read_govuk_stop_search, read_homeoffice_use_of_force
 from .opp import read_opp
 from .policeuk import read_policeuk
@@ -25,6 +26,7 @@ __all__ = [
     "read_mapped",
     "read_govuk_stop_search",
     "read_homeoffice_use_of_force",
+    "read_homeoffice_stop_search",
     "read_opp",
     "read_policeuk",
     "read_policeuk_api",

@@ -18,6 +18,7 @@ from .intervals import (
     wilson_ci,
 )
 from .outcomes import find_coverage
+from .published import PublishedComparison, compare_published
 from .pooled import PooledRatioResult, mantel_haenszel_odds_ratio, mantel_haenszel_rate_ratio
 from .suppression import (
     DISCLOSURE_THRESHOLD,
@@ -32,6 +33,8 @@ from .suppression import (
 __all__ = [
     "complete_periods",
     "find_coverage",
+    "compare_published",
+    "PublishedComparison",
     "RatioResult",
     "poisson_rate_ci",
     "rate_ratio_ci",
