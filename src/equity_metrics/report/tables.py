@@ -134,6 +134,28 @@ def _compact(d, name: str, label: str, caption: str, note: str, csv: str) -> Tab
                  details=details, csv=csv, omitted=om)
 
 
+def _missing_text(pairs: list[tuple[str, str]]) -> str:
+    """``[("Gwent", "2019-08"), ("Met", "2019-03"), ("Met", "2019-04")]`` -> ``"Gwent 2019-08; Met 2019-03 to 2019-04"``."""
+    if not pairs:
+        return "none"
+    by: dict[str, list[pd.Period]] = {}
+    for a, m in pairs:
+        by.setdefault(str(a), []).append(pd.Period(m, "M"))
+    out = []
+    for a, ms in by.items():
+        ms = sorted(set(ms))
+        runs, start, prev = [], ms[0], ms[0]
+        for m in ms[1:] + [None]:
+            if m is not None and m == prev + 1:
+                prev = m
+                continue
+            runs.append(str(start) if start == prev else f"{start} to {prev}")
+            if m is not None:
+                start = prev = m
+        out.append(f"{a} {', '.join(runs)}")
+    return "; ".join(out)
+
+
 def _p(v: object) -> str:
     """A p-value for readers: two significant figures, ``<0.001`` below that."""
     try:
@@ -245,7 +267,7 @@ def display_tables(d) -> dict[str, Table]:
              [f"Months with data for {d.area_name}", f"{q['n_months']} of the {q['span_first']} to {q['span_last']} span"
               + (f" (first {q['months_first']}, last {q['months_last']})" if q["n_months"] else "")],
              ["Area-months with no file (missing, not zero)",
-              ", ".join(f"{a} {m}" for a, m in q["months_missing"]) or "none"],
+              _missing_text(q["months_missing"])],
              [f"Searches in {d.area_name}", f"{q['area_rows']:,}"],
              ["Ethnicity not stated (all months, all rows; vehicle-only searches have no person)",
               f"{q['not_stated']:,} ({100 * q['not_stated_share']:.1f}%)"],
