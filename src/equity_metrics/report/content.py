@@ -505,7 +505,8 @@ def _assemble(cfg: ReportConfig, inputs: ReportInputs | None) -> ReportData:
     head, d_area, d_power, d_object, o, pooled, counts, tr_r, age_sex, changes = (_pt.tables[k] for k in (
         "headline", "by_area", "by_power", "by_object", "outcomes", "outcomes_pooled", "trend_counts", "trend_ratio",
         "age_sex", "changes"))
-    notes += _pt.notes
+    # the linked audit decides whether anything is left unprotected
+    notes = [n for n in notes if not n.startswith("some hidden cells could not")] + _pt.notes
     if change is not None and changes is not None and changes.loc[changes["group"] == hg, "change_ratio"].isna().all():
         change = None
     n_sup = int(sum(int(t["suppressed"].sum()) for t in (head, d_area, d_power, d_object, o)
