@@ -18,8 +18,8 @@ from .. import __version__
 from .figures import make_figures
 from .tables import display_tables
 from .training_text import impact_lines, pretrend_sentence
-from .text import (benchmark_text, change_lines, change_note, group_lines, headline_sentence, impact_verdict, not_stated_sentence,
-                   odds_sentence)
+from .text import (benchmark_text, benchmark_warning, change_lines, change_note, group_lines, headline_sentence,
+                   impact_verdict, not_stated_sentence, odds_sentence)
 
 __all__ = ["render_html", "SECTIONS"]
 
@@ -96,6 +96,7 @@ def context(d, figures=None) -> dict[str, Any]:
     return {
         "d": d, "version": __version__, "sections": SECTIONS, "headline": headline_sentence(d), "change_lines": change_lines(d), "change_note": change_note(d),
         "not_stated": not_stated_sentence(d), "period_note": d.period_note,
+        "bench_warning": benchmark_warning(d),
         "group_lines": group_lines(d), "tables": _Tables(display_tables(d)), "figs": fmap, "impact_figs": impact_figs,
         "verdicts": verdicts, "pretrend_text": pretrend, "its_slope": its_slope, "outcome_lines": outcome_lines,
         "impact_lines": impact_notes,

@@ -43,8 +43,11 @@ MARKERS = {
     "no_population": ("p", "no population figure for the group"),
     "find_not_recorded": ("f", "the force does not record, for most searches with an outcome, whether it was linked to "
                                "what was searched for: no find rate is shown"),
+    "implausible_benchmark": ("b", "more than 200 searches per 1,000 residents a year in the area: the residential "
+                                   "benchmark is not meaningful here (many of those searched do not live there)"),
     "rate_above_1000_benchmark_implausible": ("b", "more searches than residents: the residential benchmark is "
                                                    "not meaningful here"),
+    "mostly_not_stated": ("n", "ethnicity not stated for more than half of the searches: the ratio is not reliable"),
 }
 _ORDER = list(MARKERS)
 
@@ -61,7 +64,7 @@ def _marks(s: object, *, count_shown: bool = True, ratio_shown: bool = True) -> 
         if f == "reference_small_count" and not ratio_shown:
             continue
         out.append(MARKERS[f][0] if f in MARKERS else f.replace("_", " "))
-    return out
+    return list(dict.fromkeys(out))
 
 
 def _legend(rows: list[list[str]], *, threshold: int, reference: str) -> list[tuple[str, str]]:
@@ -69,7 +72,7 @@ def _legend(rows: list[list[str]], *, threshold: int, reference: str) -> list[tu
     notes = {m for r in rows for m in (r[-1].split(" ") if r and r[-1] else [])}
     out = []
     for f, (m, text) in MARKERS.items():
-        if m in notes:
+        if m in notes and m not in {x for x, _ in out}:
             out.append((m, text.replace("the reference group", f"{reference} people")))
     if any(HIDDEN in v for r in rows for v in r):
         out.append((HIDDEN, f"hidden: fewer than {threshold} searches, or a figure that would reveal such a number"))

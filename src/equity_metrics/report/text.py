@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["fmt", "ci", "headline_sentence", "change_sentence", "change_lines", "change_note", "not_stated_sentence", "group_lines",
+__all__ = ["fmt", "ci", "headline_sentence", "change_sentence", "change_lines", "change_note", "not_stated_sentence", "benchmark_warning", "group_lines",
            "impact_verdict", "odds_sentence", "benchmark_text", "vintage_words", "HIDDEN"]
 
 #: What a hidden (suppressed) value shows.
@@ -136,6 +136,17 @@ def not_stated_sentence(d) -> str:
         s += (f"; had every one of them been of a {d.reference} person the ratio would be {float(lo):.1f}, had every one "
               f"been of a {d.headline_group} person {float(hi):.1f}")
     return s + ". " + den
+
+
+def benchmark_warning(d) -> str:
+    """A warning when the headline table flags the residential benchmark as not meaningful ("" otherwise)."""
+    fl = " ".join(str(f) for f in d.headline["flags"].fillna("")) if "flags" in d.headline.columns else ""
+    if "implausible" not in fl:
+        return ""
+    return (f"Warning: in {d.area_name} some groups were searched more than 200 times per 1,000 residents a year, "
+            "so many of the people searched do not live there (commuters, visitors, people passing through). The "
+            "residential benchmark is not meaningful here: these rates and ratios do not measure a disparity between "
+            "residents and should not be compared with other areas'.")
 
 
 def _pct(x: float) -> str:
