@@ -131,7 +131,7 @@ class PublishedComparison:
         lines.append("  rows by status: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         bf = self.by_force(complete_only=True).head(n)
         if len(bf):
-            lines.append(f"\nLargest gaps in the total (complete years, top {len(bf)}):")
+            lines.append(f"\nAll searches of people, complete years, largest gap first (top {len(bf)}):")
             lines += [f"  {s}" for s in bf["sentence"]]
         part = t[(t["group"] == "All") & (t["status"].isin(["partial", "no_police_uk_data"]))]
         if len(part):
@@ -139,7 +139,8 @@ class PublishedComparison:
             lines += [f"  {r.force_name} {r.period}: {r.months_covered} of {r.months_in_period} months in police.uk"
                       for r in part.itertuples()]
         if len(self.national_table):
-            lines.append("\nNational share of searches with no further action (%):")
+            lines.append("\nShare of searches with no further action (%): police.uk (forces compared, pooled; Wilson 95%) "
+                         "vs the Home Office's England and Wales figure:")
             nt = self.national_table[["period", "group", "nfa_pct", "ci_low", "ci_high", "home_office_nfa_pct",
                                       "difference_pct_points"]]
             lines.append(nt.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
@@ -298,7 +299,7 @@ def compare_published(
                      + (" ..." if len(not_read) > 8 else ""))
     periods = sorted(set(ho["period"]))
     ho = ho[ho["force"].isin(forces)]
-    pu = pu[pu["period"].isin(periods)]
+    pu = pu[pu["period"].isin(periods) & pu["group"].isin(set(ho["group"]))]  # groups the table publishes
     t = pu.merge(ho, on=["force", "period", "group"], how="outer")
     t = t.merge(ns_share.reset_index(), on=["force", "period"], how="left")
     if t.empty:
