@@ -222,14 +222,20 @@ def _make_figures(d) -> list[Figure]:
     # 3. forest by area and group (only when there is more than one area to compare)
     if d.by_area["force"].nunique() > 1:
         a = d.by_area[d.by_area["group"] != ref]
-        labels = [f"{n}: {g}" for n, g in zip(a["area_name"], a["group"])]
+        part = a["partial_period"].to_numpy(bool) if "partial_period" in a.columns else np.zeros(len(a), bool)
+        labels = [f"{n}: {g}" + (f" (partial: {int(k)} of {int(m)} months)" if p_ else "")
+                  for n, g, p_, k, m in zip(a["area_name"], a["group"], part,
+                                            a.get("months_covered", pd.Series(0, index=a.index)),
+                                            a.get("months_in_period", pd.Series(0, index=a.index)))]
         fig, ax = _fig(_W, max(2.6, 0.3 * len(labels) + 1.0))
         _forest(ax, labels, a["ratio"], a["ci_low"], a["ci_high"], xlabel=f"Search rate ratio to {ref} (log scale; 1 = same rate)")
         fig.tight_layout()
         alt = f"Forest plot of search rate ratios to {ref} by force area and group, {d.period_desc}."
         figs.append(Figure("forest_area", _save(fig, "forest_area", alt), alt,
                            f"Search rate ratio to {ref} with {L}% CI by force area and group, {d.period_desc}. "
-                           f"Denominator: {bench}. Dashed line: the same rate as {ref} people (ratio 1)."))
+                           f"Denominator: {bench}. Dashed line: the same rate as {ref} people (ratio 1)."
+                           + (" Areas marked partial have months of data missing in this period: their ratios are "
+                              "not comparable with complete ones." if part.any() else "")))
 
     # 4. forest by legal power and by object of search for the headline group (hidden rows listed, not drawn)
     for tab, col, key, what in ((d.by_power, "legal_power", "forest_power", "legal power"),
