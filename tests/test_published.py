@@ -245,3 +245,27 @@ def test_real_all_forces_largest_gaps_listed(published):
     assert (bf["relative_difference"].abs() <= 0.06).sum() >= 25  # most complete forces are within a few percent
     n = res.national().set_index(["period", "group"])
     assert abs(n.loc[("2020/21", "Black"), "difference_pct_points"]) < 2
+
+
+# ----------------------------------------------------------------------------- command report
+def test_report_shows_home_office_comparison_when_configured(tmp_path):
+    """The optional report table: numbers from compare_published, small police.uk counts hidden with their year's total."""
+    from equity_metrics.report import run_report, sample_config
+    from equity_metrics.report._published import PUBLISHED_HEADING
+
+    stops = em.read_policeuk(em.datasets.sample_path() / "policeuk", expected_months="2019-01..2021-12")
+    t = compare_published(stops, _pub([("northshire", "2020/21", "White", 1)])).tidy()
+    have = {g: int(v) for g, v in zip(t["group"], t["police_uk"])}
+    assert have["White"] > 100
+    ho = _write(tmp_path, "ho_opendata_force_by_ethnicity.csv", BY_ETH + "".join(
+        f"2020/21,Northshire,{g},{n}\n" for g, n in [("White", have["White"] - 3), ("Black", 250), ("Other", 40)]))
+    cfg = sample_config(published_counts=str(ho), output=str(tmp_path / "out"))
+    out = run_report(cfg, out=tmp_path / "out", formats=("html",))
+    html = next(p for p in out.paths if str(p).endswith(".html")).read_text(encoding="utf-8")
+    assert PUBLISHED_HEADING.replace("'", "&#39;") in html
+    assert f"{have['White'] - 3:,}" in html and "Northshire 2020/21" not in html  # no total published: no sentence
+    csv = (tmp_path / "out" / "home_office_comparison.csv").read_text(encoding="utf-8")
+    assert "2020/21,White" in csv and str(tmp_path) not in html
+    cfg2 = sample_config(output=str(tmp_path / "out2"))
+    out2 = run_report(cfg2, out=tmp_path / "out2", formats=("html",))
+    assert "Home Office&#39;s published figures" not in next(p for p in out2.paths if str(p).endswith(".html")).read_text()

@@ -54,6 +54,7 @@ _SECTIONS: dict[str, dict[str, str]] = {
     "inputs": {
         "stops": "stops", "stops_format": "stops_format", "expected_months": "expected_months",
         "population": "population", "population_vintage": "population_vintage",
+        "published_counts": "published_counts",
         "training": "training", "training_mapping": "training_mapping", "officers": "officers",
         "officer_events": "officer_events", "officer_events_mapping": "officer_events_mapping",
     },
@@ -63,9 +64,9 @@ _SECTIONS: dict[str, dict[str, str]] = {
         "meaningful_change": "meaningful_change", "power": "power",
     },
 }
-_OPTIONAL = ("area", "areas", "expected_months", "population_vintage", "training", "training_mapping", "officers",
+_OPTIONAL = ("area", "areas", "expected_months", "population_vintage", "published_counts", "training", "training_mapping", "officers",
              "officer_events", "officer_events_mapping", "training_date", "training_label")
-_PATH_FIELDS = ("population", "training", "training_mapping", "officers", "officer_events", "officer_events_mapping")
+_PATH_FIELDS = ("population", "published_counts", "training", "training_mapping", "officers", "officer_events", "officer_events_mapping")
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,9 @@ class ReportConfig:
     population, population_vintage
         Population (benchmark) table read by :func:`equity_metrics.read_population`, and
         which vintage to use when it holds several.
+    published_counts
+        Optional Home Office published counts (a path or glob of the ``ho_opendata_*.csv``
+        files): the report then compares its police.uk counts with them (report/_published.py).
     training, training_mapping, officers, officer_events, officer_events_mapping
         Optional officer-level training roster (+ mapping TOML), officer table, and
         officer-level events (+ mapping TOML, read by :func:`equity_metrics.read_mapped`)
@@ -128,6 +132,7 @@ class ReportConfig:
     expected_months: str | None = None
     population: str | None = None
     population_vintage: str | None = None
+    published_counts: str | None = None
     training: str | None = None
     training_mapping: str | None = None
     officers: str | None = None

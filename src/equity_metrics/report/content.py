@@ -111,6 +111,8 @@ class ReportData:
     period_months_covered: int = 12
     no_change_reason: str = ""
     vintage_words: str = ""
+    published: pd.DataFrame | None = None
+    published_lines: list[str] = field(default_factory=list)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The reader-facing numeric tables by name (hidden cells already ``NaN``)."""
@@ -512,6 +514,9 @@ def _assemble(cfg: ReportConfig, inputs: ReportInputs | None) -> ReportData:
     n_sup = int(sum(int(t["suppressed"].sum()) for t in (head, d_area, d_power, d_object, o)
                     if "suppressed" in t.columns) + int(counts["suppressed"].sum()) + int(tr_r["suppressed"].sum())
                 + (int(age_sex["suppressed"].sum()) if age_sex is not None else 0))
+    from ._published import published_comparison  # optional: Home Office published counts beside police.uk
+    published, published_lines = published_comparison(cfg, stops, area=area, groups=groups + [ref],
+                                                       threshold=cfg.suppress_below)
     caveats = _caveats(cfg, quality, area_name, ref, vintage)
     provenance = {"version": __version__, "inputs": inp.files, "parameters": _params(cfg)}
     return ReportData(
@@ -524,13 +529,13 @@ def _assemble(cfg: ReportConfig, inputs: ReportInputs | None) -> ReportData:
         age_sex_note=age_note, impact=impact, quality=quality, caveats=caveats, notes=sorted(set(notes)),
         provenance=provenance, n_suppressed=n_sup, changes=changes, period_note=hc.note,
         period_months_covered=hc.months_covered, no_change_reason=hc.no_change_reason,
-        vintage_words=vintage_words(vintage, cfg.benchmark),
+        vintage_words=vintage_words(vintage, cfg.benchmark), published=published, published_lines=published_lines,
     )
 
 
 def _params(cfg: ReportConfig) -> dict[str, Any]:
     d = cfg.to_dict()
-    for k in ("stops", "population", "training", "training_mapping", "officers", "officer_events",
+    for k in ("stops", "population", "published_counts", "training", "training_mapping", "officers", "officer_events",
               "officer_events_mapping", "output"):
         v = d.get(k)
         if isinstance(v, list):

@@ -262,6 +262,9 @@ def display_tables(d) -> dict[str, Table]:
 
         cols, rows, note = impact_table_parts(imp, level=L)
         out["impact"] = Table("impact", "Estimated effect of training", cols, rows, note, csv="training_impact.csv")
+    from ._published import published_display
+    if (pt := published_display(d)) is not None:
+        out["published"] = pt
     q = d.quality
     rows = [["Files read", f"{q['files']:,}"], ["Rows read", f"{q['rows_read']:,}"], ["Rows kept", f"{q['rows_kept']:,}"],
             ["Rows rejected", f"{q['rows_rejected']:,}"]]
@@ -341,4 +344,7 @@ def csv_tables(d) -> dict[str, pd.DataFrame]:
                                                        "role", "base", "observed", "pct", "pct_low", "pct_high", "mde",
                                                        "mde_fall", "mde_rise", "p_holm", "n_tests", "verdict",
                                                        "meaningful", "power"], [], [])
+    from ._published import published_csv
+    if (pc := published_csv(d)) is not None:
+        out["home_office_comparison"] = pc
     return out
