@@ -188,6 +188,8 @@ def _build(tables: Mapping[str, pd.DataFrame | None], *, reference: str, area: s
             r = r._asdict()
             g = r["group"]
             c = _COST["outcomes"] * (_REF_COST if g == reference else 1.0)
+            if not hid[i] and not _num(r["searches"]) >= 1:
+                c = np.inf  # a row of no searches is never hidden (a hidden row has at least one search)
             lc.cell(("outcomes", "searches", g), None if hid[i] else _num(r["searches"]), hidden=bool(hid[i]),
                     lower=1, cost=c, unit=("outcomes", g))
             # finds (where recorded) <= any outcome other than NFA <= searches; arrests <= any outcome
@@ -245,7 +247,7 @@ def _build(tables: Mapping[str, pd.DataFrame | None], *, reference: str, area: s
         for i, (m, v) in enumerate(zip(tc["period"].astype(str), tc["events"])):
             v = _num(v)
             lc.cell(("trend_counts", m, "all"), None if hid[i] else v, hidden=bool(hid[i]) or np.isnan(v),
-                    lower=1 if hid[i] else 0, cost=_COST["trend_counts"])
+                    lower=1, cost=_COST["trend_counts"])
             lc.at_most([("month", g, m) for g in mgroups], [("trend_counts", m, "all")])
         tk = ("row_total", "headline", area if head_key else "")
         if strict and tk in lc and set(pm) <= set(tc["period"].astype(str)):
