@@ -116,8 +116,9 @@ How to read the ledger:
   times and places are coarsened.
 * **missing (blank) by field**: e.g. self-defined ethnicity is blank for a few percent of rows; those
   rows are excluded from rates (as in official statistics) and bounded below.
-* **area-months with no file**: `southvale` has no file for 2020-10. That month is *missing, not zero*.
-  By contrast `eastmoor` 2020-03 is a header-only file: a genuine month with zero searches.
+* **area-months with no file**: `southvale` has no file for 2020-10, and `eastmoor`'s files stop after
+  2021-09 (2021-10..12 have no file). Those months are *missing, not zero*. By contrast `eastmoor`
+  2020-03 is a header-only file: a genuine month with zero searches.
 """),
     ("code", r"""
 print("rejected rows:", len(stops.rejects))
@@ -161,9 +162,11 @@ ax.set_title("Search rate ratio vs White, 2019-2021 (synthetic samples)");
 
 `period="FY"` gives years ending in March, as the Home Office publishes. The sample window is
 January 2019 to December 2021, so the first and last years are **partial** (2018/19 holds three
-months, 2021/22 nine): their *rates* per 1,000 are not annual and must not be compared with full
-years, although their *ratios* are fine. `southvale` 2020/21 contains the missing month and is
-flagged `incomplete_coverage`.
+months; 2021/22 nine, and only six for `eastmoor`, whose last three months are missing): their
+*rates* per 1,000 are not annual and must not be compared with full years. `southvale` 2020/21
+contains its missing month. The tidy table says so for every row: `months_covered` of
+`months_in_period`, `partial_period`, flag `incomplete_coverage`, and `rankable` False (never put a
+partial year in a league table; `em.measures.complete_periods` keeps the complete ones).
 """),
     ("code", r"""
 fy = em.disparity(stops, pop, by="force", period="FY").tidy()
@@ -171,7 +174,8 @@ black_fy = fy[fy["group"] == "Black"]
 black_fy.pivot_table(index="force", columns="period", values="ratio").round(2)
 """),
     ("code", r"""
-black_fy.loc[black_fy["flags"] != "", ["force", "period", "events", "ratio", "ci_low", "ci_high", "flags"]].round(2)
+black_fy.loc[black_fy["partial_period"], ["force", "period", "months_covered", "months_in_period", "events", "ratio",
+                                          "flags", "rankable"]].round(2)
 """),
     ("md", r"""
 Small counts: `em.flag_small_counts` applies the ONS convention (suppress rates on fewer than 3
@@ -213,7 +217,25 @@ pooled = em.pooled_disparity(stops, pop, group="Black")
 print(pooled)
 """),
     ("md", r"""
-## 5. Outcome test and stage-by-stage comparison
+## 5. Outcomes: what searches led to, and the outcome test
+
+police.uk gives two fields about what a search led to: `Outcome` (no further action, arrest,
+community resolution, ...) and `Outcome linked to object of search` (kept raw as `outcome_linked`).
+The linked field alone is **not** a find: some forces set it to True on most searches that ended in
+no further action. `equity_metrics` uses one definition everywhere, the Home Office's: a **find** is an
+outcome *other than no further action* that the officer recorded as *linked to what was searched
+for* (the canonical `hit` column). `o.rates()` gives three measures side by side, each with a Wilson
+95% interval:
+
+* **find rate**: outcome other than no further action, recorded as linked to the object of search;
+* **arrest rate**: searches ending in arrest;
+* **any outcome**: any outcome other than no further action (arrest, summons, caution, community
+  resolution, ...), which every force records.
+
+A find rate means something only where the force fills the linked field: `find_coverage` gives, per
+force, the share of searches with an outcome other than no further action whose linked field is
+filled. Below 90% the force gets **no find rate** (flag `find_not_recorded`): in the samples
+`southvale` fills it for about a third of them.
 
 If searches of one group find what was searched for *less often*, officers may be searching that
 group on weaker grounds (the **outcome test**; infra-marginality means a difference is a warning
@@ -221,12 +243,19 @@ sign, not proof). Searches under powers that need no suspicion (s60, terrorism) 
 pooled model is a logistic regression with force effects.
 """),
     ("code", r"""
+em.measures.find_coverage(stops, by="force").round(3)
+"""),
+    ("code", r"""
 o = em.outcome_test(stops, by="force")
+wide = o.rates().pivot(index=["force", "group"], columns="measure", values="rate")[["find", "arrest", "any_outcome"]]
+wide.map(lambda v: "not recorded" if pd.isna(v) else f"{v:.3f}")
+"""),
+    ("code", r"""
 print(o)
 """),
     ("code", r"""
 ax = o.plot()
-ax.set_title("Share of searches finding the object searched for");
+ax.set_title("Find rate: outcome other than no further action, linked to what was searched for");
 """),
     ("md", r"""
 The **relative rate index** (RRI) compares groups at each stage relative to the previous one:
@@ -249,8 +278,10 @@ The samples were simulated with (`docs/synthetic-data.md`):
 
 * a Black/White **age- and sex-specific** search rate ratio of **3.0** in every force (so the
   standardised ratio is 3.0), which implies a **crude** ratio of about **3.706** in each force;
-* hit rates **White 0.30, Black 0.22**;
-* one missing force-month (southvale 2020-10).
+* Home Office **find rates** (outcome other than no further action, linked to the object of search)
+  **White 0.30, Black 0.22**, with the matching arrest and any-outcome rates (`truth.find_rate`,
+  `truth.arrest_rate`, `truth.any_outcome_rate`);
+* missing force-months: southvale 2020-10 and eastmoor 2021-10..12.
 
 Every 95% interval below should cover its planted value (by chance, about one in twenty intervals
 will not).
@@ -266,10 +297,14 @@ for force in sorted(truth.areas):
                  "ci_high": c["ci_high"], "planted": truth.crude_ratio[force]["Black"]})
     rows.append({"force": force, "measure": "standardised ratio", "estimate": st["std_ratio"], "ci_low": st["ci_low"],
                  "ci_high": st["ci_high"], "planted": truth.standardised_ratio[force]["Black"]})
-hits = em.outcome_test(stops, by=None).tidy().set_index("group")
-for g in ("White", "Black"):
-    rows.append({"force": "all", "measure": f"hit rate {g}", "estimate": hits.loc[g, "hit_rate"],
-                 "ci_low": hits.loc[g, "ci_low"], "ci_high": hits.loc[g, "ci_high"], "planted": truth.hit_rate[g]})
+# outcome rates pooled over the forces (the find rate over the forces that record it)
+pooled_rates = em.outcome_test(stops, by=None).rates().set_index(["measure", "group"])
+planted = {"find": truth.find_rate, "arrest": truth.arrest_rate, "any_outcome": truth.any_outcome_rate}
+for m in ("find", "arrest", "any_outcome"):
+    for g in ("White", "Black"):
+        r = pooled_rates.loc[(m, g)]
+        rows.append({"force": "all", "measure": f"{m} rate {g}", "estimate": r["rate"], "ci_low": r["ci_low"],
+                     "ci_high": r["ci_high"], "planted": planted[m][g]})
 check = pd.DataFrame(rows)
 check["covered"] = (check["ci_low"] < check["planted"]) & (check["planted"] < check["ci_high"])
 check.round(3)
@@ -283,6 +318,7 @@ summary = {
     "std_ratio_black": {f: round(float(std.loc[(f, "Black"), "std_ratio"]), 3) for f in sorted(truth.areas)},
     "pooled_ratio_black": round(float(pooled.tidy()["estimate"].iloc[0]), 3),
     "all_covered": bool(check["covered"].all()),
+    "find_not_recorded": sorted(set(o.rates().query("flags.str.contains('find_not_recorded')", engine="python")["force"])),
 }
 print("CHECKS " + json.dumps(summary, sort_keys=True))
 """),

@@ -174,6 +174,8 @@ def test_01_runs_and_recovers_planted_truth(nb01):
     assert c["months_missing"] == [["eastmoor", "2021-10"], ["eastmoor", "2021-11"], ["eastmoor", "2021-12"],
                                    ["southvale", "2020-10"]]
     assert c["all_covered"] is True  # every 95% interval in the truth table covers its planted value
+    # one find definition: southvale does not record the linked field, so it gets no find rate
+    assert c["find_not_recorded"] == ["southvale"]
     assert set(c["std_ratio_black"]) == {"northshire", "southvale", "eastmoor"}
     for force, r in c["std_ratio_black"].items():
         assert abs(math.log(r / 3.0)) < 0.2, (force, r)  # planted standardised ratio 3.0
