@@ -54,7 +54,7 @@ def test_metropolitan_like_coverage_falls_back_to_the_longest_run():
     labels = ["2018/19", "2019/20", "2020/21", "2021/22"]
     w, note = choose_headline(labels, "FY", cov)
     assert w.kind == "span" and w.months[0] == "2021-06" and w.n == 5
-    assert "no complete financial year" in note and "2019-01 to 2019-02" in note
+    assert "no complete year (April to March)" in note and "2019-01 to 2019-02" in note
     assert choose_base(w, labels, cov) is None  # no same-months window a year or two earlier is covered
     cov2 = cov + [str(m) for m in pd.period_range("2020-06", "2020-10", freq="M")]
     b = choose_base(choose_headline(labels, "FY", cov2)[0], labels, cov2)
@@ -202,10 +202,10 @@ def test_report_without_a_complete_year_says_so(tmp_path):
     assert d.title == "Stop and search in Northshire"
     assert d.period_kind == "span" and d.period_months == months[2:] and d.change is None and d.changes is None
     assert d.period_desc == "the 5 months June to October 2021" and "12 months" not in d.period_desc
-    assert "no complete financial year" in d.period_note
+    assert "no complete year (April to March)" in d.period_note
     assert d.trend_period == "month"  # no complete rolling 12-month window to draw
     html = rep.html()
-    assert "no complete financial year" in html and "not per year" in html and "No change is reported" in html
+    assert "no complete year" in html and "not per year" in html and "No change is reported" in html
 
 
 # ----------------------------------------------------------------------------- real data
@@ -230,7 +230,7 @@ def test_metropolitan_has_no_complete_year(tmp_path):
     rep = build_report(ROOT / "reports" / "metropolitan.toml")
     d = rep.data
     assert d.period_kind == "span" and d.period_label == "2021-06..2021-10" and d.change is None
-    assert "no complete financial year" in d.period_note and "12 months" not in d.period_desc
+    assert "no complete year" in d.period_note and "12 months" not in d.period_desc
     assert not d.headline["partial_period"].any() and (d.headline["months_covered"] == 5).all()
     assert d.vintage_words == "the 2011 census" and NOT_STATED
 

@@ -20,7 +20,6 @@ __all__ = ["with_coverage", "windows12", "trend_coverage", "Window", "window_of"
 
 #: The kind of a window that is a run of months rather than a standard period.
 SPAN = "span"
-_KIND_WORD = {"FY": "financial year", "year": "calendar year", "rolling12": "rolling 12-month window"}
 
 
 @dataclass(frozen=True)
@@ -155,7 +154,7 @@ def choose_headline(labels: list[str], kind: str, covered: list[str]) -> tuple[W
         return None, "no month of data is covered"
     best = max(runs, key=lambda r: (len(r), r[-1]))[-12:]
     w = Window(f"{best[0]}..{best[-1]}", SPAN, tuple(best))
-    word = _KIND_WORD.get(kind, kind)
+    word = {"FY": "year (April to March)", "year": "calendar year", "rolling12": "12-month window"}.get(kind, kind)
     note = (f"The data hold no complete {word} for this area (months with data: {_run_text(runs)}), so the "
             f"headline uses {describe(w)}, the longest unbroken run of months with data (at most 12). Figures for "
             "a shorter window are not annual figures and are not compared with 12-month figures.")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .text import HIDDEN, ci, fmt
+from .text import HIDDEN, bound, ci, fmt
 from ._outcomes import OUTCOME_COLUMNS, OUTCOME_HIDE
 
 __all__ = ["display_tables", "csv_tables", "Table"]
@@ -197,7 +197,7 @@ def display_tables(d) -> dict[str, Table]:
                 crow.append([str(r["group"]), "", "", "", "", "", "too few searches to compare"])
                 continue
             crow.append([str(r["group"]), fmt(r["base_ratio"], 2), fmt(r["ratio"], 2),
-                         _ratio_ci(r["change_ratio"], r["ci_low"], r["ci_high"], False), _p(r["p_value"]),
+                         f"{fmt(r['change_ratio'], 2)} ({bound(r['ci_low'])} to {bound(r['ci_high'])})", _p(r["p_value"]),
                          _p(r["p_adjusted"]), "clear " + ("rise" if r["change_ratio"] > 1 else "fall")
                          if r["clear"] else "no clear change"])
         b, p = d.changes["base_period"].iloc[0], d.changes["period"].iloc[0]

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 __all__ = ["fmt", "ci", "headline_sentence", "change_sentence", "change_lines", "change_note", "not_stated_sentence", "benchmark_warning", "group_lines",
-           "impact_verdict", "odds_sentence", "benchmark_text", "vintage_words", "HIDDEN"]
+           "impact_verdict", "odds_sentence", "benchmark_text", "vintage_words", "bound", "HIDDEN"]
 
 #: What a hidden (suppressed) value shows.
 HIDDEN = "[c]"
@@ -149,6 +149,22 @@ def benchmark_warning(d) -> str:
             "residents and should not be compared with other areas'.")
 
 
+def bound(x: float, digits: int = 2) -> str:
+    """An interval bound, with more decimals when rounding would put it on 1 (1.004 -> "1.004", not "1.00").
+
+    Examples
+    --------
+    >>> bound(1.004), bound(0.9996), bound(1.2345), bound(1.0)
+    ('1.004', '0.9996', '1.23', '1.00')
+    """
+    x = float(x)
+    for d in range(digits, 7):
+        s = f"{x:.{d}f}"
+        if x == 1 or float(s) != 1:
+            return s
+    return f"{x:.6f}"
+
+
 def _pct(x: float) -> str:
     return f"{abs((x - 1) * 100):.0f}%"
 
@@ -183,7 +199,7 @@ def change_lines(d) -> list[str]:
         direction = "fell" if c["change_ratio"] < 1 else "rose"
         size = (f"the {d.headline_group}/{d.reference} ratio {direction} by about {_pct(c['change_ratio'])}, from "
                 f"{c['base_ratio']:.2f} to {c['base_ratio'] * c['change_ratio']:.2f} (ratio of the two ratios "
-                f"{c['change_ratio']:.2f}, {d.level}% CI {c['change_ci_low']:.2f} to {c['change_ci_high']:.2f}; "
+                f"{c['change_ratio']:.2f}, {d.level}% CI {bound(c['change_ci_low'])} to {bound(c['change_ci_high'])}; "
                 f"{_adj_text(c, n)})")
         lead = f"Compared with {c['base_period_desc']}, {size}"
         if c["clear"]:
@@ -201,8 +217,8 @@ def change_lines(d) -> list[str]:
     others = ch[ch["clear"] & (ch["group"] != d.headline_group)]
     if len(others):
         parts = [f"{r['group']} people ({'up' if r['change_ratio'] > 1 else 'down'} about {_pct(r['change_ratio'])}, "
-                 f"from {r['base_ratio']:.2f} to {r['ratio']:.2f}; {d.level}% CI of the change {r['ci_low']:.2f} to "
-                 f"{r['ci_high']:.2f})" for r in others.to_dict("records")]
+                 f"from {r['base_ratio']:.2f} to {r['ratio']:.2f}; {d.level}% CI of the change {bound(r['ci_low'])} to "
+                 f"{bound(r['ci_high'])})" for r in others.to_dict("records")]
         out.append("Other groups whose ratio to " + d.reference + " changed clearly over the same two periods: "
                    + "; ".join(parts) + ".")
     elif n > 1:
