@@ -68,7 +68,13 @@ from ._secondary_suppression import (  # noqa: F401  (re-exported: the names thi
     _tolerance,
 )
 
+from ._linked_suppression import LinkedCells, LinkedResult, audit_linked, protect_linked  # noqa: E402
+
 __all__ = [
+    "LinkedCells",
+    "LinkedResult",
+    "audit_linked",
+    "protect_linked",
     "DISCLOSURE_THRESHOLD",
     "RATE_SUPPRESS_BELOW",
     "RATE_UNRELIABLE_BELOW",

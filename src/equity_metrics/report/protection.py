@@ -79,8 +79,19 @@ class ProtectedTables:
         """Cells hidden by the linked protection on top of the tables' own suppression."""
         return int(self.result.secondary.sum())
 
-    def __str__(self) -> str:
+    def tidy(self) -> pd.DataFrame:
+        """Analyst-side table of hidden cells (``cell, kind, low, high``); never published."""
+        return self.result.tidy()
+
+    def summary(self) -> str:
+        """One line: cells hidden on entry, added, and whether all are protected."""
         return self.result.summary()
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        return self.result._repr_html_()
 
 
 def _num(v) -> float:
