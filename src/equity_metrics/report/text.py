@@ -107,8 +107,13 @@ def headline_sentence(d) -> str:
         return f"{period}: no searches of {d.headline_group} people were recorded in {d.area_name}."
     r = row.iloc[0]
     if bool(r["ratio_hidden"]) or not _finite(r["ratio"]):
-        return (f"{period}, too few searches of {d.headline_group} or {d.reference} people were recorded in "
-                f"{d.area_name} to publish a ratio (fewer than {d.suppress_below}).")
+        ref_row = d.headline[d.headline["group"] == d.reference]
+        ref_hidden = ref_row.empty or bool(ref_row.iloc[0]["suppressed"])
+        who = (f"{d.headline_group} or {d.reference}" if bool(r["suppressed"]) and ref_hidden
+               else d.reference if ref_hidden else d.headline_group)
+        return (f"{period}, too few searches of {who} people with a stated ethnicity were recorded in "
+                f"{d.area_name} to publish a {d.headline_group}/{d.reference} ratio (a count below {d.suppress_below}, "
+                "or one that would reveal such a count, is hidden).")
     s = (f"{period}, {d.headline_group} people were searched at {_times(float(r['ratio']))} the rate of "
          f"{d.reference} people ({d.level}% CI {ci(r['ci_low'], r['ci_high'], 1)}) in {d.area_name}, "
          f"against the {benchmark_text(d.benchmark, d.vintage)}")
@@ -131,6 +136,9 @@ def not_stated_sentence(d) -> str:
     if not _finite(share):
         return den
     s = f"Ethnicity was not stated for {100 * float(share):.1f}% of searches of people in the period"
+    if float(share) > 0.5:
+        s += (" (more than half: the ethnic breakdown of these records cannot be relied on, and no ratio for this "
+              "area should be read as a measure of disproportionality)")
     lo, hi = r.get("ratio_bound_low"), r.get("ratio_bound_high")
     if float(share) > 0 and _finite(lo) and _finite(hi) and not bool(r["ratio_hidden"]):
         s += (f"; had every one of them been of a {d.reference} person the ratio would be {float(lo):.1f}, had every one "
