@@ -651,3 +651,21 @@ def test_recording_options_checked():
         generate(areas=1, months=("2020-01", "2020-06"), recording={"northshire": {"last_month": "2021-01"}})
     with pytest.raises(OptionError, match="share"):
         generate(areas=1, recording={"northshire": {"outcome_blank_share": 1.5}})
+
+
+def test_default_profiles_of_the_other_areas():
+    """westfold never fills the linked field (like the Metropolitan Police); highcombe leaves officer-defined
+    ethnicity mostly blank (like Gwent). The truth says which forces allow a find rate."""
+    sd = generate(seed=8, areas=5, months=("2020-01", "2020-12"), officers_per_area=2)
+    t, st = sd.truth, sd.stops
+    assert t.find_rate_recorded == {"northshire": True, "southvale": False, "eastmoor": True,
+                                    "westfold": False, "highcombe": True}
+    assert t.linked_coverage["westfold"] == 0.0 and t.naive_linked_rate["westfold"]["White"] is None
+    w = st[st["area"] == "westfold"]
+    assert (w["Outcome linked to object of search"] == "").all() and w["Outcome"].ne("").all()
+    h = st[(st["area"] == "highcombe") & ~st["vehicle_only"]]
+    assert h["Officer-defined ethnicity"].eq("").mean() == pytest.approx(0.9, abs=0.05)
+    assert t.officer_defined_blank_share["highcombe"] == 0.9
+    # positional coverage: a missing month in the second area, the third's files end three months early
+    assert t.coverage["southvale"]["missing_months"] == ["2020-08"] and t.coverage["eastmoor"]["last_month"] == "2020-09"
+    assert generate(seed=8, areas=2, months=("2020-01", "2020-12"), officers_per_area=2, gaps=False).truth.missing_force_months == []

@@ -95,10 +95,12 @@ class SyntheticData:
     population, population_wide
         Long (area x group x sex x age band) and wide (area x group) residents.
     stops
-        One row per planted search with the truth columns (``area``, ``month``,
-        ``group``, ``sex``, ``age_band``, ``hit``, ``vehicle_only``, ...) and the
-        police.uk columns exactly as written (``Type``, ``Date``, ...), plus
-        ``file`` (relative path of its police.uk CSV).
+        One row per published search with the truth columns (``area``, ``month``,
+        ``group``, ``sex``, ``age_band``, ``hit`` (the planted find), ``arrest``,
+        ``any_outcome`` (true outcome other than NFA), ``vehicle_only``, ...) and the
+        police.uk columns exactly as written under the force's recording profile
+        (``Type``, ``Date``, ``Outcome``, ...), plus ``file`` (relative path of its
+        police.uk CSV).
     officers, training, officer_events, panel
         Officer roster, training records, officer-level events, and the officer x
         month panel with expected outcomes.
