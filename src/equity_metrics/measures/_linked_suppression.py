@@ -257,6 +257,7 @@ class _Model:
     def interval(self, free: np.ndarray, k: int, need_low: bool = True) -> tuple[float, float]:
         """Integer feasibility interval of cell ``k`` given which cells are free (hidden)."""
         cols, rows = self.component(free, k)
+        self.last_rows = rows
         lb_all, ub_all = self.bounds(free)
         if rows.size == 0:
             return float(lb_all[k]), np.inf
@@ -271,7 +272,7 @@ class _Model:
         pos = int(np.flatnonzero(cols == k)[0])
         c = np.zeros(cols.size)
         c[pos] = -1.0
-        res_hi = milp(c, integrality=np.ones(cols.size), bounds=b, constraints=con)
+        res_hi = _solve(c, b, con)
         if res_hi.status != 0:
             raise DataValidationError(
                 f"linked suppression: the relations have no non-negative integer solution around {self.lc.keys[k]!r} "
@@ -281,9 +282,17 @@ class _Model:
         if not need_low:
             return np.nan, high
         c[pos] = 1.0
-        res_lo = milp(c, integrality=np.ones(cols.size), bounds=b, constraints=con)
+        res_lo = _solve(c, b, con)
         low = float(round(res_lo.fun)) if res_lo.status == 0 else float(lb_all[k])
         return low, high
+
+
+def _solve(c: np.ndarray, b: Bounds, con: LinearConstraint):
+    """Integer optimum: the linear relaxation when its optimal vertex is integral (often, for sums), else branch and bound."""
+    lp = milp(c, integrality=np.zeros(c.size), bounds=b, constraints=con)
+    if lp.status == 0 and np.all(np.abs(lp.x - np.round(lp.x)) < 1e-9):
+        return lp
+    return milp(c, integrality=np.ones(c.size), bounds=b, constraints=con)
 
 
 def _passes(low: float, high: float, n: int) -> bool:
@@ -413,7 +422,7 @@ def protect_linked(cells: LinkedCells, *, threshold: int, max_rounds: int = 200)
         free[units[lc.unit[i]]] = True
     m = _Model(lc)
     done: dict[int, tuple[float, float]] = {}
-    seen: dict[int, int] = {}
+    seen: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     bad: list[int] = []
     if n > 1:
         queue = [int(k) for k in np.flatnonzero(free & ~internal)]
@@ -439,14 +448,16 @@ def protect_linked(cells: LinkedCells, *, threshold: int, max_rounds: int = 200)
                             queue.append(u)
                 lo, hi = m.interval(free, k)
             done[k] = (lo, hi)
-            seen[k] = int(free.sum())
+            seen[k] = (free.copy(), m.last_rows)
             if not _passes(lo, hi, n):
                 bad.append(k)
         # cells that passed early stay passed (hiding only widens intervals); refresh the numbers
         # of cells audited before later complements were added
-        total = int(free.sum())
         for k in list(done):
-            if seen[k] < total:
+            before, rows = seen[k]
+            later = np.flatnonzero(free & ~before)
+            touched = {int(r) for j in later for r in m.A_csc.indices[m.A_csc.indptr[j]:m.A_csc.indptr[j + 1]]}
+            if touched & set(rows.tolist()):
                 done[k] = m.interval(free, k)
     hidden = free & ~internal
     rows = [(lc.keys[k], *done.get(k, (np.nan, np.nan))) for k in np.flatnonzero(hidden)]
