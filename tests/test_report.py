@@ -119,7 +119,9 @@ def test_change_is_ratio_of_ratios(rep):
     assert c["base_label"] == "2019/20"
     assert c["change_ratio"] == pytest.approx(h / c["base_ratio"])
     assert c["change_ci_low"] < c["change_ratio"] < c["change_ci_high"]
-    assert c["clear"] == (c["change_ci_low"] > 1 or c["change_ci_high"] < 1)
+    # clear = Holm-adjusted across the groups compared (an unadjusted interval excluding 1 is not enough)
+    assert c["clear"] == (c["p_adjusted"] < rep.data.alpha) and c["p_adjusted"] >= c["p_value"]
+    assert (c["change_ci_low"] > 1 or c["change_ci_high"] < 1) == (c["p_value"] < rep.data.alpha)
 
 
 def test_standardised_moves_toward_planted_truth(rep):
