@@ -423,3 +423,39 @@ def test_suppress_interval_protection_widens_narrow_intervals():
     assert res.n_primary == 2 and res.n_secondary == 4
     with pytest.raises(EquityMetricsError, match="choose one of"):
         suppress(t, threshold=10, protection="wide")
+
+
+# --------------------------------------------------------------------------- report tables
+def _disp_rows(label: str, cats: dict, pops: dict, ns: dict) -> pd.DataFrame:
+    rows = []
+    for cat, counts in cats.items():
+        stated = sum(counts.values())
+        for g, e in counts.items():
+            rows.append({label: cat, "group": g, "events": float(e), "population": pops[g],
+                         "rate_per_1000": 1000 * e / pops[g], "ratio": 1.0, "reference_events": float(counts["White"]),
+                         "not_stated_events": ns[cat], "not_stated_share": ns[cat] / (stated + ns[cat]),
+                         "flags": "small_count" if e < 20 else "", "suppressed": False})
+    return pd.DataFrame(rows)
+
+
+def test_protect_report_tables_hides_a_small_row_total_and_count_flags():
+    from equity_metrics.report.protection import protect_report_tables
+
+    pops = {"Black": 2e4, "White": 3e5}
+    power = {"s60": {"Black": 3, "White": 5}, "s23": {"Black": 60, "White": 150}, "pace": {"Black": 40, "White": 90}}
+    t = _disp_rows("legal_power", power, pops, {"s60": 2, "s23": 9, "pace": 4})
+    t.loc[t["events"] < 10, ["events", "rate_per_1000"]] = np.nan
+    t["suppressed"] = t["events"].isna()
+    head = _disp_rows("area", {"x": {"Black": 103, "White": 245}}, pops, {"x": 15}).drop(columns="area")
+    p = protect_report_tables({"headline": head, "by_power": t}, threshold=10, reference="White", area=None,
+                              period_months=[], trend_period="rolling12")
+    out = p.tables["by_power"].set_index(["legal_power", "group"])
+    # s60's total (8) is revealed by its not-stated share: with it, both hidden cells sit in 1..7
+    assert out.loc["s60", "not_stated_share"].isna().all()
+    # ... and a second row (cells and total) must go too, or its total and the headline pin s60 again
+    assert out.loc["s23", "suppressed"].all() and out.loc["s23", "not_stated_share"].isna().all()
+    assert not out.loc["pace", "suppressed"].any() and out.loc["pace", "not_stated_share"].notna().all()
+    assert not out.loc[out["suppressed"], "flags"].str.contains("small_count").any()
+    iv = p.tidy().set_index("cell")
+    assert (iv["high"] >= 10).all() and (iv["high"] - iv["low"] >= 9).all()
+    assert "all protected" in p.summary() and set(p.tidy()["kind"]) <= {"initial", "secondary", "primary"}
