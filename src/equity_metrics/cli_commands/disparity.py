@@ -55,7 +55,8 @@ def _cell_kinds(table: pd.DataFrame, *, keys: list[str], count: str, threshold: 
                 extra: dict[str, pd.Series] | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """Suppress the cell x group table of ``count``; return the kind of every (cell, column) and each row's cell.
 
-    Kinds are ``"primary"``, ``"secondary"`` or ``""``. ``extra`` adds columns of
+    Kinds are ``"suppressed"`` or ``""``: one marker, so a published table does not say which
+    hidden cells are small and which are complements. ``extra`` adds columns of
     per-cell counts (constant within a cell, e.g. the not-stated events).
     """
     if keys:
@@ -74,8 +75,7 @@ def _cell_kinds(table: pd.DataFrame, *, keys: list[str], count: str, threshold: 
         res = suppress(wide, threshold=threshold, value_cols=list(wide.columns))
     for w in caught:
         notes.append(f"suppression of {count}: {w.message}")
-    kinds = pd.DataFrame(np.where(res.primary.to_numpy(), "primary", np.where(res.secondary.to_numpy(), "secondary", "")),
-                         index=wide.index, columns=wide.columns)
+    kinds = pd.DataFrame(np.where(res.mask.to_numpy(), "suppressed", ""), index=wide.index, columns=wide.columns)
     return kinds, cell
 
 
