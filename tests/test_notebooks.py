@@ -244,6 +244,14 @@ def test_02_real_44_forces(kernel_name):
     assert c["denominators_compared"] >= 80 and c["denominators_identical"] == c["denominators_compared"]
     assert c["spearman_2017_vs_2019"] > 0.5
     assert 3.0 < c["pooled_ratio_2020_21"] < 7.0
+    # one find definition: West Yorkshire ~18% (not the ~79% of the raw linked field); Merseyside not recorded
+    assert 0.15 < c["find_rate_2020_21"]["west-yorkshire"] < 0.21 and c["find_rate_2020_21"]["merseyside"] is None
+    assert c["linked_field_true_west_yorkshire"] > 0.7
+    # Home Office published counts: README's figures, partial/no-data forces not called discrepancies, gaps stated
+    assert c["home_office_wy_white_2020_21"] == [10_433, 10_462]
+    assert c["home_office_status_2020_21"] == {"metropolitan": "no_police_uk_data", "greater-manchester": "no_police_uk_data",
+                                               "thames-valley": "large_gap", "west-yorkshire": "close"}
+    assert c["home_office_complete_2020_21"] == 41 and c["home_office_close_2020_21"] >= 20
 
 
 # ----------------------------------------------------------------------------- 04 command report
