@@ -269,3 +269,24 @@ def test_report_shows_home_office_comparison_when_configured(tmp_path):
     cfg2 = sample_config(output=str(tmp_path / "out2"))
     out2 = run_report(cfg2, out=tmp_path / "out2", formats=("html",))
     assert "Home Office&#39;s published figures" not in next(p for p in out2.paths if str(p).endswith(".html")).read_text()
+
+
+def test_report_table_hides_small_police_uk_counts_and_their_year_total(tmp_path):
+    from types import SimpleNamespace
+
+    from equity_metrics.report._published import published_comparison
+
+    ev = pd.concat([pd.concat([_events()] * 10, ignore_index=True), _events(ethnicity="Other").iloc[:3],
+                    _events(ethnicity="Not stated")], ignore_index=True)
+    ho = _write(tmp_path, "ho_by_eth.csv", BY_ETH + "2020/21,Kent,White,118\n2020/21,Kent,Other,4\n")
+    tot = _write(tmp_path, "ho_totals.csv", TOTALS + "2020/21,Kent,South East,135,13,9.6\n")
+    cfg = SimpleNamespace(published_counts=str(tmp_path / "ho_*.csv"))
+    t, lines = published_comparison(cfg, ev, area="kent", groups=["Other", "White"], threshold=10)
+    t = t.set_index("group")
+    assert t.loc["White", "police_uk"] == 120 and not t.loc["White", "suppressed"]
+    for g in ("Other", "Not stated", "All"):  # Other = 3 is hidden; so are the counts it could be recovered from
+        assert t.loc[g, "suppressed"] and np.isnan(t.loc[g, "police_uk"]) and np.isnan(t.loc[g, "difference"])
+    assert t.loc["All", "home_office"] == 135  # the published figure stays
+    assert any("hidden to protect a small count" in s and "135" in s for s in lines)
+    assert tot.exists() and published_comparison(SimpleNamespace(published_counts=None), ev, area="kent",
+                                                 groups=["White"], threshold=10) == (None, [])
