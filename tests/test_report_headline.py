@@ -245,3 +245,13 @@ def test_report_coverage_agrees_with_the_measures():
     for r in t[t["group"] == "Black"].itertuples():
         k, n, part = coverage(window_of(r.period, "FY"), covered_months(s.ledger, r.force, areas))
         assert (k, n, part) == (r.months_covered, r.months_in_period, r.partial_period), (r.force, r.period)
+
+
+def test_headline_comparison_result_api():
+    s, p = em.datasets.load_sample_stops(), em.datasets.load_sample_population()
+    hc = headline_comparison(s, p, covered=covered_months(s.ledger, "northshire", ["northshire"]), area="northshire",
+                             groups=GROUPS, reference="White", kind="FY", min_count=10)
+    t = hc.tidy()
+    assert set(t["group"]) == set(GROUPS) and (t["base_period"] == "2019/20").all() and (t["period"] == "2020/21").all()
+    assert "Headline window: the 12 months to March 2021" in hc.summary() and "Holm" in hc.summary()
+    assert "2020/21 vs 2019/20" in repr(hc)

@@ -66,6 +66,33 @@ class HeadlineComparison:
     no_change_reason: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def tidy(self) -> pd.DataFrame:
+        """One row per compared group: both windows, their months, and the change (empty without a comparison)."""
+        if self.changes is None or self.base is None:
+            return pd.DataFrame(columns=["group", "base_period", "period", "change_ratio", "clear"])
+        t = self.changes.tidy()
+        t.insert(1, "base_period", self.base.label)
+        t.insert(2, "period", self.window.label)
+        t.insert(3, "months_in_period", self.window.n)
+        return t
+
+    def summary(self) -> str:
+        """The windows chosen and every group's change, in plain text."""
+        lines = [f"Headline window: {describe(self.window, self.months_covered)}"]
+        if self.note:
+            lines.append(self.note)
+        if self.changes is None:
+            lines.append(f"No comparison: {self.no_change_reason}.")
+        else:
+            lines.append(f"Compared with: {describe(self.base)} ({self.base_desc})")
+            lines.append(self.changes.summary())
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        base = self.base.label if self.base is not None else None
+        clear = self.changes.clear_groups() if self.changes is not None else []
+        return f"<HeadlineComparison {self.window.label} vs {base}, clear: {clear}>"
+
     @property
     def any_clear(self) -> bool:
         """True when the report would name at least one group's change as statistically clear."""
