@@ -52,7 +52,8 @@ def add_report_parser(sub) -> None:
     q.add_argument("--training", metavar="FILE", help="training roster (officer-level; or use --training-date)")
     q.add_argument("--officers", metavar="FILE", help="officers table with service dates (for the impact section)")
     q.add_argument("--officer-events", metavar="FILE", help="officer-level events (for the impact section)")
-    q.add_argument("--area", help="the force the headline is about (police.uk slug, e.g. west-yorkshire)")
+    q.add_argument("--area", help="the force every section is about (police.uk slug, e.g. west-yorkshire); the config's "
+                               "title follows it unless --title is given")
     q.add_argument("--reference", help="reference group (default White)")
     q.add_argument("--benchmark", help="name of the benchmark shown in the text (e.g. '2011 census residential population')")
     q.add_argument("--period", choices=["FY", "rolling12", "year", "quarter", "month"], help="headline period")
