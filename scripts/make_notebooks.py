@@ -78,7 +78,7 @@ Steps:
 2. read the population denominators;
 3. rates per 1,000 and **ratios to White** with 95% intervals, by force and by financial year;
 4. **age x sex standardised** ratios, and a pooled (Mantel-Haenszel) ratio over forces;
-5. the **outcome (hit-rate) test** and the **relative rate index** across stages;
+5. find, arrest and any-outcome rates, the **outcome (find-rate) test** and the **relative rate index** across stages;
 6. a check against the planted truth.
 
 Everything in the samples is made up: the forces (`northshire`, `southvale`, `eastmoor`),
@@ -237,7 +237,7 @@ force, the share of searches with an outcome other than no further action whose 
 filled. Below 90% the force gets **no find rate** (flag `find_not_recorded`): in the samples
 `southvale` fills it for about a third of them.
 
-If searches of one group find what was searched for *less often*, officers may be searching that
+If searches of one group end in a find (an outcome linked to what was searched for) *less often*, officers may be searching that
 group on weaker grounds (the **outcome test**; infra-marginality means a difference is a warning
 sign, not proof). Searches under powers that need no suspicion (s60, terrorism) are excluded. The
 pooled model is a logistic regression with force effects.
@@ -260,7 +260,9 @@ ax.set_title("Find rate: outcome other than no further action, linked to what wa
     ("md", r"""
 The **relative rate index** (RRI) compares groups at each stage relative to the previous one:
 population -> search -> find (`hit`) -> arrest. An RRI above 1 at the search stage and below 1 at the
-find stage is the pattern of the outcome test.
+find stage is the pattern of the outcome test. The find stage (and the arrest stage after it) is not
+shown for `southvale`, which does not record the linked field (`find_not_recorded`); a pooled figure
+over all three forces would have the same problem, so the plot pools the two forces that record it.
 """),
     ("code", r"""
 rri = em.stage_rri(stops, stages=["search", "hit", "arrest"], population=pop, by="force")
@@ -268,8 +270,10 @@ t = rri.tidy()
 t[t["group"] == "Black"][["force", "stage", "previous_stage", "count", "denominator", "rate", "rri", "ci_low", "ci_high", "flags"]].round(3)
 """),
     ("code", r"""
-# the plot pools the three forces: one row per stage and group
-ax = em.stage_rri(stops, stages=["search", "hit", "arrest"], population=pop).plot()
+# the plot pools the forces that record finds: one row per stage and group
+recorded = em.measures.find_coverage(stops, by="force").query("find_recorded")["force"].tolist()
+print("forces pooled:", recorded)
+ax = em.stage_rri(stops.data[stops.data["force"].isin(recorded)], stages=["search", "hit", "arrest"], population=pop).plot()
 """),
     ("md", r"""
 ## 6. Check against the planted truth
