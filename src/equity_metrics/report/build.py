@@ -66,10 +66,12 @@ class CommandReport:
     def summary(self) -> str:
         """Plain-text headline and the list of sections."""
         from .html import SECTIONS
-        from .text import change_sentence, group_lines, headline_sentence, impact_verdict
+        from .text import benchmark_warning, change_sentence, group_lines, headline_sentence, impact_verdict
 
         d = self.data
-        lines = [d.title, "", headline_sentence(d), change_sentence(d)] + [f"  {g}" for g in group_lines(d)]
+        lines = [d.title, "", headline_sentence(d)]
+        lines += [x for x in (d.period_note, benchmark_warning(d)) if x]
+        lines += [change_sentence(d)] + [f"  {g}" for g in group_lines(d)]
         imp = d.impact
         if imp.kind == "none":
             lines.append("Training impact: no training dates given.")
