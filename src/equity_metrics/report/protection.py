@@ -367,6 +367,8 @@ def protect_report_tables(tables: Mapping[str, pd.DataFrame | None], *, threshol
         res = protect_linked(lc, threshold=threshold)
     except DataValidationError:
         # a link assumed exact does not hold for these tables: keep it as an upper bound only
+        notes.append("a link between the published tables assumed exact did not hold; the small-number audit "
+                     "used it as an upper bound (row totals) or left it out (monthly totals)")
         lc = _build(tables, reference=reference, area=area, period_months=period_months, trend_period=trend_period,
                     strict=False)
         res = protect_linked(lc, threshold=threshold)
