@@ -33,6 +33,9 @@ NFA = "A no further action disposal"
 GROUPS = ("Asian", "Black", "Mixed", "Other", "White")
 NOT_STATED = "Not stated"
 LINKED_COVERAGE_MIN = 0.9
+#: Powers needing no suspicion (section 60 CJPOA 1994, section 47A and other Terrorism Act powers): left
+#: out of outcome rates (docs/real-data-rules.md, "Denominators"), matched on the lower-case legislation text.
+NO_SUSPICION_POWERS = ("section 60", "section 47a", "terrorism act")
 
 #: police.uk slug -> census 2011 PFA name (``PFA16NM``) and Home Office force name.
 CENSUS_NAME = {"west-yorkshire": "West Yorkshire", "merseyside": "Merseyside", "metropolitan": "Metropolitan",
@@ -112,11 +115,17 @@ class Row:
     linked: str           # "True", "False" or ""
 
 
-@dataclass
+@dataclass(eq=False)
 class ForceRows:
     force: str
     rows: list[Row] = field(default_factory=list)
     file_months: set[str] = field(default_factory=set)
+    _memo: dict = field(default_factory=dict, repr=False)
+
+    def _cached(self, key, fn):
+        if key not in self._memo:
+            self._memo[key] = fn()
+        return self._memo[key]
 
     # ------------------------------------------------------------------ selections
     def people(self, months: list[str] | set[str] | None = None) -> list[Row]:
@@ -128,22 +137,31 @@ class ForceRows:
 
     # ------------------------------------------------------------------ counts
     def count_by_group(self, months) -> Counter:
-        return Counter(r.group for r in self.people(months))
+        ms = tuple(sorted(months))
+        return self._cached(("group", ms), lambda: Counter(r.group for r in self.people(ms)))
 
     def count_by(self, months, attr: str) -> Counter:
         """(attr value or "not recorded", group) -> searches of people."""
-        return Counter(((getattr(r, attr) or "not recorded"), r.group) for r in self.people(months))
+        ms = tuple(sorted(months))
+        return self._cached(("by", attr, ms), lambda: Counter(((getattr(r, attr) or "not recorded"), r.group)
+                                                            for r in self.people(ms)))
 
     def monthly(self) -> Counter:
-        return Counter(r.month for r in self.people())
+        return self._cached(("monthly",), lambda: Counter(r.month for r in self.people()))
 
     def monthly_by_group(self) -> Counter:
-        return Counter((r.month, r.group) for r in self.people())
+        return self._cached(("monthly_by_group",), lambda: Counter((r.month, r.group) for r in self.people()))
 
-    def outcome_counts(self, months, *, powers_excluded: tuple[str, ...] = ()) -> dict[str, Counter]:
-        """By group: searches with a recorded outcome, finds, arrests, any outcome other than NFA,
-        non-NFA outcomes and how many of them fill the linked field."""
-        out = {k: Counter() for k in ("recorded", "find", "arrest", "any", "non_nfa", "non_nfa_linked_filled")}
+    def outcome_counts(self, months, *, powers_excluded: tuple[str, ...] = NO_SUSPICION_POWERS) -> dict[str, Counter]:
+        """By group: searches with a recorded outcome (the arrest / any-outcome denominator), finds,
+        arrests, any outcome other than NFA, non-NFA outcomes and how many of them fill the linked
+        field, and ``unknown`` (non-NFA with the linked field blank: left out of the find rate's
+        denominator). Searches under ``powers_excluded`` (legislation text, lower case) are left out."""
+        key = ("outcomes", tuple(sorted(months)), powers_excluded)
+        if key in self._memo:
+            return self._memo[key]
+        out = {k: Counter() for k in ("recorded", "find", "arrest", "any", "non_nfa", "non_nfa_linked_filled",
+                                      "unknown")}
         for r in self.people(months):
             if any(p in r.legislation.lower() for p in powers_excluded):
                 continue
@@ -158,12 +176,17 @@ class ForceRows:
                 out["non_nfa"][g] += 1
                 if r.linked in ("True", "False"):
                     out["non_nfa_linked_filled"][g] += 1
+                else:
+                    out["unknown"][g] += 1
                 if r.linked == "True":
                     out["find"][g] += 1
+        self._memo[key] = out
         return out
 
-    def linked_coverage(self, months) -> float:
-        oc = self.outcome_counts(months)
+    def linked_coverage(self, months, *, powers_excluded: tuple[str, ...] = NO_SUSPICION_POWERS) -> float:
+        """Share of the force-period's searches of people (every ethnicity) with an outcome other than
+        NFA that fill the linked field."""
+        oc = self.outcome_counts(months, powers_excluded=powers_excluded)
         elig = sum(oc["non_nfa"].values())
         return sum(oc["non_nfa_linked_filled"].values()) / elig if elig else float("nan")
 
