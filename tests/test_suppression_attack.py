@@ -3,7 +3,8 @@
 The attacker reads only what a reader gets (the CSV files the report writes), knows
 how the tables add up (headline = by area, by power / by object add up to at most the
 headline, age x sex = headline, the months of the trend add up to the headline and to
-each rolling window, finds <= outcome searches <= headline searches), reads each row's
+each rolling window and each year of the Home Office comparison, finds <= outcome searches <=
+headline searches), reads each row's
 searches of all groups off the published not-stated share (the not-stated count off the
 ratio bounds), the reference group's window counts off the trend ratios, and knows
 counts are non-negative integers and that published zeros mean a hidden count of the
@@ -59,8 +60,8 @@ class Attacker:
             self.lb.append(0.0 if internal else lower)
             if hidden:
                 self.cells.append(key)
-            elif not internal:
-                self.known[self.idx[key]] = float(value)
+            elif not internal:  # a blank count is a month (or window) with no data: nothing was counted
+                self.known[self.idx[key]] = 0.0 if value is None or math.isnan(value) else float(value)
         return key
 
     def rel(self, plus, minus=(), lo=0.0, hi=0.0):
@@ -95,6 +96,14 @@ class Attacker:
             assert r1.status == 0 and r2.status == 0, f"the attacker's model is infeasible at {key}: {r1.message}"
             out.append((key, round(r1.fun), math.inf if -r2.fun > big / 2 else round(-r2.fun)))
         return pd.DataFrame(out, columns=["cell", "low", "high"])
+
+
+def _months(label: str, kind: str) -> list[str]:
+    """Months of a period label; ``a..b`` is every month from a to b (partial windows too)."""
+    if ".." in label:
+        a, b = label.split("..")
+        return [str(m) for m in pd.period_range(a, b, freq="M")]
+    return [str(m) for m in months_in_period(label, kind)]
 
 
 def _interval_total(ns: float, share: float) -> tuple[float, float] | None:
@@ -183,13 +192,13 @@ def attack(out: Path, *, threshold: int) -> tuple[pd.DataFrame, Attacker]:
     # months behind the headline period, the rolling windows and the monthly totals
     plabel = head["period"].iloc[0]
     pkind = "FY" if "/" in plabel else ("rolling12" if ".." in plabel else "year")
-    pm = [str(m) for m in months_in_period(plabel, pkind)]
+    pm = _months(plabel, pkind)
     tr = rd.get("trend_ratio")
     tkind = "rolling12" if tr is not None and tr["period"].str.contains(r"\.\.").any() else (
         "quarter" if tr is not None and tr["period"].str.contains("Q").any() else "month")
     tc = rd["trend_searches"]
     months = sorted(set(pm) | set(tc["period"]) | {str(m) for lab in (tr["period"] if tr is not None else [])
-                                                  for m in months_in_period(lab, tkind)})
+                                                  for m in _months(lab, tkind)})
     mg = sorted(set(groups))
     for g in mg:
         for m in months:
@@ -198,16 +207,15 @@ def attack(out: Path, *, threshold: int) -> tuple[pd.DataFrame, Attacker]:
     if tr is not None:
         ref_iv: dict[str, list[float]] = {}
         for _, r in tr.iterrows():
-            key = at.var(("trend_ratio", r["period"], r["group"]), _num(r["events"]), hidden=r["events"] == HID,
-                         lower=0)
-            at.rel([("m", r["group"], str(m)) for m in months_in_period(r["period"], tkind)], [key])
+            key = at.var(("trend_ratio", r["period"], r["group"]), _num(r["events"]), hidden=r["events"] == HID)
+            at.rel([("m", r["group"], m) for m in _months(r["period"], tkind)], [key])
             e, q = _num(r["events"]), _num(r["ratio"])
             if e > 0 and q > 0:
                 lo_hi = (e * pops[ref] / pops[r["group"]] / (q + 5e-5), e * pops[ref] / pops[r["group"]] / (q - 5e-5))
                 cur = ref_iv.get(r["period"], [-math.inf, math.inf])
                 ref_iv[r["period"]] = [max(cur[0], lo_hi[0]), min(cur[1], lo_hi[1])]
         for lab, (lo, hi) in ref_iv.items():
-            at.rel([("m", ref, str(m)) for m in months_in_period(lab, tkind)], (), math.ceil(lo - 1e-9),
+            at.rel([("m", ref, m) for m in _months(lab, tkind)], (), math.ceil(lo - 1e-9),
                    math.floor(hi + 1e-9))
     for _, r in tc.iterrows():
         at.var(("trend_searches", r["period"]), _num(r["events"]), hidden=r["events"] == HID)
@@ -215,6 +223,20 @@ def attack(out: Path, *, threshold: int) -> tuple[pd.DataFrame, Attacker]:
     if iv_head is not None and set(pm) <= set(tc["period"]):
         at.rel([("trend_searches", m) for m in pm], (), math.ceil(iv_head[0] + ns_head - 1e-9),
                math.floor(iv_head[1] + ns_head + 1e-9))
+    if "home_office_comparison" in rd:  # police.uk counts by financial year: sums of the same months
+        hc = rd["home_office_comparison"]
+        hc = hc[hc["police_uk"] != ""]
+        for _, r in hc.iterrows():
+            at.var(("home_office_comparison", r["period"], r["group"]), _num(r["police_uk"]),
+                   hidden=r["police_uk"] == HID, lower=1 if r["group"] in mg else 0)
+        for p, g in hc.groupby("period", sort=False):
+            ms = [str(m) for m in months_in_period(p, "FY") if str(m) in months]
+            for grp in set(g["group"]) & set(mg):
+                at.rel([("m", grp, m) for m in ms], [("home_office_comparison", p, grp)])
+            if "All" in set(g["group"]):
+                at.rel([("home_office_comparison", p, x) for x in g["group"] if x != "All"],
+                       [("home_office_comparison", p, "All")])
+                at.rel([("trend_searches", m) for m in ms], [("home_office_comparison", p, "All")])
     res = at.solve()
     res["protected"] = (res["low"] >= threshold) | ((res["high"] >= threshold) & (res["high"] - res["low"] >= threshold - 1))
     return res, at

@@ -396,7 +396,7 @@ def _assemble(cfg: ReportConfig, inputs: ReportInputs | None) -> ReportData:
     tr_r = trend(stops, pop, by="force" if area else None, period=tkind, measure="ratio", reference=ref,
                  alpha=cfg.alpha, vintage=vintage).tidy()
     tr_r = tr_r[(tr_r["area"] == (area or "all areas")) & tr_r["group"].isin(groups)].reset_index(drop=True)
-    small = tr_r["events"].notna() & (tr_r["events"] < cfg.suppress_below)
+    small = tr_r["events"].notna() & (tr_r["events"] > 0) & (tr_r["events"] < cfg.suppress_below)  # zeros published
     tr_r["suppressed"] = small.to_numpy()
     tr_r.loc[small, ["events", "value", "ci_low", "ci_high"]] = np.nan
     tr_r = tr_r[["group", "period", "events", "value", "ci_low", "ci_high", "flags", "suppressed"]].rename(
@@ -497,11 +497,15 @@ def _assemble(cfg: ReportConfig, inputs: ReportInputs | None) -> ReportData:
         "missing_by_field": dict(sorted(led.missing_by_field.items())),
         "population_vintage": vintage, "population_rows": int(pop.ledger.rows_kept),
     }
+    from ._published import published_comparison  # optional: Home Office published counts beside police.uk
+    published, published_lines = published_comparison(cfg, stops, area=area, groups=groups + [ref],
+                                                       threshold=cfg.suppress_below)
     # --- one protection across all published tables (report/protection.py: linked cells, audited by an IP attacker)
     from .protection import protect_report_tables
     _pt = protect_report_tables(
         {"headline": head, "by_area": d_area, "by_power": d_power, "by_object": d_object, "outcomes": o,
-         "outcomes_pooled": pooled, "trend_counts": counts, "trend_ratio": tr_r, "age_sex": age_sex, "changes": changes},
+         "outcomes_pooled": pooled, "trend_counts": counts, "trend_ratio": tr_r, "age_sex": age_sex, "changes": changes,
+         "published": published},
         threshold=cfg.suppress_below, reference=ref, area=area, period_months=pmonths, trend_period=tkind,
         total_searches=quality["area_rows"] - quality["vehicle_only"])
     head, d_area, d_power, d_object, o, pooled, counts, tr_r, age_sex, changes = (_pt.tables[k] for k in (
@@ -509,14 +513,12 @@ def _assemble(cfg: ReportConfig, inputs: ReportInputs | None) -> ReportData:
         "age_sex", "changes"))
     # the linked audit decides whether anything is left unprotected
     notes = [n for n in notes if not n.startswith("some hidden cells could not")] + _pt.notes
+    published = _pt.tables["published"]
     if change is not None and changes is not None and changes.loc[changes["group"] == hg, "change_ratio"].isna().all():
         change = None
     n_sup = int(sum(int(t["suppressed"].sum()) for t in (head, d_area, d_power, d_object, o)
                     if "suppressed" in t.columns) + int(counts["suppressed"].sum()) + int(tr_r["suppressed"].sum())
                 + (int(age_sex["suppressed"].sum()) if age_sex is not None else 0))
-    from ._published import published_comparison  # optional: Home Office published counts beside police.uk
-    published, published_lines = published_comparison(cfg, stops, area=area, groups=groups + [ref],
-                                                       threshold=cfg.suppress_below)
     caveats = _caveats(cfg, quality, area_name, ref, vintage)
     provenance = {"version": __version__, "inputs": inp.files, "parameters": _params(cfg)}
     return ReportData(

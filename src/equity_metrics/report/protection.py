@@ -53,7 +53,7 @@ _AGE_RATIO = ["crude_ratio", "std_ratio", "ci_low", "ci_high"]
 from ._outcomes import OUTCOME_HIDE as _OUT_HIDE  # noqa: E402  (every count, rate and interval of a hidden row)
 #: Price of hiding one more cell of each table (reference-group cells cost more: they hide a row's ratios).
 _COST = {"headline": 60.0, "by_area": 12.0, "age_sex": 30.0, "by_power": 2.0, "by_object": 2.0, "outcomes": 3.0,
-         "trend_ratio": 1.0, "trend_counts": 8.0}
+         "trend_ratio": 1.0, "trend_counts": 8.0, "published": 4.0}
 _REF_COST = 5.0
 _TOTAL_COST = 1.5
 _DISP = {"headline": None, "by_area": "force", "by_power": "legal_power", "by_object": "object_of_search"}
@@ -221,16 +221,19 @@ def _build(tables: Mapping[str, pd.DataFrame | None], *, reference: str, area: s
     tc = tables.get("trend_counts")
     pm = [str(m) for m in period_months]
     months = set(pm)
-    windows: list[tuple[str, str, list[str]]] = []
+    windows: list[tuple[int, str, str, list[str]]] = []
+    data_months = _data_months(tc)
     if tr is not None and len(tr):
-        for g, lab in zip(tr["group"], tr["period"]):
-            ms = [str(m) for m in months_in_period(str(lab), trend_period)]
-            windows.append((g, str(lab), ms))
+        for i, (g, lab) in enumerate(zip(tr["group"], tr["period"])):
+            ms = _label_months(str(lab), trend_period)
+            if data_months is not None and not set(ms) & data_months:
+                continue  # a window with no month of data is missing, not a count
+            windows.append((i, g, str(lab), ms))
             months |= set(ms)
     if tc is not None and len(tc):
         months |= set(tc["period"].astype(str))
     months_sorted = sorted(months)
-    mgroups = sorted(set(groups) | ({w[0] for w in windows}))
+    mgroups = sorted(set(groups) | ({w[1] for w in windows}))
     for g in mgroups:
         for m in months_sorted:
             lc.internal_count(("month", g, m))
@@ -240,9 +243,9 @@ def _build(tables: Mapping[str, pd.DataFrame | None], *, reference: str, area: s
         hid = _hidden_col(tr)
         pops = dict(zip(head["group"], pd.to_numeric(head["population"], errors="coerce")))
         ref_w: dict[str, float] = {}
-        for i, (g, lab, ms) in enumerate(windows):
+        for i, g, lab, ms in windows:
             v = _num(tr["events"].iloc[i])
-            lc.cell(("trend_ratio", lab, g), None if hid[i] else v, hidden=bool(hid[i]) or np.isnan(v), lower=0,
+            lc.cell(("trend_ratio", lab, g), None if hid[i] else v, hidden=bool(hid[i]) or np.isnan(v), lower=1,
                     cost=_COST["trend_ratio"])
             lc.equal([("month", g, m) for m in ms], [("trend_ratio", lab, g)])
             rt = _num(tr["ratio"].iloc[i])
@@ -250,23 +253,83 @@ def _build(tables: Mapping[str, pd.DataFrame | None], *, reference: str, area: s
                 e_ref = v * (pops[reference] / pops[g]) / rt
                 if abs(e_ref - round(e_ref)) < 0.01:
                     ref_w[lab] = float(round(e_ref))
-        for g, lab, ms in windows:
+        for _, g, lab, ms in windows:
             if lab in ref_w and reference in mgroups:
                 lc.equal([("month", reference, m) for m in ms], (), ref_w.pop(lab))
     if tc is not None and len(tc):
         hid = _hidden_col(tc)
+        data = set()
         for i, (m, v) in enumerate(zip(tc["period"].astype(str), tc["events"])):
             v = _num(v)
-            lc.cell(("trend_counts", m, "all"), None if hid[i] else v, hidden=bool(hid[i]) or np.isnan(v),
-                    lower=1, cost=_COST["trend_counts"])
+            if np.isnan(v) and not hid[i]:
+                continue  # a month with no data is missing, not a hidden count
+            data.add(m)
+            lc.cell(("trend_counts", m, "all"), None if hid[i] else v, hidden=bool(hid[i]), lower=1,
+                    cost=_COST["trend_counts"])
             lc.at_most([("month", g, m) for g in mgroups], [("trend_counts", m, "all")])
+        for m in sorted(months - data):  # a reader sees which months have no data: their counts are 0
+            for g in mgroups:
+                lc.equal([("month", g, m)], (), 0.0)
         tk = ("row_total", "headline", area if head_key else "")
-        if strict and tk in lc and set(pm) <= set(tc["period"].astype(str)):
+        if strict and tk in lc:
             ns = _num(head["not_stated_events"].iloc[0])
-            lc.equal([("trend_counts", m, "all") for m in pm], [tk], ns)
+            lc.equal([("trend_counts", m, "all") for m in pm if m in data], [tk], ns)
         if strict and total_searches is not None and np.isfinite(total_searches):
-            lc.equal([("trend_counts", m, "all") for m in tc["period"].astype(str)], (), float(total_searches))
+            lc.equal([("trend_counts", m, "all") for m in sorted(data)], (), float(total_searches))
+    _published_cells(lc, tables.get("published"), mgroups, set(months), tc, strict)
     return lc
+
+
+def _published_cells(lc: LinkedCells, pub: pd.DataFrame | None, mgroups: list[str], months: set[str],
+                     tc: pd.DataFrame | None, strict: bool) -> None:
+    """The Home Office comparison's police.uk counts: each year's group counts are sums of the same months."""
+    if pub is None or not len(pub) or "police_uk" not in pub.columns:
+        return
+    hid = _hidden_col(pub)
+    tmonths = set(tc["period"].astype(str)) if tc is not None and len(tc) else set()
+    keep = []
+    for i, (p, g, v) in enumerate(zip(pub["period"].astype(str), pub["group"].astype(str), pub["police_uk"])):
+        v = _num(v)
+        if np.isnan(v) and not hid[i]:
+            continue  # no police.uk data for the year: missing, not a hidden count
+        keep.append(i)
+        lc.cell(("published", p, g), None if hid[i] else v, hidden=bool(hid[i]) or np.isnan(v),
+                lower=1 if g in mgroups else 0,
+                cost=np.inf if g == "All" else _COST["published"])  # the year's total is also in the notes
+    if not strict:
+        return  # the links below hold when police.uk is counted the same way in both tables
+    kept = pub.iloc[keep]
+    for p in dict.fromkeys(kept["period"].astype(str)):
+        ms = [str(m) for m in months_in_period(p, "FY")]
+        rows = set(kept.loc[kept["period"].astype(str) == p, "group"].astype(str))
+        for g in rows & set(mgroups):
+            lc.equal([("month", g, m) for m in ms if m in months], [("published", p, g)])
+        if "All" in rows:
+            parts = [("published", p, g) for g in rows if g != "All"]
+            if set(mgroups) <= rows and "Not stated" in rows:
+                lc.equal(parts, [("published", p, "All")])
+            else:
+                lc.at_most(parts, [("published", p, "All")])
+            if tmonths:
+                lc.equal([("trend_counts", m, "all") for m in ms if ("trend_counts", m, "all") in lc],
+                         [("published", p, "All")])
+
+
+def _data_months(tc: pd.DataFrame | None) -> set[str] | None:
+    """Months with data (a count, shown or hidden); ``None`` without the monthly table."""
+    if tc is None or not len(tc):
+        return None
+    hid = _hidden_col(tc)
+    ev = pd.to_numeric(tc["events"], errors="coerce").to_numpy(float)
+    return {str(m) for m, h, v in zip(tc["period"], hid, ev) if h or np.isfinite(v)}
+
+
+def _label_months(label: str, kind: str) -> list[str]:
+    """Months of a trend label: ``a..b`` is every month from a to b (a partial window too)."""
+    if ".." in label:
+        a, b = label.split("..")
+        return [str(m) for m in pd.period_range(a, b, freq="M")]
+    return [str(m) for m in months_in_period(label, kind)]
 
 
 def _strip(flags: pd.Series, mask: np.ndarray, drop: Sequence[str]) -> pd.Series:
@@ -415,6 +478,9 @@ def protect_report_tables(tables: Mapping[str, pd.DataFrame | None], *, threshol
     if tr is not None and len(tr):
         tr = tr.copy()
         m = _mask_for(res, "trend_ratio", tr, "period") | _hidden_col(tr)
+        dm = _data_months(tables.get("trend_counts"))
+        if dm is not None:  # no month of data: shown as missing (blank), not as a hidden count
+            m &= np.array([bool(set(_label_months(str(lab), trend_period)) & dm) for lab in tr["period"]])
         tr["suppressed"] = m
         for c in ("events", "ratio", "ci_low", "ci_high"):
             if c in tr.columns:
@@ -432,6 +498,18 @@ def protect_report_tables(tables: Mapping[str, pd.DataFrame | None], *, threshol
         tc["events"] = tc["events"].astype(float)
         tc.loc[m, "events"] = np.nan
         out["trend_counts"] = tc
+    pub = tables.get("published")
+    if pub is not None and len(pub) and "police_uk" in pub.columns:
+        pub = pub.copy()
+        mk = res.mask()
+        m = np.array([bool(mk.get(("published", str(p), str(g)), False)) for p, g in zip(pub["period"], pub["group"])])
+        m |= _hidden_col(pub)
+        pub["suppressed"] = m
+        for c in ("police_uk", "difference", "relative_difference"):
+            if c in pub.columns:
+                pub[c] = pub[c].astype(float)
+                pub.loc[m, c] = np.nan
+        out["published"] = pub
     ch = tables.get("changes")
     if ch is not None and len(ch) and "group" in ch.columns:
         ch = ch.copy()
