@@ -33,6 +33,12 @@ class Hidden:
     def __repr__(self) -> str:
         return "[c]"
 
+    def __copy__(self):  # one marker: identity checks (``v is HID``) survive copies
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
 
 HID = Hidden()
 

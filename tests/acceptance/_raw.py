@@ -39,9 +39,11 @@ NO_SUSPICION_POWERS = ("section 60", "section 47a", "terrorism act")
 
 #: police.uk slug -> census 2011 PFA name (``PFA16NM``) and Home Office force name.
 CENSUS_NAME = {"west-yorkshire": "West Yorkshire", "merseyside": "Merseyside", "metropolitan": "Metropolitan",
-               "north-yorkshire": "North Yorkshire", "city-of-london": "City of London", "kent": "Kent"}
+               "north-yorkshire": "North Yorkshire", "city-of-london": "City of London", "kent": "Kent",
+               "thames-valley": "Thames Valley"}
 HO_NAME = {"west-yorkshire": "West Yorkshire", "merseyside": "Merseyside", "metropolitan": "Metropolitan Police",
-           "north-yorkshire": "North Yorkshire", "city-of-london": "London, City of", "kent": "Kent"}
+           "north-yorkshire": "North Yorkshire", "city-of-london": "London, City of", "kent": "Kent",
+           "thames-valley": "Thames Valley"}
 
 #: census column of each broad group's usual residents.
 CENSUS_COLUMN = {g: f"Ethnic Group: {g}; measures: Value" for g in GROUPS}

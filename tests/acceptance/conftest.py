@@ -27,8 +27,6 @@ HOME_OFFICE_TOTALS = ("data", "homeoffice", "ho_opendata_force_total_and_not_sta
 
 #: The forces of the suite (police.uk slugs); each has configs/<slug>.toml.
 FORCES = ["west-yorkshire", "merseyside", "metropolitan", "north-yorkshire", "city-of-london", "kent", "thames-valley"]
-_raw.CENSUS_NAME["thames-valley"] = "Thames Valley"
-_raw.HO_NAME["thames-valley"] = "Thames Valley"
 
 
 @pytest.fixture(scope="session")
