@@ -11,7 +11,9 @@ month of the year.
 Small numbers: a police.uk count from 1 to ``suppress_below - 1`` is hidden (``[c]``)
 with its difference; when one group of a year is hidden, that year's total and "not
 stated" police.uk counts are hidden too, so that the hidden count cannot be recovered by
-subtraction. The Home Office's own figures are published and are shown as they are.
+subtraction. The Home Office's own figures are published and are shown as they are. The
+report's one protection (:mod:`equity_metrics.report.protection`) then links this table's yearly
+counts to the other tables' monthly counts and hides more cells where needed.
 """
 
 from __future__ import annotations
