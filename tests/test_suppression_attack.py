@@ -334,3 +334,19 @@ def test_demo_variants_protected_against_ip_attacker(tmp_path: Path, options: di
     bad = res[~res["protected"]]
     assert bad.empty, f"hidden cells the attacker narrows down:\n{bad.to_string()}"
     _check_rows(tmp_path)
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+@pytest.mark.parametrize("force", ["city-of-london", "metropolitan", "north-yorkshire", "kent", "merseyside",
+                                   "thames-valley"])
+def test_acceptance_forces_protected_against_ip_attacker(tmp_path: Path, force: str) -> None:
+    """Real forces with small counts (City of London), 5 months of data (Metropolitan), mostly not stated
+    ethnicity (North Yorkshire) and the Home Office comparison table: nothing narrowed down."""
+    need_shared("data", "policeuk")
+    cfg = load_report_config(ROOT / "tests" / "acceptance" / "configs" / f"{force}.toml")
+    run_report(cfg, out=tmp_path, formats=("html",))
+    res, _ = attack(tmp_path, threshold=cfg.suppress_below)
+    bad = res[~res["protected"]]
+    assert bad.empty, f"hidden cells the attacker narrows down:\n{bad.to_string()}"
+    _check_rows(tmp_path)
