@@ -90,18 +90,24 @@ def window_months(label: str) -> list[str]:
             raise ValueError(label)
 
 
-_local_cache: dict[str, str] = {}
+_local_cache: dict[str, tuple[str, bool]] = {}
 
 
-def local_month(date_utc: str) -> str:
+def local_month_and_midnight(date_utc: str) -> tuple[str, bool]:
+    """The Europe/London month of a UTC timestamp, and whether it is local midnight (a date with no time)."""
     m = _local_cache.get(date_utc)
     if m is None:
         d = datetime.fromisoformat(date_utc)
         if d.tzinfo is None:  # not expected: the archive's dates all carry +00:00
             raise ValueError(f"date without offset: {date_utc!r}")
-        m = d.astimezone(LONDON).strftime("%Y-%m")
+        loc = d.astimezone(LONDON)
+        m = (loc.strftime("%Y-%m"), loc.strftime("%H:%M:%S.%f") == "00:00:00.000000")
         _local_cache[date_utc] = m
     return m
+
+
+def local_month(date_utc: str) -> str:
+    return local_month_and_midnight(date_utc)[0]
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,10 @@ class ForceRows:
     rows: list[Row] = field(default_factory=list)
     file_months: set[str] = field(default_factory=set)
     _memo: dict = field(default_factory=dict, repr=False)
+    files: int = 0
+    duplicates_in_file: int = 0   # rows identical to an earlier row of the same file
+    duplicates_in_force: int = 0  # rows identical to an earlier row of any of the force's files
+    date_only: int = 0            # local (Europe/London) time exactly 00:00:00: a date given without a time
 
     def _cached(self, key, fn):
         if key not in self._memo:
@@ -200,6 +210,7 @@ def read_archive(tar_path: str | Path, forces: list[str]) -> dict[str, ForceRows
     """Every row of the named forces' files, parsed with tarfile + csv only."""
     want = set(forces)
     out = {f: ForceRows(f) for f in forces}
+    seen: dict[str, set[tuple]] = {}
     with tarfile.open(tar_path, "r:gz") as tf:
         for m in tf:
             if not m.isfile() or not m.name.endswith("-stop-and-search.csv"):
@@ -210,10 +221,19 @@ def read_archive(tar_path: str | Path, forces: list[str]) -> dict[str, ForceRows
                 continue
             fr = out[force]
             fr.file_months.add(fmonth)
+            fr.files += 1
             text = io.TextIOWrapper(tf.extractfile(m), encoding="utf-8-sig", newline="")
+            in_file: set[tuple] = set()
             for rec in csv.DictReader(text):
+                key = tuple(rec.values())
+                fr.duplicates_in_file += key in in_file
+                fr.duplicates_in_force += key in seen.setdefault(force, set())
+                in_file.add(key)
+                seen[force].add(key)
+                month, midnight = local_month_and_midnight(rec["Date"].strip())
+                fr.date_only += midnight
                 fr.rows.append(Row(
-                    force=force, file_month=fmonth, month=local_month(rec["Date"].strip()),
+                    force=force, file_month=fmonth, month=month,
                     vehicle_only=rec["Type"].strip() == "Vehicle search",
                     group=broad_group(rec["Self-defined ethnicity"]),
                     legislation=(rec["Legislation"] or "").strip(), object=(rec["Object of search"] or "").strip(),

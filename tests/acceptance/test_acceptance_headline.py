@@ -198,3 +198,18 @@ def test_city_of_london_black_rate_above_900(raw, census):
     """The independent path reproduces the README's City of London quirk."""
     c = raw["city-of-london"].count_by_group(_raw.fy_months("2020/21"))
     assert 1000 * c["Black"] / census["City of London"]["Black"] > 900
+
+
+@pytest.mark.parametrize("force", FORCES)
+def test_html_headline_table_equals_csv(force, built):
+    """The headline table a reader sees in the HTML shows the same counts (or [c]) as headline.csv."""
+    pub = built(force)
+    head = pub.headline_text
+    bad = []
+    for r in pub.tables["headline"]:
+        g, ev, pop = r["group"], r["events"], r["population"]
+        shown = "[c]" if not isinstance(ev, float) else f"{ev:,.0f}"
+        cell = f"{g} {shown} {pop:,.0f}" if isinstance(pop, float) else f"{g} {shown}"
+        if cell not in head:
+            bad.append(f"'{cell}' not in the HTML headline table")
+    assert not bad, f"{force}:\n" + "\n".join(bad)
