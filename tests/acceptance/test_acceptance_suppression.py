@@ -76,3 +76,30 @@ def test_hidden_cells_cannot_be_recovered(force, built):
     assert not bad, (f"{force}: {len(bad)} problem(s) among {len(prot)} hidden cells"
                      f"{' (solver time limit hit: ' + str(len(att.inexact)) + ')' if att.inexact else ''}:\n"
                      + "\n".join(bad[:40]))
+
+
+#: Columns that would give a hidden count back (rate x population, ratio x reference, bounds, share).
+REVEALING = ("rate_per_1000", "rate_ci_low", "rate_ci_high", "ratio", "ci_low", "ci_high", "ratio_bound_low",
+             "ratio_bound_high", "any_outcome_rate", "arrest_rate", "find_rate", "difference")
+#: Flags that bound a hidden count (docs/real-data-rules.md: a hidden count's row carries none of them).
+BOUNDING_FLAGS = ("small_count", "reference_small_count", "rate_above_1000_benchmark_implausible")
+
+
+@pytest.mark.parametrize("force", FORCES)
+def test_hidden_counts_reveal_nothing_in_their_row(force, built):
+    pub = built(force)
+    bad = []
+    for name, rows in pub.tables.items():
+        for r in rows:
+            counts = [c for c in ("events", "searches", "police_uk") if c in r]
+            if not any(r[c] is HID for c in counts):
+                continue
+            where = f"{name} {r.get('period', '')} {r.get('legal_power', r.get('object_of_search', ''))} {r.get('group', '')}"
+            for c in REVEALING:
+                if c in r and isinstance(r[c], float) and not (c == "ratio" and r.get("group") == "White"):
+                    bad.append(f"{where}: count hidden but {c} = {r[c]} published")
+            flags = str(r.get("flags", "")).split(";")
+            for f in BOUNDING_FLAGS:
+                if f in flags:
+                    bad.append(f"{where}: count hidden but flagged {f}")
+    assert not bad, f"{force}:\n" + "\n".join(bad[:30])
