@@ -121,6 +121,7 @@ class Row:
     object: str
     outcome: str
     linked: str           # "True", "False" or ""
+    self_defined_blank: bool = False
 
 
 @dataclass(eq=False)
@@ -238,6 +239,7 @@ def read_archive(tar_path: str | Path, forces: list[str]) -> dict[str, ForceRows
                     group=broad_group(rec["Self-defined ethnicity"]),
                     legislation=(rec["Legislation"] or "").strip(), object=(rec["Object of search"] or "").strip(),
                     outcome=(rec["Outcome"] or "").strip(), linked=(rec["Outcome linked to object of search"] or "").strip(),
+                    self_defined_blank=not (rec["Self-defined ethnicity"] or "").strip(),
                 ))
     return out
 

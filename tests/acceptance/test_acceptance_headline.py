@@ -213,3 +213,29 @@ def test_html_headline_table_equals_csv(force, built):
         if cell not in head:
             bad.append(f"'{cell}' not in the HTML headline table")
     assert not bad, f"{force}:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("force", FORCES)
+def test_mostly_not_stated_flagged(force, built, raw):
+    """docs/real-data-rules.md ("Mostly not stated"): more than 50% of the period's searches of people with no
+    stated ethnicity flags every headline row ``mostly_not_stated`` and the headline says the ratio cannot be
+    read as disproportionality (North Yorkshire 2020/21: 95%); 50% or less: no such flag."""
+    pub = built(force)
+    c = raw[force].count_by_group(headline_months(pub))
+    share = c[_raw.NOT_STATED] / sum(c.values())
+    bad = []
+    for r in pub.tables["headline"]:
+        flagged = "mostly_not_stated" in str(r.get("flags", "")).split(";")
+        if (share > 0.5) != flagged:
+            bad.append(f"{r['group']}: mostly_not_stated flag {flagged}, raw not-stated share {share:.1%}")
+    if share > 0.5 and not re.search(r"cannot be relied on|should not be read|not .*measure of disproportionality",
+                                     pub.headline_text):
+        bad.append("the headline does not warn that the ethnic breakdown cannot be relied on")
+    assert not bad, f"{force}:\n" + "\n".join(bad)
+
+
+def test_north_yorkshire_self_defined_mostly_blank(raw):
+    """The independent path reproduces the README's quirk: North Yorkshire's self-defined ethnicity ~59% blank."""
+    fr = raw["north-yorkshire"]
+    share = sum(r.self_defined_blank for r in fr.rows) / len(fr.rows)
+    assert 0.57 <= share <= 0.61, f"North Yorkshire self-defined ethnicity blank on {share:.1%} of rows"
