@@ -139,6 +139,7 @@ def attack(out: Path, *, threshold: int) -> tuple[pd.DataFrame, Attacker]:
     groups = list(head["group"])
     area = head["area"].iloc[0]
     hk = {}
+    derived: list[tuple] = []  # counts a reader reads off a row: its not-stated count and its total
     for g, e in zip(head["group"], head["events"]):
         hk[g] = at.var(("headline", g), _num(e), hidden=e == HID)
 
@@ -149,15 +150,19 @@ def attack(out: Path, *, threshold: int) -> tuple[pd.DataFrame, Attacker]:
         for cat, g in t.groupby(label, sort=False):
             ns = _not_stated(g, ref)
             iv = _interval_total(ns, _num(g["not_stated_share"].iloc[0]))
+            derived.append((("not_stated", name, cat), ns, ns))
             if iv is not None:
+                derived.append((("row_total", name, cat), math.ceil(iv[0] - 1e-9), math.floor(iv[1] + 1e-9)))
                 at.rel([(name, cat, x) for x in g["group"]], (), math.ceil(iv[0] - 1e-9), math.floor(iv[1] + 1e-9))
         extra(t)
 
     # headline row total (same rule as the other tables)
     ns_head = _not_stated(head, ref)
     iv_head = _interval_total(ns_head, _num(head["not_stated_share"].iloc[0]))
+    derived.append((("not_stated", "headline", area), ns_head, ns_head))
     if iv_head is not None:
         at.rel(list(hk.values()), (), math.ceil(iv_head[0] - 1e-9), math.floor(iv_head[1] + 1e-9))
+        derived.append((("row_total", "headline", area), math.ceil(iv_head[0] - 1e-9), math.floor(iv_head[1] + 1e-9)))
 
     def link_area(t):
         for g in groups:
@@ -238,6 +243,9 @@ def attack(out: Path, *, threshold: int) -> tuple[pd.DataFrame, Attacker]:
                        [("home_office_comparison", p, "All")])
                 at.rel([("trend_searches", m) for m in ms], [("home_office_comparison", p, "All")])
     res = at.solve()
+    # shown implicitly, not hidden: a small one is as bad as a small published cell (checked by the same rule)
+    extra = pd.DataFrame([d for d in derived if not math.isnan(d[1]) and d[2] >= 1], columns=["cell", "low", "high"])
+    res = pd.concat([res, extra], ignore_index=True)
     res["protected"] = (res["low"] >= threshold) | ((res["high"] >= threshold) & (res["high"] - res["low"] >= threshold - 1))
     return res, at
 

@@ -117,9 +117,10 @@ def _row_total(t: pd.DataFrame) -> float:
 
 
 class _Builder:
-    def __init__(self, reference: str, strict: bool) -> None:
+    def __init__(self, reference: str, strict: bool, threshold: int) -> None:
         self.lc = LinkedCells()
         self.ref = reference
+        self.n = threshold
         self.strict = strict  # row totals as equalities and the monthly-sum link
         self.row_totals: dict[str, list[tuple[list, float]]] = {}
 
@@ -145,10 +146,14 @@ class _Builder:
             hid = _hidden_col(g)
             if not hid.any() and abs(float(pd.to_numeric(g["events"]).sum()) - s) > 0.5:
                 complete = False  # groups not listed in the table: the row total is only an upper bound
-            rows.append((keys, s, ("row_total", name, cat if label else "")))
-        for keys, s, tk in rows:
-            # the row total is published through the not-stated share: hiding it blanks that share
-            self.lc.cell(tk, s, lower=0, cost=_COST[name] * _TOTAL_COST)
+            rows.append((keys, s, ("row_total", name, cat if label else ""), _num(g["not_stated_events"].iloc[0])))
+        for keys, s, tk, ns in rows:
+            # the row total and the not-stated count are published through the not-stated share and the ratio
+            # bounds; hiding them (together) blanks those columns. Each is a count: 1 .. n - 1 is small.
+            unit = ("not_stated_unit",) + tk[1:]
+            self.lc.cell(tk, s, lower=0, cost=_COST[name] * _TOTAL_COST, primary=0 < s < self.n, unit=unit)
+            self.lc.cell(("not_stated",) + tk[1:], ns, lower=1, cost=_COST[name] * _TOTAL_COST,
+                         primary=0 < ns < self.n, unit=unit)
             if complete and self.strict:
                 self.lc.equal(keys, [tk])
             else:
@@ -158,8 +163,8 @@ class _Builder:
 
 def _build(tables: Mapping[str, pd.DataFrame | None], *, reference: str, area: str | None,
            period_months: Sequence[str], trend_period: str, strict: bool,
-           total_searches: float | None = None) -> LinkedCells:
-    b = _Builder(reference, strict)
+           total_searches: float | None = None, threshold: int = 10) -> LinkedCells:
+    b = _Builder(reference, strict, threshold)
     lc = b.lc
     head = tables["headline"]
     head_key = "force" if (area and "force" in head.columns) else None
@@ -186,6 +191,7 @@ def _build(tables: Mapping[str, pd.DataFrame | None], *, reference: str, area: s
         b.totals(name, t, lab)
         for g in groups:
             lc.at_most([(name, c, g) for c in t.loc[t["group"] == g, lab]], [hk[g]])
+    _not_stated_links(lc, tables, area, head_key)
     ag = tables.get("age_sex")
     if ag is not None and len(ag):
         b.cells("age_sex", ag, None)
@@ -272,16 +278,37 @@ def _build(tables: Mapping[str, pd.DataFrame | None], *, reference: str, area: s
                 lc.equal([("month", g, m)], (), 0.0)
         tk = ("row_total", "headline", area if head_key else "")
         if strict and tk in lc:
-            ns = _num(head["not_stated_events"].iloc[0])
-            lc.equal([("trend_counts", m, "all") for m in pm if m in data], [tk], ns)
+            lc.equal([("trend_counts", m, "all") for m in pm if m in data], [tk, ("not_stated",) + tk[1:]])
         if strict and total_searches is not None and np.isfinite(total_searches):
             lc.equal([("trend_counts", m, "all") for m in sorted(data)], (), float(total_searches))
-    _published_cells(lc, tables.get("published"), mgroups, set(months), tc, strict)
+    _published_cells(lc, tables.get("published"), mgroups, set(months), tc, strict,
+                     pm, ("not_stated", "headline", area if head_key else ""))
     return lc
 
 
+def _not_stated_links(lc: LinkedCells, tables: Mapping[str, pd.DataFrame | None], area: str | None,
+                      head_key: str | None) -> None:
+    """Not-stated counts: the headline's is the by-area one (or their sum), and bounds those by power / object."""
+    nk = ("not_stated", "headline", area if head_key else "")
+    if nk not in lc:
+        return
+    ba = tables.get("by_area")
+    if ba is not None and len(ba):
+        keys = [("not_stated", "by_area", f) for f in dict.fromkeys(ba["force"])]
+        if area and ("not_stated", "by_area", area) in lc:
+            lc.equal([nk], [("not_stated", "by_area", area)])
+        elif not area and all(k in lc for k in keys):
+            lc.equal(keys, [nk])
+    for name in ("by_power", "by_object"):
+        t = tables.get(name)
+        if t is not None and len(t) and _DISP[name] in t.columns:
+            keys = [k for k in (("not_stated", name, c) for c in dict.fromkeys(t[_DISP[name]])) if k in lc]
+            if keys:
+                lc.at_most(keys, [nk])
+
+
 def _published_cells(lc: LinkedCells, pub: pd.DataFrame | None, mgroups: list[str], months: set[str],
-                     tc: pd.DataFrame | None, strict: bool) -> None:
+                     tc: pd.DataFrame | None, strict: bool, pm: list[str], nk: tuple) -> None:
     """The Home Office comparison's police.uk counts: each year's group counts are sums of the same months."""
     if pub is None or not len(pub) or "police_uk" not in pub.columns:
         return
@@ -302,6 +329,8 @@ def _published_cells(lc: LinkedCells, pub: pd.DataFrame | None, mgroups: list[st
     for p in dict.fromkeys(kept["period"].astype(str)):
         ms = [str(m) for m in months_in_period(p, "FY")]
         rows = set(kept.loc[kept["period"].astype(str) == p, "group"].astype(str))
+        if ms == pm and "Not stated" in rows and nk in lc:
+            lc.equal([("published", p, "Not stated")], [nk])  # the headline year's not-stated count
         for g in rows & set(mgroups):
             lc.equal([("month", g, m) for m in ms if m in months], [("published", p, g)])
         if "All" in rows:
@@ -426,14 +455,14 @@ def protect_report_tables(tables: Mapping[str, pd.DataFrame | None], *, threshol
     notes: list[str] = []
     try:
         lc = _build(tables, reference=reference, area=area, period_months=period_months, trend_period=trend_period,
-                    strict=True, total_searches=total_searches)
+                    strict=True, total_searches=total_searches, threshold=threshold)
         res = protect_linked(lc, threshold=threshold)
     except DataValidationError:
         # a link assumed exact does not hold for these tables: keep it as an upper bound only
         notes.append("a link between the published tables assumed exact did not hold; the small-number audit "
                      "used it as an upper bound (row totals) or left it out (monthly totals)")
         lc = _build(tables, reference=reference, area=area, period_months=period_months, trend_period=trend_period,
-                    strict=False)
+                    strict=False, threshold=threshold)
         res = protect_linked(lc, threshold=threshold)
     if res.unprotected:
         notes.append(f"{len(res.unprotected)} hidden count(s) could still be narrowed down from the published tables; "
@@ -450,9 +479,10 @@ def protect_report_tables(tables: Mapping[str, pd.DataFrame | None], *, threshol
         mk = res.mask()
         gone = [bool(mk.get(("row_total", name, (r if lab else "")), False))
                 for r in (t[lab] if lab else [""] * len(t))]
-        if any(gone) and "not_stated_share" in t.columns:
-            t["not_stated_share"] = t["not_stated_share"].astype(float)
-            t.loc[np.asarray(gone), "not_stated_share"] = np.nan  # it would reveal the row's total
+        for c in ("not_stated_share", "ratio_bound_low", "ratio_bound_high"):
+            if any(gone) and c in t.columns:  # they would reveal the row's total and not-stated count
+                t[c] = t[c].astype(float)
+                t.loc[np.asarray(gone), c] = np.nan
         out[name] = t
     ag = tables.get("age_sex")
     if ag is not None and len(ag):
