@@ -206,8 +206,16 @@ def build_attack(pub: Published, ref: str = "White", *, month_lb: float = 1.0, d
     NS = att.var("not stated, headline period")
     _ratio_rows(att, head, None, H, NS, ref)
     check("headline")
-    for r in T.get("ratios_by_area", []):
-        att.eq(att.cell(f"ratios_by_area {r['area_name']} / {r['group']}", r["events"]), H[r["group"]])
+    focal = head[0].get("area")
+    by_area = T.get("ratios_by_area", [])
+    for a in dict.fromkeys(r["area_name"] for r in by_area):
+        arow = [r for r in by_area if r["area_name"] == a]
+        Xa = {r["group"]: att.cell(f"ratios_by_area {a} / {r['group']}", r["events"]) for r in arow}
+        if a == focal:
+            for g, e in Xa.items():
+                att.eq(e, H[g])
+        else:
+            _ratio_rows(att, arow, a, Xa, att.var(f"ratios_by_area {a} / not stated"), ref)
     check("ratios_by_area")
     for name, col in (("ratios_by_legal_power", "legal_power"), ("ratios_by_object_of_search", "object_of_search")):
         rows = T.get(name, [])
