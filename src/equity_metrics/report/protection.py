@@ -15,12 +15,17 @@ The links a reader can use, all given to the audit:
   is the sum of its months (the trend's rolling windows are sums of the same months);
 * the by-legal-power and by-object-of-search counts of a group add up to at most its
   headline count (searches with no power/object recorded are not in those tables);
-* a row's searches over all groups are revealed by its published not-stated share
-  (with the not-stated count, read off the ratio bounds); monthly searches of all
-  people add up over the headline period to the headline searches plus not stated;
+* a row's not-stated count is read off its ratio bounds and, with it, its searches over
+  all groups off its not-stated share: both are counts (small ones are primary
+  suppressions; hiding them blanks the share and the bounds); monthly searches of all
+  people add up over the headline period to the headline searches plus not stated, and
+  over all months to the data-quality table's total;
 * the reference group's window counts are revealed by the published trend ratios;
 * finds and arrests <= searches with any outcome other than NFA <= outcome searches <= headline
-  searches of the group.
+  searches of the group;
+* the optional Home Office comparison's police.uk counts are sums of the same months by
+  financial year ("All" = the monthly totals; "Not stated" of the headline year = the
+  headline's); months with no data count 0 and are shown blank, not hidden.
 
 Nothing is computed here beyond this bookkeeping and the audit; hidden cells carry
 one marker (``suppressed``), with no primary/secondary label and no ``small_count``
