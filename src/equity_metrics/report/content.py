@@ -113,6 +113,7 @@ class ReportData:
     vintage_words: str = ""
     published: pd.DataFrame | None = None
     published_lines: list[str] = field(default_factory=list)
+    areas_no_data: list[str] = field(default_factory=list)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The reader-facing numeric tables by name (hidden cells already ``NaN``)."""
@@ -412,6 +413,9 @@ def _assemble(cfg: ReportConfig, inputs: ReportInputs | None) -> ReportData:
     d_area = _apply_mask(d_area, m, _DISP_HIDE, ["force"], ref, _RATIO_COLS)
     d_area.insert(1, "area_name", [force_name(a) for a in d_area["force"]])
     d_area = with_coverage(d_area, win, lambda a: covered_months(stops.ledger, str(a), areas), col="force")
+    # forces that were read but have no file in the headline window: named, never silently dropped
+    shown_areas = set(d_area["force"].astype(str))
+    areas_no_data = [f"{force_name(a)} (0 of {len(pmonths)} months)" for a in areas if a not in shown_areas]
 
     def by_field(col: str) -> pd.DataFrame:
         e = ev
@@ -532,6 +536,7 @@ def _assemble(cfg: ReportConfig, inputs: ReportInputs | None) -> ReportData:
         provenance=provenance, n_suppressed=n_sup, changes=changes, period_note=hc.note,
         period_months_covered=hc.months_covered, no_change_reason=hc.no_change_reason,
         vintage_words=vintage_words(vintage, cfg.benchmark), published=published, published_lines=published_lines,
+        areas_no_data=areas_no_data,
     )
 
 
