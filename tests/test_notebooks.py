@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import math
 import re
 import subprocess
@@ -68,7 +69,10 @@ def execute(name: str, kernel: str, overrides: str | None = None):
         nb.cells.insert(at + 1, cell)
     client = nbclient.NotebookClient(nb, timeout=600, kernel_name=kernel,
                                      resources={"metadata": {"path": str(NOTEBOOKS)}})
-    client.execute()  # raises CellExecutionError (with the traceback) if any cell fails
+    # one BLAS thread: multi-threaded reductions may differ in the last bit between runs on a loaded machine,
+    # which the determinism test would (rightly) see as a different output
+    env = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    client.execute(env={**os.environ, **env})  # raises CellExecutionError (with the traceback) if any cell fails
     return nb
 
 
