@@ -30,6 +30,13 @@ def frame_of(x: pd.DataFrame | ReadResult, what: str = "events") -> pd.DataFrame
     )
 
 
+def as_list(by) -> list[str]:
+    """A column name, a sequence of names, or None, as a list of names."""
+    if by is None:
+        return []
+    return [by] if isinstance(by, str) else list(by)
+
+
 def need_columns(df: pd.DataFrame, cols: list[str], what: str) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:

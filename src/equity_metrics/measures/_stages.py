@@ -21,18 +21,12 @@ from ..errors import DataValidationError
 from ..ethnicity import NOT_STATED
 from ..ledger import ReadResult
 from ..outcome_codes import LINKED_COVERAGE_MIN
-from ._common import UNRELIABLE_BELOW, frame_of, need_columns, population_by_area_group
+from ._common import UNRELIABLE_BELOW, as_list, frame_of, need_columns, population_by_area_group
 from .intervals import rate_ratio_ci, risk_ratio
 
 __all__ = ["stage_rri", "StageRRIResult"]
 
 _STAGE_ALIASES = {"find": "hit", "stop": "stop", "search": "search", "hit": "hit", "arrest": "arrest", "charge": "charge"}
-
-
-def _as_list(by) -> list[str]:
-    if by is None:
-        return []
-    return [by] if isinstance(by, str) else list(by)
 
 
 def _stage_mask(ev: pd.DataFrame, stage: str) -> np.ndarray:
@@ -136,7 +130,7 @@ def stage_rri(
     stages = list(stages)
     if len(stages) < 1 or (len(stages) < 2 and population is None):
         raise DataValidationError("stage_rri needs at least two stages (or one stage and a population)")
-    by_cols = _as_list(by)
+    by_cols = as_list(by)
     ev = frame_of(events, "events")
     need_columns(ev, [group_col] + by_cols, "events")
     notes = []

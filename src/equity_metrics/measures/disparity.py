@@ -27,6 +27,7 @@ from ._common import (
     UNRELIABLE_BELOW,
     Coverage,
     PeriodKind,
+    as_list,
     assign_period,
     frame_of,
     months_in_period,
@@ -182,12 +183,7 @@ class DisparityResult:
         )
 
 
-def _as_list(by: str | Sequence[str] | None) -> list[str]:
-    if by is None:
-        return []
-    if isinstance(by, str):
-        return [by]
-    return list(by)
+
 
 
 def disparity(
@@ -299,7 +295,7 @@ def disparity(
         raise DataValidationError("risk-ratio intervals compare two separate groups; with reference='all' use "
                                   "method='auto', 'katz', 'exact' or 'mid_p'")
     check_option("rate_method", rate_method, RateMethod)
-    by_cols = _as_list(by)
+    by_cols = as_list(by)
     is_counts = isinstance(events, EventCounts)  # pre-aggregated: one row per cell with its count n
     ev = events.data if is_counts else frame_of(events, "events")
     need_columns(ev, [group_col, "month"] + by_cols + ([area] if area not in by_cols else []), "events")

@@ -33,7 +33,7 @@ from ..errors import EstimationError
 from ..ethnicity import NOT_STATED
 from ..ledger import ReadResult
 from ..outcome_codes import LINKED_COVERAGE_MIN, is_arrest, is_nfa, outcome_known
-from ._common import UNRELIABLE_BELOW, frame_of, need_columns
+from ._common import UNRELIABLE_BELOW, as_list, frame_of, need_columns
 from ._stages import StageRRIResult, stage_rri
 from .intervals import wilson_ci
 
@@ -63,12 +63,6 @@ MEASURE_LABELS = {
     "arrest": "arrest rate: searches ending in arrest",
     "any_outcome": "any outcome other than no further action (arrest, summons, caution, community resolution, ...)",
 }
-
-
-def _as_list(by) -> list[str]:
-    if by is None:
-        return []
-    return [by] if isinstance(by, str) else list(by)
 
 
 def _discretionary_mask(ev: pd.DataFrame, notes: list[str]) -> np.ndarray:
@@ -154,7 +148,7 @@ def find_coverage(events: pd.DataFrame | ReadResult, *, by: str | Sequence[str] 
     ['force', 'eligible', 'filled', 'linked_coverage', 'find_recorded']
     """
     ev = searches_of_people(frame_of(events, "events"))
-    keys = _as_list(by)
+    keys = as_list(by)
     need_columns(ev, keys + ["hit"], "events")
     c = _coverage_frame(ev, keys)
     c["find_recorded"] = c["linked_coverage"] >= threshold
@@ -301,7 +295,7 @@ def outcome_test(
     check_option("outcome", outcome, Outcome)
     check_option("pooled_method", pooled_method, PooledMethod)
     measure = _ALIAS.get(outcome, outcome)
-    by_cols = _as_list(by)
+    by_cols = as_list(by)
     ev = frame_of(events, "events")
     need_columns(ev, [group_col] + by_cols, "events")
     notes: list[str] = []
