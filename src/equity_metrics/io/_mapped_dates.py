@@ -13,43 +13,70 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._date_formats import full_width, is_run_format, pad, resolve_values
 from ._mapping_spec import DateSpec
 
 _TYPED_FALLBACK = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S%z")
 
 
-def _parse(t: pd.Series, ok: np.ndarray, fmts: tuple[str, ...]) -> tuple[pd.Series, pd.Series, np.ndarray]:
-    """Try formats in order: (naive wall times, UTC instants, has-time flag)."""
+def _parse(t: pd.Series, ok: np.ndarray, fmts: tuple[str, ...], padded: frozenset[str] = frozenset(),
+           prefix: tuple[str, str] = ("", "")) -> tuple[pd.Series, pd.Series, np.ndarray, np.ndarray]:
+    """Try formats in order: (naive wall times, UTC instants, has-time flag, ambiguous flag).
+
+    Formats in ``padded`` left-pad digit strings to their full width first; formats
+    whose numeric fields touch (``%m%d%Y``) are resolved value by value and a value
+    read more than one way is flagged ambiguous (and not tried by later formats).
+    ``prefix`` = (text, format) is put before every value and format (time columns).
+    """
     wall = pd.Series(pd.NaT, index=t.index, dtype="datetime64[us]")
     inst = pd.Series(pd.NaT, index=t.index, dtype="datetime64[us, UTC]")
     has_time = np.zeros(len(t), bool)
+    amb = np.zeros(len(t), bool)
     todo = ok.copy()
     for fmt in fmts:
         if not todo.any():
             break
         aware = "%z" in fmt
-        p = pd.to_datetime(t[todo], format=fmt, errors="coerce", utc=aware)
-        year = p.dt.year
-        p = p.where((year >= 1678) & (year <= 2261))
-        got = p.notna().to_numpy(bool)
-        idx = t.index[todo][got]
+        tt = t[todo]
+        if fmt in padded:
+            w = full_width(fmt)
+            tt = tt.map({u: pad(str(u), w) for u in pd.unique(tt)})
+        if is_run_format(fmt):
+            res = resolve_values([str(u) for u in pd.unique(tt)], fmt)
+            r = tt.map(res)
+            is_amb = r.map(lambda x: isinstance(x, str)).to_numpy(bool)
+            amb[np.flatnonzero(todo)[is_amb]] = True
+            ok_vals = [x if x is not None and not isinstance(x, str) and 1678 <= x.year <= 2261 else None for x in r]
+            p = pd.to_datetime(pd.Series(ok_vals, index=tt.index, dtype=object), utc=aware, errors="coerce")
+            if prefix[0]:
+                p = p - (p.dt.normalize() - pd.Timestamp(prefix[0].strip()))  # time of day on the prefix's date
+            got = p.notna().to_numpy(bool)
+            done = got | is_amb
+        else:
+            p = pd.to_datetime(prefix[0] + tt, format=prefix[1] + fmt, errors="coerce", utc=aware)
+            year = p.dt.year
+            p = p.where((year >= 1678) & (year <= 2261))
+            got = p.notna().to_numpy(bool)
+            done = got
+        idx = tt.index[got]
         if aware:
             inst.loc[idx] = p[got].astype("datetime64[us, UTC]")
         else:
             wall.loc[idx] = p[got].astype("datetime64[us]")
         has_time[np.flatnonzero(todo)[got]] = "%H" in fmt or "%I" in fmt
-        todo[np.flatnonzero(todo)[got]] = False
-    return wall, inst, has_time
+        todo[np.flatnonzero(todo)[done]] = False
+    return wall, inst, has_time, amb
 
 
 def _dates(t, m, tt, spec: DateSpec, dtype: str, typed: bool):
     fmts = spec.formats + tuple(f for f in _TYPED_FALLBACK if typed and f not in spec.formats)
-    wall, inst, has_time = _parse(t, ~m, fmts)
+    wall, inst, has_time, amb = _parse(t, ~m, fmts, spec.padded)
     rawtxt = t.where(~m, None)
     tu = np.zeros(len(t), bool)
+    tamb = np.zeros(len(t), bool)
     if tt is not None:
         ttxt, tm = tt
-        tp, _, _ = _parse("1970-01-01 " + ttxt, ~tm, tuple("%Y-%m-%d " + f for f in spec.time_formats))
+        tp, _, _, tamb = _parse(ttxt, ~tm, spec.time_formats, spec.padded, ("1970-01-01 ", "%Y-%m-%d "))
         tok = tp.notna().to_numpy(bool)
         tu = ~tm & ~tok & ~m
         delta = tp - pd.Timestamp("1970-01-01")
@@ -71,4 +98,5 @@ def _dates(t, m, tt, spec: DateSpec, dtype: str, typed: bool):
     else:
         vals = wall.astype("datetime64[ns]")
     known = pd.Series(np.where(parsed, has_time, False), dtype="boolean").where(parsed, pd.NA)
-    return vals, u, known, rawtxt, tu, int(odd.sum()) if dtype == "datetime64[ns, tz]" else 0
+    odd_n = int(odd.sum()) if dtype == "datetime64[ns, tz]" else 0
+    return vals, u, known, rawtxt, tu, odd_n, amb & u, tamb & tu

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .._options import check_option
-from ..errors import MappingError, closest_matches
+from ..errors import MappingError, OptionError, closest_matches
+from ._date_formats import NAMED_FORMATS, check_format, full_width
 from ..schema import AGE_BANDS, EVENT_TYPES, EVENTS, SEXES, TRAINING
 
 MappedKind = Literal["events", "training"]
@@ -47,6 +48,7 @@ class DateSpec:
     time_formats: tuple[str, ...] = ("%H:%M:%S", "%H:%M", "%H%M")
     tz: str | None = None
     time_optional: bool = False
+    padded: frozenset[str] = frozenset()  # formats whose digit strings are left-padded with zeros first (zero_pad)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,10 @@ class MappingSpec:
 
 
 # ============================================================================ the mapping
+
+
+class DateFormatError(MappingError, OptionError):
+    """A date or time format in a mapping that cannot be read safely (both a MappingError and an OptionError)."""
 
 
 def _fail(msg: str, name: str) -> None:
@@ -207,15 +213,19 @@ def load_mapping(mapping: dict | str | os.PathLike, *, kind: MappedKind = "event
             d = {"format": d}
         if not isinstance(d, dict):
             _fail(f"dates.{f} must be a format string or a table", name)
-        bad = set(d) - {"format", "time_column", "time_format", "tz", "column", "time_optional"}
+        bad = set(d) - {"format", "time_column", "time_format", "tz", "column", "time_optional", "zero_pad"}
         if bad:
-            _fail(f"dates.{f}: unknown key(s) {sorted(bad)}; valid: format, time_column, time_format, time_optional, tz, column", name)
+            _fail(f"dates.{f}: unknown key(s) {sorted(bad)}; valid: format, time_column, time_format, time_optional, "
+                  "tz, column, zero_pad", name)
+        if not isinstance(d.get("zero_pad", False), bool):
+            _fail(f"dates.{f}.zero_pad must be true or false, not {d['zero_pad']!r}", name)
         if "column" in d:
             if f in columns:
                 _fail(f"dates.{f}.column repeats columns.{f}; give it once", name)
             columns[f] = _cands(d["column"], f"dates.{f}.column", name)
-        fmts = _formats(d.get("format", _DEFAULT_FORMATS), f"dates.{f}.format", name)
-        tfmts = _formats(d.get("time_format", DateSpec.time_formats), f"dates.{f}.time_format", name)
+        fmts, pad_d = _checked(d.get("format", _DEFAULT_FORMATS), f"dates.{f}.format", name, False, d.get("zero_pad", False))
+        tfmts, pad_t = _checked(d.get("time_format", DateSpec.time_formats), f"dates.{f}.time_format", name, True,
+                                d.get("zero_pad", False))
         tz = d.get("tz")
         if tz is not None:
             if dtypes[f] != "datetime64[ns, tz]":
@@ -227,7 +237,10 @@ def load_mapping(mapping: dict | str | os.PathLike, *, kind: MappedKind = "event
         if dtypes[f] != "datetime64[ns, tz]" and any("%z" in x for x in fmts):
             _fail(f"dates.{f}: offsets (%z) are only allowed for the event datetime", name)
         tcol = _cands(d["time_column"], f"dates.{f}.time_column", name) if "time_column" in d else ()
-        dates[f] = DateSpec(fmts, tcol, tfmts, tz, bool(d.get("time_optional", False)))
+        if d.get("zero_pad", False) and not pad_d | pad_t:
+            raise DateFormatError(f"mapping {name!r}: dates.{f}.zero_pad needs a digits-only format with no separators "
+                                  "(e.g. '%m%d%Y', '%H%M') under format or time_format")
+        dates[f] = DateSpec(fmts, tcol, tfmts, tz, bool(d.get("time_optional", False)), pad_d | pad_t)
     eth = mapping.get("ethnicity")
     for key in ("ethnicity", "id", "id_prefix"):
         if kind == "training" and (key in mapping or (key == "ethnicity" and "ethnicity" in values)):
@@ -292,3 +305,27 @@ def _formats(v: Any, where: str, name: str) -> tuple[str, ...]:
     if not isinstance(fmts, (list, tuple)) or not fmts or not all(isinstance(x, str) and "%" in x for x in fmts):
         _fail(f"{where} must be a strftime format like '%Y-%m-%d' or a list of them, not {v!r}", name)
     return tuple(fmts)
+
+
+def _checked(v: Any, where: str, name: str, time_only: bool, zero_pad: bool) -> tuple[tuple[str, ...], frozenset[str]]:
+    """Formats with named ones expanded, each checked; and the set to zero-pad."""
+    raw = [v] if isinstance(v, str) else v
+    if isinstance(raw, (list, tuple)):
+        for x in raw:
+            if isinstance(x, str) and x.strip().casefold() in NAMED_FORMATS and NAMED_FORMATS[x.strip().casefold()][0].startswith(
+                    "%H") != time_only:
+                raise DateFormatError(f"mapping {name!r}: {where}: {x!r} is a {'date' if time_only else 'time'} format; "
+                                      f"give it under {'format' if time_only else 'time_format'}")
+        raw = [NAMED_FORMATS.get(x.strip().casefold(), (x, False)) if isinstance(x, str) else (x, False) for x in raw]
+        v = [x for x, _ in raw]
+    fmts = _formats(v, where, name)
+    padded = {x for x, p in raw if p} if isinstance(raw, list) else set()
+    for x in fmts:
+        why = check_format(x, time_only=time_only)
+        if why:
+            eg = "'%H:%M' or 'nypd_hhmm'" if time_only else "'%Y-%m-%d', '%d/%m/%Y' or 'nypd_mddyyyy'"
+            raise DateFormatError(f"mapping {name!r}: {where} = {x!r} cannot be used: {why}. Use e.g. {eg} "
+                                  "(see docs/mapping.md, 'Dates and times')")
+        if zero_pad and full_width(x) is not None:
+            padded.add(x)
+    return fmts, frozenset(padded)

@@ -15,7 +15,13 @@ Mapping keys (all optional except ``columns``)::
                 unmapped values become NA, are counted in unknown_by_field and listed in the notes.
                 ``values.ethnicity`` relabels raw ethnicity before harmonisation.
     dates       per date field: format (str or list, tried in order), time_column, time_format,
-                time_optional (a missing time column gives dates only), tz, column
+                time_optional (a missing time column gives dates only), tz, column, zero_pad
+                (digit strings that lost leading zeros are left-padded to the format's width);
+                named formats "nypd_mddyyyy" (format) and "nypd_hhmm" (time_format).
+                Formats with an unknown directive, no year or no month, or %I without %p are
+                refused (DateFormatError); a value that touching fields (%m%d%Y, %H%M) read more
+                than one way is ambiguous: rejected (required date) or blank, raw text kept.
+                See docs/mapping.md.
     constants   canonical field -> one value for every row (e.g. event_type = "stop")
     ethnicity   column, scheme ("uk"/"us"), label (-> ethnicity_source),
                 hispanic_column / hispanic_values (US: Hispanic overrides race)
@@ -138,6 +144,17 @@ def _lookup(txt: pd.Series, vocab: dict[str, Any]) -> pd.Series:
     return txt.map(table)
 
 
+_POLICEUK_TYPES = {"vehicle search": True, "person search": False, "person and vehicle search": False}
+
+
+def _vehicle_only(search_type: pd.Series) -> tuple[pd.Series, int]:
+    """police.uk rule: 'Vehicle search' -> True, 'Person search' / 'Person and Vehicle search' -> False, else NA."""
+    key = search_type.map(lambda v: None if pd.isna(v) else " ".join(str(v).split()).casefold())
+    vo = key.map(_POLICEUK_TYPES)
+    odd = int((key.notna() & vo.isna()).sum())
+    return vo.astype("boolean"), odd
+
+
 @dataclass
 class _Part:
     data: pd.DataFrame
@@ -206,6 +223,7 @@ def map_table(raw: RawTable, spec: MappingSpec, *, pre_reject: pd.Series | None 
     unk: Counter = Counter()
     unmapped: dict[str, Counter] = {}
     bad_masks: dict[str, tuple[np.ndarray, np.ndarray, str]] = {}  # field -> (missing, unknown, column)
+    ambiguous: dict[str, np.ndarray] = {}  # date field -> values its formats read more than one way
     for f, col in src.items():
         dt = dtypes[f]
         t, m = text(col)
@@ -213,7 +231,16 @@ def map_table(raw: RawTable, spec: MappingSpec, *, pre_reject: pd.Series | None 
         if dt in _DATE_DTYPES:
             tc = tcols.get(f)
             tt = text(tc) if tc else None
-            vals, u, known, rawtxt, tu, odd = _dates(t, m, tt, spec.dates.get(f, DateSpec(_DEFAULT_FORMATS)), dt, raw.typed)
+            dspec = spec.dates.get(f, DateSpec(_DEFAULT_FORMATS))
+            vals, u, known, rawtxt, tu, odd, amb, tamb = _dates(t, m, tt, dspec, dt, raw.typed)
+            for mask, what, fm, txt in ((amb, "date", dspec.formats, t), (tamb, "time", dspec.time_formats, tt[0] if tt else t)):
+                if mask.any():
+                    ambiguous[f if what == "date" else f"{f}_time"] = mask
+                    eg = sorted(set(txt[mask].tolist()))[:5]
+                    notes.append(f"{f}: {int(mask.sum())} {what}(s) that format(s) {list(fm)} can read more than one way, "
+                                 f"e.g. {eg} ({'rejected if required, else' if what == 'date' else 'the date is kept,'} "
+                                 "left blank; raw text kept). If the digits lost their leading zeros (NYPD writes 1012014 "
+                                 "for 01012014), set zero_pad = true or use 'nypd_mddyyyy'/'nypd_hhmm'")
             if odd:
                 notes.append(f"{f}: {odd} local time(s) in a daylight-saving gap or repeated hour (gap: shifted "
                              "forward; repeated hour: first, daylight-time occurrence)")
@@ -251,6 +278,11 @@ def map_table(raw: RawTable, spec: MappingSpec, *, pre_reject: pd.Series | None 
         bad_masks[f] = (m, u, col)
     for f, v in spec.constants.items():
         out[f] = pd.Series([v] * n, dtype=object)
+    if kind == "events" and "search_type" in out and "vehicle_only" not in out:
+        out["vehicle_only"], n_odd = _vehicle_only(out["search_type"])
+        notes.append("vehicle_only: derived from search_type as the police.uk reader does ('Vehicle search' = True"
+                     + (f"; {n_odd} row(s) with another search type left blank: map them with values.search_type)"
+                        if n_odd else ")"))
     # ---- ethnicity
     if kind == "events":
         if eth_col is not None:
@@ -287,7 +319,10 @@ def map_table(raw: RawTable, spec: MappingSpec, *, pre_reject: pd.Series | None 
             continue
         m, u, col = bad_masks[f]
         free = reason.isna().to_numpy(bool)
-        for mask, why in ((m & free, f"missing required field {f!r}"), (u & free, f"unparseable or unmapped required field {f!r}")):
+        amb = ambiguous.get(f, np.zeros(n, bool))
+        for mask, why in ((m & free, f"missing required field {f!r}"),
+                          (amb & free, f"ambiguous date in required field {f!r} (the format reads it more than one way)"),
+                          (u & ~amb & free, f"unparseable or unmapped required field {f!r}")):
             if mask.any():
                 reason[mask], rcol[mask] = why, col
                 rval[mask] = df.loc[mask, col].astype(object).to_numpy()
