@@ -5,12 +5,14 @@ directory) in the project's own Python. Every notebook ends with a ``CHECKS {jso
 these tests read and compare with the planted truth of the synthetic samples (01, 03) or with
 independently known facts of the real data (02). Determinism: notebooks 01 and 03(a) executed
 twice give identical outputs (text, HTML and PNG figures) once execution counts and timing
-metadata are removed. The committed .ipynb files carry no outputs and equal what
-scripts/make_notebooks.py writes.
+metadata are removed. The source of each notebook is its Jupytext percent-format script
+(notebooks/NN_name.py), paired with the .ipynb; the tests execute the script's cells, and check that the
+committed .ipynb carries no outputs and has the same cells (``jupytext --sync notebooks/*.py`` pairs them).
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import json
 import os
@@ -25,11 +27,13 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
+jupytext = pytest.importorskip("jupytext")
 
 from conftest import ROOT, need_shared  # noqa: E402
 
 NOTEBOOKS = ROOT / "notebooks"
 NAMES = ["01_analyst_quickstart", "02_real_44_forces", "03_training_impact", "04_command_report"]
+SYNC = ".venv/bin/jupytext --sync notebooks/*.py"  # what to run after editing a notebook's .py (or its .ipynb)
 CHICAGO_HEADING = "## (b) Chicago"
 
 
@@ -60,8 +64,11 @@ def kernel_name() -> str:
 
 
 def execute(name: str, kernel: str, overrides: str | None = None):
-    """Execute notebooks/<name>.ipynb; ``overrides`` is code run right after the 'parameters' cell."""
-    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    """Execute notebooks/<name>.py (the source; the paired .ipynb has the same cells, see test_committed_...).
+
+    ``overrides`` is code run right after the 'parameters' cell.
+    """
+    nb = source(name)
     if overrides:
         at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", []))
         cell = nbformat.v4.new_code_cell(overrides)
@@ -155,30 +162,58 @@ def report_ready() -> str | None:
 
 
 # ----------------------------------------------------------------------------- committed files
-def _generator():
-    spec = importlib.util.spec_from_file_location("make_notebooks", ROOT / "scripts" / "make_notebooks.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def source(name: str):
+    """notebooks/<name>.py (Jupytext percent format) read as a notebook; cell ids are taken from the paired .ipynb."""
+    nb = jupytext.read(NOTEBOOKS / f"{name}.py")
+    paired = NOTEBOOKS / f"{name}.ipynb"
+    if paired.is_file():
+        ids = [c.get("id") for c in nbformat.read(paired, as_version=4).cells]
+        if len(ids) == len(nb.cells):
+            for cell, cell_id in zip(nb.cells, ids):
+                cell.id = cell_id
+    return nb
+
+
+def cells(nb) -> list[tuple[str, str, dict]]:
+    return [(c.cell_type, c.source, dict(c.metadata)) for c in nb.cells]
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_committed_without_outputs_and_as_generated(name):
-    path = NOTEBOOKS / f"{name}.ipynb"
+def test_committed_without_outputs_and_in_sync(name):
+    path, script = NOTEBOOKS / f"{name}.ipynb", NOTEBOOKS / f"{name}.py"
+    assert script.is_file(), f"{script.name} (the notebook's source) is missing: run " \
+        f"`.venv/bin/jupytext --set-formats ipynb,py:percent notebooks/{name}.ipynb`"
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     code = [c for c in nb.cells if c.cell_type == "code"]
-    assert code and all(c.outputs == [] and c.execution_count is None for c in code)
+    assert code and all(c.outputs == [] and c.execution_count is None for c in code), \
+        f"{path.name} is committed with outputs: run `.venv/bin/python scripts/clean_notebooks.py`"
     assert all(set(c.metadata) <= {"tags"} for c in nb.cells), "cell metadata other than tags"
-    assert set(nb.metadata) == {"kernelspec", "language_info"}
+    assert set(nb.metadata) == {"kernelspec", "language_info", "jupytext"}
+    assert nb.metadata["jupytext"] == {"formats": "ipynb,py:percent"}, "paired with the percent-format .py"
     assert sum(c.cell_type == "markdown" for c in nb.cells) >= 4, "explanations between code cells"
     src = "\n".join(c.source for c in nb.cells)
     # no absolute path of this checkout (notebooks must run from any clone)
     assert str(NOTEBOOKS.resolve().parent) not in src and "import equity_metrics as em" in src
-    # the generator writes exactly the committed file (edit scripts/make_notebooks.py, not the .ipynb)
-    gen = _generator()
-    expected = nbformat.writes(gen.build(name, gen.CONTENT[name]))
-    assert path.read_text(encoding="utf-8").rstrip("\n") == expected.rstrip("\n")
+    # the .py is the source: the .ipynb has exactly its cells (type, text, tags)
+    text = script.read_text(encoding="utf-8")
+    assert "format_name: percent" in text and "# %%" in text, f"{script.name} is not in Jupytext percent format"
+    py = jupytext.read(script)
+    assert py.metadata.get("jupytext", {}).get("formats") == "ipynb,py:percent"
+    want, have = cells(py), cells(nb)
+    if want != have:
+        i = next((k for k, (a, b) in enumerate(zip(want, have)) if a != b), min(len(want), len(have)))
+        diff = "".join(difflib.unified_diff(
+            (have[i][1] + "\n").splitlines(True) if i < len(have) else [],
+            (want[i][1] + "\n").splitlines(True) if i < len(want) else [],
+            f"{path.name} cell {i}", f"{script.name} cell {i}"))
+        pytest.fail(f"{path.name} is out of sync with {script.name} ({len(have)} vs {len(want)} cells; first difference "
+                    f"at cell {i}): run `{SYNC}`\n{diff[:2000]}")
+
+
+def test_every_notebook_is_paired_and_tested():
+    assert sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb")) == sorted(NAMES)
+    assert sorted(p.stem for p in NOTEBOOKS.glob("*.py")) == sorted(NAMES), "every .py in notebooks/ is a notebook's source"
 
 
 # ----------------------------------------------------------------------------- 01 analyst quick start
