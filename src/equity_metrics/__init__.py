@@ -6,8 +6,7 @@ Layers (imports go one way only)::
         -> measures and models -> presentation (plots, report, cli)
 """
 
-from __future__ import annotations
-
+# no ``from __future__ import annotations`` here: it would leave ``annotations`` in the public namespace
 __version__ = "0.1.0"
 
 from . import areas, errors, ethnicity, schema
