@@ -350,3 +350,40 @@ def test_suppression_undercounts_local_authority_sums(age21):
     short = 1 - la / ew
     assert 0.12 < short["Mixed"] < 0.14 and short["White"] < 0.005
     assert any("flag 'partial'" in n for n in age21.ledger.notes)
+
+
+@pytest.mark.parametrize("header, row", [
+    ("LAD,LAD_code,White,Black,Asian", "Hartlepool,E06000001,80000,500,1500"),
+    ("LAD_code,LAD,White,Black,Asian", "E06000001,Hartlepool,80000,500,1500"),
+    ("lad_name,lad_code,White,Black,Asian", "Hartlepool,E06000001,80000,500,1500"),
+])
+def test_census2021_la_files_keyed_lad_and_lad_code(tmp_path, header, row):
+    """Issue 10 item 5: local-authority tables keyed ``LAD`` / ``LAD_code`` (used to be 'no area name column')."""
+    p = tmp_path / "census2021_lad.csv"
+    p.write_text(f"{header}\n{row}\n", encoding="utf-8")
+    r = read_population(p)
+    d = r.data
+    assert set(d["area"]) == {"hartlepool"} and set(d["area_code"]) == {"E06000001"}
+    assert set(d["area_type"].astype(str)) == {"local_authority"}
+    assert dict(zip(d["group"].astype(str), d["population"])) == {"White": 80000.0, "Black": 500.0, "Asian": 1500.0}
+
+
+def test_ons_2021_custom_dataset_long_layout(tmp_path):
+    """ONS 'create a custom dataset' output: Lower tier local authorities (Code), Ethnic group (20 categories), Observation."""
+    p = tmp_path / "census2021_custom.csv"
+    p.write_text("Lower tier local authorities Code,Lower tier local authorities,Ethnic group (20 categories) Code,"
+                 "Ethnic group (20 categories),Observation\n"
+                 'E06000001,Hartlepool,1,"Asian, Asian British or Asian Welsh: Bangladeshi",100\n'
+                 'E06000001,Hartlepool,13,"White: English, Welsh, Scottish, Northern Irish or British",80000\n', encoding="utf-8")
+    d = read_population(p).data
+    assert set(d["area_code"]) == {"E06000001"} and set(d["area_type"].astype(str)) == {"local_authority"}
+    assert dict(zip(d["group"].astype(str), d["population"])) == {"Asian": 100.0, "White": 80000.0}
+
+
+@pytest.mark.shared
+def test_lad_keyed_file_to_force_with_the_official_lookup(tmp_path):
+    lookup = _need(LOOKUP)
+    p = tmp_path / "census2021_lad.csv"
+    p.write_text("LAD,LAD_code,White,Black\nHartlepool,E06000001,80000,500\nCambridge,E07000008,90000,3000\n", encoding="utf-8")
+    d = read_population(p, to="force", lookup=lookup).data
+    assert set(d["area"]) == {"cleveland", "cambridgeshire"} and set(d["area_type"].astype(str)) == {"force"}

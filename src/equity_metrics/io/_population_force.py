@@ -40,7 +40,8 @@ def _load_lookup(lookup: object, encoding: str) -> tuple[pd.DataFrame, str]:
         lname, data = files[0]
         frame = parse_csv_text(data, lname, encoding=encoding).frame
     cols = list(frame.columns)
-    la_cd, la_nm = _find(cols, (r"lad\d*cd", r"la[ _]code")), _find(cols, (r"lad\d*nm", r"la[ _]name", r"local[ _]authority"))
+    la_cd = _find(cols, (r"lad\d*cd", r"la[ _]code", r"lad\d*[ _]?code"))
+    la_nm = _find(cols, (r"lad\d*nm", r"la[ _]name", r"local[ _]authority", r"lad", r"lad\d*[ _]?name"))
     f_nm, f_cd = _find(cols, (r"pfa\d*nm", r"police force( area)?", r"force")), _find(cols, (r"pfa\d*cd",))
     if f_nm is None or (la_cd is None and la_nm is None):
         miss = (["PFA16NM"] if f_nm is None else []) + (["LAD16NM"] if la_cd is None and la_nm is None else [])

@@ -56,7 +56,12 @@ def _find(cols: list[str], patterns: Iterable[str]) -> str | None:
     return None
 
 
-_LA_COLS = (r"geography( name)?", r"lad\d*nm", r"local[ _]authority( name)?", r"la[ _]name")
+_LA_COLS = (r"geography( name)?", r"lad\d*nm", r"local[ _]authority( name)?", r"la[ _]name",
+            # census 2021 local authority files: LAD / LAD_name, ONS "Lower tier local authorities"
+            r"lad", r"lad\d*[ _]?name", r"(lower|upper)[ _]tier[ _]local[ _]authorit(y|ies)( name)?",
+            r"local[ _]authorit(y|ies)[ _]district( name)?")
+_LA_CODE_COLS = (r"lad\d*cd", r"lad\d*[ _]?code", r"(lower|upper)[ _]tier[ _]local[ _]authorit(y|ies)[ _]code",
+                 r"local[ _]authorit(y|ies)([ _]district)?[ _]code", r"la[ _]code")
 _FORCE_COLS = (r"pfa\d*nm", r"police force( area)?( name)?", r"force( name)?", r"pfa")
 _AREA_COLS = (r"area( name)?", r"area_name", r"name", r"geography_name")
 _CODE_COLS = (r"geography[ _]code", r"area[ _]code", r"code")
@@ -75,10 +80,11 @@ def _layout(cols: list[str], name: str, chinese_as: str) -> dict:
     lay["pfa"] = force if (la and force) else None
     lay["pfa_code"] = _find(cols, (r"pfa\d*cd",)) if lay["pfa"] else None
     lay["la_alt"] = _find([c for c in cols if c != area], (r"lad\d*nm",)) if la else None
-    lay["code"] = _find(cols, _CODE_COLS) or _find(cols, (r"lad\d*cd",) if la else (r"pfa\d*cd",) if force else ())
+    lay["code"] = _find(cols, _CODE_COLS) or _find(cols, _LA_CODE_COLS if la else (r"pfa\d*cd",) if force else ())
     lay["sex"], lay["age"] = _find(cols, (r"sex", r"gender")), _find(cols, (r"age", r"age[ _]years?", r"age[ _]band", r"age[ _]range"))
     used = {v for k, v in lay.items() if k != "name" and v and v in cols}
-    gcol, vcol = _find(cols, (r"group", r"ethnic[ _]group", r"ethnicity")), _find(cols, (r"population", r"count", r"value", r"obs(ervation)?(_value)?"))
+    gcol = _find(cols, (r"group", r"ethnic[ _]group", r"ethnicity", r"ethnic[ _]group \(\d+ categories\)"))
+    vcol = _find(cols, (r"population", r"count", r"value", r"obs(ervation)?(_value)?"))
     if gcol and vcol:
         lay["long"] = (gcol, vcol)
         lay["groups"], lay["ignored"] = {}, [c for c in cols if c not in used | {gcol, vcol}]

@@ -10,6 +10,9 @@ returns the canonical long ``population`` table (``equity_metrics.schema.POPULAT
   (``to="force"`` aggregates to forces);
 * Census 2021 by local authority x sex, and by single year of age (19 groups,
   ``Geography Code`` typed by its ONS prefix: LAs, regions, countries);
+* Census 2021 local-authority files keyed ``LAD`` / ``LAD_code`` (also ``LAD22NM`` /
+  ``LAD22CD``, ``lad_name`` / ``lad_code``) and ONS custom-dataset output
+  (``Lower tier local authorities`` (``Code``), ``Ethnic group (20 categories)``, ``Observation``);
 * any wide table (an area column and one column per ethnic group) or long table
   (area, group, population columns).
 
