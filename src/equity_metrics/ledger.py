@@ -105,6 +105,14 @@ class Ledger:
         Explicit analytic choices the reader made (e.g. which ethnicity field).
     notes
         Anything else a careful analyst should know (encodings, fallbacks, ...).
+    files_rejected
+        Input files rejected whole (they could not be read at all): ``file``, ``reason``,
+        ``rows`` (lines after the header, when the bytes could be decoded; else None)
+        and ``sha256``. Their rows are not in ``rows_read``: no record of them was read.
+    damage
+        Damaged archives read with ``on_damage="keep"``: ``archive``, ``offset`` (byte
+        of the unpacked archive where it broke), ``problem``, ``files_read``,
+        ``last_file_read`` and ``unknown`` (what was not read).
     """
 
     source: str
@@ -118,6 +126,8 @@ class Ledger:
     areas_covered: list[str] = field(default_factory=list)
     choices: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    files_rejected: list[dict[str, Any]] = field(default_factory=list)
+    damage: list[dict[str, Any]] = field(default_factory=list)
 
     # ------------------------------------------------------------------ totals
     @property
@@ -174,6 +184,8 @@ class Ledger:
             for k, v in led.choices.items():
                 out.choices.setdefault(k, v)
             out.notes.extend(n for n in led.notes if n not in out.notes)
+            out.files_rejected.extend(led.files_rejected)
+            out.damage.extend(led.damage)
         out.rejected_by_reason = dict(sorted(rej.items()))
         out.missing_by_field = dict(sorted(miss.items()))
         out.unknown_by_field = dict(sorted(unk.items()))
@@ -211,6 +223,9 @@ class Ledger:
                 }
                 for f in self.files
             ],
+            # present only when there is something to say, so clean reads keep their shape
+            **({"files_rejected": [dict(r) for r in self.files_rejected]} if self.files_rejected else {}),
+            **({"damage": [dict(d) for d in self.damage]} if self.damage else {}),
         }
 
     def to_json(self, path: str | Path | None = None) -> str:
@@ -254,6 +269,8 @@ class Ledger:
             rows.append(("coverage", "months", f"{self.months_covered[0]}..{self.months_covered[-1]} ({len(self.months_covered)})"))
         rows.append(("coverage", "areas", len(self.areas_covered)))
         rows.append(("coverage", "area_months_missing", len(self.months_missing)))
+        rows += [("files_rejected", r["file"], r["reason"]) for r in self.files_rejected]
+        rows += [("damage", d["archive"], f"{d['problem']}; {d['unknown']}") for d in self.damage]
         return pd.DataFrame(rows, columns=["section", "item", "value"])
 
     def summary(self) -> str:
@@ -284,6 +301,14 @@ class Ledger:
             by_area = Counter(a for a, _ in self.months_missing)
             lines.append(f"  area-months with no file (missing, not zero): {len(self.months_missing)}")
             lines += [f"    {a}: {n} month(s)" for a, n in sorted(by_area.items())]
+        for r in self.files_rejected:
+            rows = f" ({r['rows']:,} row(s))" if r.get("rows") is not None else ""
+            lines.append(f"  FILE REJECTED WHOLE{rows}: {r['file']}: {r['reason']}")
+        for d in self.damage:
+            lines.append(
+                f"  DAMAGED ARCHIVE: {d['archive']}: {d['problem']} at byte {d['offset']}, after "
+                f"{d['files_read']} file(s); {d['unknown']}"
+            )
         for k, v in sorted(self.choices.items()):
             lines.append(f"  choice: {k} = {v}")
         for n in self.notes:

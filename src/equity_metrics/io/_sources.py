@@ -19,8 +19,6 @@ import hashlib
 import io
 import json
 import os
-import tarfile
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,11 +30,14 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ..errors import EmptyFileError, EncodingError, FileFormatError, MissingColumnsError, ReadError
+from ._archives import OnDamage, base_name, gunzip, iter_archive
 
 PathLike = str | os.PathLike
 Sources = PathLike | Iterable[PathLike]
 
 _ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
+# re-exported for the readers: OnDamage, base_name, gunzip
+__reexported__ = (OnDamage, base_name, gunzip)
 
 
 def _is_archive(p: str) -> bool:
@@ -47,11 +48,35 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _not_a_path(value: Any) -> ReadError:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        shown = bytes(value[:60])
+        return ReadError(
+            "got bytes where a path was expected",
+            value=shown,
+            hint="Pass the path as text (os.fsdecode(path)), or write the bytes to a file and pass its path",
+        )
+    return ReadError(
+        f"cannot read a {type(value).__name__} as a source",
+        value=repr(value)[:60],
+        hint="Pass a file, a folder, a glob, an archive, or a list of them (str or pathlib.Path)",
+    )
+
+
 def _expand(sources: Sources) -> list[str]:
     if isinstance(sources, (str, os.PathLike)):
         items = [os.fspath(sources)]
+        if isinstance(items[0], bytes):  # a PathLike whose fspath is bytes
+            raise _not_a_path(items[0])
+    elif isinstance(sources, (bytes, bytearray, memoryview)) or not isinstance(sources, Iterable):
+        raise _not_a_path(sources)
     else:
-        items = [os.fspath(s) for s in sources]
+        items = []
+        for s in sources:
+            item = os.fspath(s) if isinstance(s, (str, os.PathLike)) else s
+            if not isinstance(item, str):
+                raise _not_a_path(item)
+            items.append(item)
         if not items:
             raise ReadError("no input files were given", hint="Pass a file, a folder, a glob or an archive")
     out: list[str] = []
@@ -76,13 +101,23 @@ def iter_files(
     *,
     suffixes: tuple[str, ...] = (".csv",),
     select: Callable[[str], bool] | None = None,
+    on_damage: OnDamage = "raise",
+    damage: list[dict] | None = None,
 ) -> Iterator[tuple[str, bytes]]:
     """Yield ``(display_name, bytes)`` for every matching file in ``sources``.
 
     Folders are searched recursively for ``suffixes``; archives are opened and
     their members filtered the same way (archive members are named
-    ``archive::member``). ``select`` filters on the member or file name before
-    any bytes are read.
+    ``archive::member``). ``select`` filters on the base name (split on ``/``
+    and ``\\``) before any bytes are read.
+
+    Compressed tar archives are read through to the end of the stream, so the
+    gzip/bzip2/xz checksums and lengths are verified, and a damaged tar header
+    is not mistaken for the end of the archive (what follows the last member
+    must be zero padding). Damage raises :class:`FileFormatError` naming the
+    archive and where it broke; with ``on_damage="keep"`` the files read before
+    it are yielded and one record per damaged archive is appended to ``damage``
+    (archive, offset, files read, what is unknown).
     """
     for item in _expand(sources):
         if os.path.isdir(item):
@@ -92,50 +127,17 @@ def iter_files(
             if not files:
                 raise ReadError(f"folder {item!r} holds no {'/'.join(suffixes)} files or archives")
             for f in files:
-                yield from iter_files(f, suffixes=suffixes, select=select)
+                yield from iter_files(f, suffixes=suffixes, select=select, on_damage=on_damage, damage=damage)
         elif _is_archive(item) and not item.lower().endswith(suffixes):
-            yield from _iter_archive(item, suffixes, select)
+            yield from iter_archive(item, suffixes, select, on_damage, damage)
         else:
-            if select is None or select(os.path.basename(item)):
+            if select is None or select(base_name(item)):
                 with open(item, "rb") as fh:
                     yield item, fh.read()
 
 
-def _iter_archive(path: str, suffixes, select) -> Iterator[tuple[str, bytes]]:
-    low = path.lower()
-    if low.endswith(".zip"):
-        try:
-            zf = zipfile.ZipFile(path)
-        except zipfile.BadZipFile as exc:
-            raise FileFormatError(f"not a readable zip archive ({exc})", file=path) from None
-        with zf:
-            for name in sorted(zf.namelist()):
-                if name.endswith("/") or not name.lower().endswith(suffixes):
-                    continue
-                if select is not None and not select(os.path.basename(name)):
-                    continue
-                yield f"{path}::{name}", zf.read(name)
-        return
-    try:
-        tf = tarfile.open(path, mode="r:*")
-    except (tarfile.TarError, OSError) as exc:
-        raise FileFormatError(f"not a readable tar archive ({exc})", file=path) from None
-    with tf:
-        try:
-            for member in tf:  # sequential: fast on compressed archives
-                if not member.isfile() or not member.name.lower().endswith(suffixes):
-                    continue
-                if select is not None and not select(os.path.basename(member.name)):
-                    continue
-                fh = tf.extractfile(member)
-                if fh is None:
-                    continue
-                yield f"{path}::{member.name}", fh.read()
-        except (tarfile.TarError, EOFError, OSError) as exc:
-            raise FileFormatError(f"archive is truncated or corrupt ({exc})", file=path) from None
-
-
 # --------------------------------------------------------------------------- decoding
+
 
 _BINARY_MAGIC = {
     b"PK\x03\x04": "a zip container (an .xlsx workbook or a .zip archive)",
@@ -184,7 +186,18 @@ def decode_bytes(data: bytes, name: str, *, encoding: str = "auto") -> Decoded:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return Decoded(data.decode("utf-16"), "utf-16", ["UTF-16 byte-order mark: decoded as UTF-16"])
+        try:
+            return Decoded(data.decode("utf-16"), "utf-16", ["UTF-16 byte-order mark: decoded as UTF-16"])
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n\x00" if data[:1] == b"\xff" else b"\x00\n") + 1
+            raise EncodingError(
+                f"the file starts with a UTF-16 byte-order mark but its bytes are not UTF-16 "
+                f"({exc.reason} at byte offset {exc.start})",
+                file=name,
+                line=line,
+                value=data[max(0, exc.start - 10) : exc.end + 10],
+                hint="Re-save the file as UTF-8 CSV; if it is UTF-16, it was cut or damaged (download it again)",
+            ) from None
     if b"\x00" in data[:4096]:
         raise FileFormatError(
             "the file contains NUL bytes: it is binary or UTF-16 without a byte-order mark",
@@ -253,7 +266,8 @@ def read_header(text: str, name: str, notes: list[str], *, delimiter: str = ",")
         raise EmptyFileError(
             "the file is empty (no header row)", file=name, hint="Check the download; a header-only file is fine, an empty one is not"
         )
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    _allow_fields_of(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
         while header == [] or all(h.strip() == "" for h in header):
@@ -286,6 +300,9 @@ def parse_csv_text(
     dec = decode_bytes(data, name, encoding=encoding)
     text = dec.text
     notes = list(dec.notes)
+    if "\r" in text and "\n" not in text:  # classic Mac line ends: valid CSV, same lines
+        text = text.replace("\r", "\n")
+        notes.append("line ends are CR only (classic Mac): read as line ends")
     reader, header_line, cols = read_header(text, name, notes, delimiter=delimiter)
     req = list(required)
     missing = [c for c in req if c not in cols]
@@ -320,7 +337,14 @@ def parse_csv_text(
     return _parse_slow(text, name, cols, header_line, dec.encoding, notes, delimiter)
 
 
+def _allow_fields_of(text: str) -> None:
+    """Let the csv module read a field as long as the whole text (its default limit is 131,072 characters)."""
+    if csv.field_size_limit() < len(text) + 1:
+        csv.field_size_limit(len(text) + 1)
+
+
 def _parse_slow(text, name, cols, header_line, enc, notes, delimiter) -> ParsedCSV:
+    _allow_fields_of(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
     ncol = len(cols)
     rows: list[list[str]] = []

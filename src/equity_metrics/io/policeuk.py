@@ -36,10 +36,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..areas import is_known_force, normalise_force, normalise_forces
+from .._options import check_option
 from ..errors import FileFormatError, OptionError, ReadError, closest_matches
 from ..ledger import FileRecord, Ledger, ReadResult, Rejects
 from ..schema import conform
-from ._sources import Sources, iter_files, parse_csv_text, raw_json, sha256_bytes
+from ._sources import OnDamage, Sources, base_name, decode_bytes, iter_files, parse_csv_text, raw_json, sha256_bytes
 from .policeuk_api import (
     _NAT,
     POLICEUK_COLUMNS,
@@ -71,10 +72,28 @@ def parse_policeuk_filename(name: str) -> tuple[str, pd.Period, str] | None:
     >>> parse_policeuk_filename("searches.csv") is None
     True
     """
-    m = _NAME_RE.match(os.path.basename(str(name).split("::")[-1]))
-    if not m or not 1 <= int(m["month"][5:]) <= 12:
+    m = _NAME_RE.match(base_name(name))
+    if not m or _bad_month(m["month"]):
         return None
     return m["force"].lower(), pd.Period(m["month"], freq="M"), m["kind"].lower()
+
+
+def _bad_month(month: str) -> bool:
+    """True for 'YYYY-MM' text that is no calendar month (year 0000, month 00 or 13..99)."""
+    return not (1 <= int(month[:4]) and 1 <= int(month[5:]) <= 12)
+
+
+def _misnamed(name: str) -> FileFormatError | None:
+    """An error for a police.uk file name whose month is impossible (``0000-01-...``, ``2019-13-...``)."""
+    m = _NAME_RE.match(base_name(name))
+    if m is None or not _bad_month(m["month"]):
+        return None
+    return FileFormatError(
+        f"the file name holds the month {m['month']!r}, which is not a calendar month",
+        file=name,
+        value=base_name(name),
+        hint="Rename the file to its real month (YYYY-MM-<force>-stop-and-search.csv, month 01 to 12)",
+    )
 
 
 def _months_option(value: Any, name: str) -> list[pd.Period] | None:
@@ -125,6 +144,8 @@ def read_policeuk(
     encoding: str = "auto",
     expected_months: Any = None,
     progress: bool = False,
+    strict: bool = False,
+    on_damage: OnDamage = "raise",
 ) -> ReadResult:
     """Read police.uk stop-and-search CSVs into the canonical events table.
 
@@ -155,6 +176,18 @@ def read_policeuk(
     progress
         Show a progress bar over the files on stderr when stderr is a terminal
         (off by default; see :func:`equity_metrics._progress.progress`).
+    strict
+        ``False`` (default): a file that cannot be read at all (not CSV, columns missing,
+        undecodable, an impossible month in its name) is rejected whole and listed in
+        ``ledger.files_rejected`` (file, reason, its row count when known) while the other
+        files are kept; if no file can be read, the first file's error is raised.
+        ``True``: any such file raises its error.
+    on_damage
+        ``"raise"`` (default): a damaged archive (a gzip checksum or length that does not
+        match, a damaged tar header, a corrupt zip member) raises
+        :class:`~equity_metrics.errors.FileFormatError` naming the archive and where it
+        broke. ``"keep"``: keep the files read before the damage and record it in
+        ``ledger.damage`` (archive, byte offset, files read, what is unknown) and the notes.
 
     Returns
     -------
@@ -166,7 +199,9 @@ def read_policeuk(
     Raises
     ------
     EmptyFileError, MissingColumnsError, FileFormatError, EncodingError, ReadError
-        Naming the file (and line) and what to do.
+        Naming the file (and line) and what to do: with ``strict=True`` for any file that
+        cannot be read, otherwise when none can; and for a damaged archive unless
+        ``on_damage="keep"``.
 
     Examples
     --------
@@ -182,6 +217,9 @@ def read_policeuk(
     (1, 1)
     """
     _check_ethnicity_options(ethnicity_field, fallback)
+    check_option("on_damage", on_damage, OnDamage)
+    if not isinstance(strict, bool):
+        raise OptionError(f"strict={strict!r} is not allowed; give True or False")
     want_forces = None
     if forces is not None:
         want_forces = sorted({normalise_force(f) for f in ([forces] if isinstance(forces, str) else forces)} - {""})
@@ -205,16 +243,74 @@ def read_policeuk(
         seen.add((p[0], str(p[1])))
         return (want_forces is None or p[0] in want_forces) and (want_months is None or p[1] in want_months)
 
-    items = iter_files(sources, select=select)
+    damage: list[dict] = []
+    items = iter_files(sources, select=select, on_damage=on_damage, damage=damage)
     if progress:
         from .._progress import progress as _progress_bar
 
         items = _progress_bar(items, desc="reading police.uk files")
-    files = _parse_all(items, encoding, force_opt)
+    parsed = _parse_all(items, encoding, force_opt, strict)
+    suspect = {d["suspect_file"] for d in damage if d.get("suspect_file")}
+    parsed = [_suspect(f) if isinstance(f, _File) and f.name in suspect else f for f in parsed]
+    files = [f for f in parsed if isinstance(f, _File)]
+    failed = [f for f in parsed if isinstance(f, _Failed)]
     if not files:
+        if failed:  # nothing at all could be read: say why, for the first file
+            raise failed[0].error
         raise _nothing_selected(seen, want_forces, want_months)
     seen_forces = {f for f, _ in seen}
-    return _assemble(files, want_forces, want_months, exp_months, ethnicity_field, fallback, skipped, seen_forces)
+    res = _assemble(files, want_forces, want_months, exp_months, ethnicity_field, fallback, skipped, seen_forces)
+    _record_failures(res.ledger, failed, damage)
+    return res
+
+
+@dataclass
+class _Failed:
+    """A file that could not be read at all (rejected whole unless strict)."""
+
+    name: str
+    error: ReadError
+    rows: int | None
+    sha256: str
+
+
+def _suspect(f: _File) -> _Failed:
+    """The file read just before the damage of its archive: rejected whole (its bytes may be damaged)."""
+    err = FileFormatError(
+        "read just before the damage of its archive: its bytes may be damaged, so it is not kept",
+        file=f.name,
+        hint="Download the archive again",
+    )
+    return _Failed(f.name, err, f.record.rows_read, f.record.sha256 or "")
+
+
+def _line_count(data: bytes, name: str, encoding: str) -> int | None:
+    """Non-blank lines after the first of a file that could not be parsed, when its bytes decode."""
+    try:
+        text = decode_bytes(data, name, encoding=encoding).text
+    except ReadError:
+        return None
+    lines = [ln for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if ln.strip()]
+    return max(len(lines) - 1, 0)
+
+
+def _record_failures(ledger: Ledger, failed: list[_Failed], damage: list[dict]) -> None:
+    for f in sorted(failed, key=lambda f: f.name):
+        ledger.files_rejected.append({"file": f.name, "reason": str(f.error), "rows": f.rows, "sha256": f.sha256})
+    if failed:
+        known = sum(f.rows or 0 for f in failed)
+        ledger.notes.append(
+            f"{len(failed)} file(s) rejected whole (they cannot be read; see ledger.files_rejected), holding about "
+            f"{known:,} row(s) not in rows_read; pass strict=True to stop at the first"
+        )
+    ledger.damage.extend(damage)
+    for d in damage:
+        ledger.notes.append(
+            f"DAMAGED ARCHIVE {d['archive']}: {d['problem']} at byte {d['offset']:,} of the unpacked archive, after "
+            f"{d['files_read']} file(s) read (last: {d['last_file_read']}); {d['unknown']}"
+            if d["offset"] is not None
+            else f"DAMAGED ARCHIVE {d['archive']}: {d['problem']}; {d['unknown']}"
+        )
 
 
 def _nothing_selected(seen: set[tuple[str, str]], want_forces, want_months) -> ReadError:
@@ -232,21 +328,36 @@ def _nothing_selected(seen: set[tuple[str, str]], want_forces, want_months) -> R
     return ReadError(f"no police.uk stop-and-search file matches{what}", hint=hint)
 
 
-def _parse_all(items: Iterable[tuple[str, bytes]], encoding: str, force_opt: str | None) -> list[_File]:
+def _parse_all(items: Iterable[tuple[str, bytes]], encoding: str, force_opt: str | None, strict: bool = True) -> list:
     """Parse files in a few threads (Arrow's CSV parser and zlib release the GIL), in input order."""
     workers = min(4, os.cpu_count() or 1)
-    out: list[_File] = []
+    out: list[_File | _Failed] = []
     pending: deque = deque()
     with ThreadPoolExecutor(workers) as pool:
         for name, data in items:
-            pending.append(pool.submit(_read_one, name, data, encoding, force_opt))
+            pending.append(pool.submit(_read_or_reject, name, data, encoding, force_opt, strict))
             if len(pending) > 2 * workers:  # bounded read-ahead keeps memory flat
                 out.append(pending.popleft().result())
         out += [f.result() for f in pending]
     return out
 
 
+def _read_or_reject(name: str, data: bytes, encoding: str, force_opt: str | None, strict: bool) -> _File | _Failed:
+    try:
+        return _read_one(name, data, encoding, force_opt)
+    except ReadError as exc:
+        if strict:
+            raise
+        return _Failed(name, exc, _line_count(data, name, encoding), sha256_bytes(data))
+
+
+_PANDAS_INDEX = re.compile(r"^(|Unnamed: 0)$")
+
+
 def _read_one(name: str, data: bytes, encoding: str, force_opt: str | None) -> _File:
+    bad_name = _misnamed(name)
+    if bad_name is not None:
+        raise bad_name
     parsed = parse_csv_text(data, name, encoding=encoding, required=POLICEUK_COLUMNS)
     rec = FileRecord(name, parsed.rows_read, encoding=parsed.encoding, sha256=sha256_bytes(data), notes=list(parsed.notes))
     cols = list(POLICEUK_COLUMNS)
@@ -264,6 +375,9 @@ def _read_one(name: str, data: bytes, encoding: str, force_opt: str | None) -> _
         origin = "force=" if fslug else "the Force column"
         rec.notes.append(f"force from {origin}; month from the dates (the file name has none)")
     extra = [c for c in parsed.frame.columns if c not in cols]
+    if extra and _PANDAS_INDEX.match(parsed.frame.columns[0]):  # DataFrame.to_csv wrote its index first
+        extra = extra[1:]
+        rec.notes.append(_INDEX_NOTE)
     if extra:
         rec.notes.append(f"column(s) not used: {extra[:10]}")
     if fslug is not None and not is_known_force(fslug):
@@ -276,6 +390,9 @@ def _read_one(name: str, data: bytes, encoding: str, force_opt: str | None) -> _
             b["row"] = int(np.searchsorted(allrec, b["line"]) + 1)
     frame = parsed.frame if list(parsed.frame.columns) == cols else parsed.frame[cols]
     return _File(name, fslug, month, frame, parsed.lines, rows, rec, parsed.bad)
+
+
+_INDEX_NOTE = "first column has no name: a pandas index (written by DataFrame.to_csv), ignored"
 
 
 def _assemble(
@@ -365,6 +482,9 @@ def _assemble(
     unknown_forces = sorted({n.split("'")[1] for f in files for n in f.record.notes if "not one of the" in n})
     if unknown_forces:  # once per force, not once per file
         notes.append(f"force(s) not among the 44 police.uk forces (kept as given): {', '.join(unknown_forces)}")
+    indexed = sum(_INDEX_NOTE in f.record.notes for f in files)
+    if indexed:  # once, not once per file
+        notes.append(f"{indexed} file(s) start with an unnamed column, a pandas index (written by DataFrame.to_csv): ignored")
     twins = len(files) - len({f.record.sha256 for f in files})
     if twins:
         notes.append(f"{twins} file(s) have the same bytes as another file read: their searches are in the table twice")

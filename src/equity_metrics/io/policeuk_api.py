@@ -41,7 +41,8 @@ from ..ethnicity import BROAD_GROUPS, DETAILED_GROUPS, NOT_STATED, harmonise_eth
 from ..ledger import REJECT_COLUMNS, FileRecord, Ledger, ReadResult, Rejects
 from ..schema import AGE_BANDS, EVENT_TYPES, SEXES, conform
 from ..outcome_codes import ARREST_OUTCOMES, derive_find
-from ._sources import decode_bytes, iter_files, sha256_bytes
+from ._json_text import _MAX_DEPTH, _depth_over, _raw, _safe_text, _text
+from ._sources import decode_bytes, gunzip, iter_files, sha256_bytes
 
 __all__ = ["read_policeuk_api", "API_FIELDS", "POLICEUK_COLUMNS", "EthnicityField", "Fallback"]
 
@@ -61,7 +62,8 @@ _DATE_MIN, _DATE_MAX = pd.Timestamp("1900-01-01", tz="UTC"), pd.Timestamp("2101-
 _NAT = np.iinfo(np.int64).min
 _SEARCH_TYPES = {s.lower(): s for s in ("Person search", "Person and Vehicle search", "Vehicle search")}
 _SEX = {"male": "Male", "female": "Female", "other": "Other", "not stated": "Not stated", "": "Not stated"}
-_BOOL = {"true": True, "false": False}
+# police.uk writes True/False; files rewritten by pandas or spreadsheets hold 1.0/0.0, 1/0 or yes/no
+_BOOL = {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False, "yes": True, "no": False}
 # raw police.uk column -> canonical field name used in the ledger
 _FIELD_OF = dict(zip(POLICEUK_COLUMNS, (
     "search_type", "datetime", "policing_operation", "policing_operation_name", "latitude", "longitude",
@@ -353,40 +355,6 @@ _EXTRA = ("involved_person", "street_name")
 _IN_MEMORY = "<records>"
 
 
-def _text(value: Any) -> str:
-    """The CSV text of one JSON value: null -> '', booleans as True/False, containers as JSON."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
-
-
-def _raw(record: Any) -> str:
-    """The whole record as JSON text (escaped to ASCII when it holds text that is not valid Unicode)."""
-    try:
-        text = json.dumps(record, ensure_ascii=False, default=str, sort_keys=isinstance(record, dict))
-        text.encode("utf-8")
-        return text
-    except (UnicodeEncodeError, TypeError, ValueError, RecursionError):
-        return json.dumps(record, ensure_ascii=True, default=str)
-
-
-def _safe_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = _text(value)
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return _raw(value)
-
-
 def _row(record: Mapping[str, Any]) -> list[str]:
     """One API record as the police.uk CSV row (plus involved_person and street name)."""
     loc = record.get("location")
@@ -407,6 +375,10 @@ def _row(record: Mapping[str, Any]) -> list[str]:
 
 
 def _load_json(name: str, data: bytes, encoding: str) -> tuple[list[Any], FileRecord]:
+    sha = sha256_bytes(data)  # of the file as given
+    packed = data.startswith(b"\x1f\x8b")
+    if packed:
+        data = gunzip(data, name)
     dec = decode_bytes(data, name, encoding=encoding)
     if not dec.text.strip():
         raise EmptyFileError("the file is empty (no JSON)", file=name, hint="An API response with no searches is '[]'")
@@ -420,15 +392,29 @@ def _load_json(name: str, data: bytes, encoding: str) -> tuple[list[Any], FileRe
             hint="Save the API response body unchanged (a JSON list of records)",
         ) from None
     except RecursionError:
-        raise FileFormatError("JSON nested too deeply", file=name) from None
+        raise FileFormatError(
+            "JSON nested too deeply to read (police.uk records are a list of flat objects)",
+            file=name,
+            hint="Check the file is a police.uk API response body saved unchanged",
+        ) from None
     if not isinstance(obj, list):
         raise FileFormatError(
             f"expected a JSON list of stop-and-search records, found a JSON {type(obj).__name__}",
             file=name,
             hint="police.uk stops-force / stops-street responses are lists; save the response body unchanged",
         )
-    rec = FileRecord(file=name, rows_read=len(obj), encoding=dec.encoding, sha256=sha256_bytes(data), notes=list(dec.notes))
+    notes = (["gzip-compressed: decompressed, checksum verified"] if packed else []) + list(dec.notes)
+    rec = FileRecord(file=name, rows_read=len(obj), encoding=dec.encoding, sha256=sha, notes=notes)
     return obj, rec
+
+
+def _stem(name: str) -> str:
+    """File name without its folder and its .json / .json.gz suffix."""
+    base = os.path.basename(name.split("::")[-1])
+    for suffix in (".json.gz", ".json"):
+        if base.lower().endswith(suffix):
+            return base[: -len(suffix)]
+    return base.rsplit(".", 1)[0]
 
 
 def read_policeuk_api(
@@ -444,8 +430,9 @@ def read_policeuk_api(
     Parameters
     ----------
     sources_or_records
-        A ``.json`` file holding a list of records (as the API returns them), a list of
-        such files, a folder or a glob of them, or an in-memory list of record dicts.
+        A ``.json`` file holding a list of records (as the API returns them), or a
+        gzip-compressed ``.json.gz`` one, a list of such files, a folder or a glob of them
+        (``.json`` and ``.json.gz`` alike), or an in-memory list of record dicts.
     force
         The force the records belong to (police.uk slug or name). The ``stops-force``
         response does not repeat it; without it ``force`` is NA.
@@ -490,7 +477,7 @@ def read_policeuk_api(
     if not batches:
         if isinstance(src, bytes) or not isinstance(src, (str, os.PathLike, list)):
             raise ReadError(f"cannot read a {type(src).__name__}: pass a .json path, a list of paths or a list of records")
-        for name, data in iter_files(src, suffixes=(".json",)):
+        for name, data in iter_files(src, suffixes=(".json", ".json.gz")):
             batches.append((name, *_load_json(name, data, encoding)))
     batches.sort(key=lambda b: b[0])
 
@@ -506,6 +493,8 @@ def read_policeuk_api(
                 reason = "record is not a JSON object"
             elif rec.get("datetime") is None or (isinstance(rec["datetime"], str) and not rec["datetime"].strip()):
                 reason = "missing datetime"
+            elif _depth_over(rec):
+                reason = f"record nested more than {_MAX_DEPTH} levels deep (not a police.uk record)"
             else:
                 row = _row(rec)
                 try:
@@ -537,7 +526,7 @@ def read_policeuk_api(
     c["force"] = pd.Categorical([slug] * n, categories=[slug] if slug else [])
     c["file_month"] = pd.PeriodIndex.from_ordinals(np.full(n, np.iinfo(np.int64).min), freq="M")
     c["source_file"] = pd.Categorical.from_codes(g.astype(np.int32), categories=[b[0] for b in batches])
-    stems = ["records" if b[0] == _IN_MEMORY else os.path.basename(b[0].split("::")[-1]).rsplit(".", 1)[0] for b in batches]
+    stems = ["records" if b[0] == _IN_MEMORY else _stem(b[0]) for b in batches]
     c["event_id"] = pd.array([f"{slug or 'unknown'}/{stems[gi]}/{i}" for gi, i in zip(g, idx)], dtype="string")
     involved = raw_k["involved_person"].str.strip().str.lower()
     c["involved_person"] = pd.array(involved.map({"true": True, "false": False}).to_numpy(dtype=object), dtype="boolean")
