@@ -366,3 +366,31 @@ def test_a_bytes_path(tmp_path):
         read_policeuk([str(d), 3])
     with pytest.raises(ReadError):
         read_policeuk_api(os.fsencode(d))
+
+
+@pytest.mark.shared
+def test_real_files_rewritten_by_pandas_keep_every_boolean(tmp_path):
+    """A force's real files read with pandas, booleans turned to 1.0/0.0, written back with the index."""
+    src = need_shared(*ARCHIVE)
+    orig, rewritten = tmp_path / "orig", tmp_path / "pandas"
+    orig.mkdir(), rewritten.mkdir()
+    flags = ["Part of a policing operation", "Outcome linked to object of search", "Removal of more than just outer clothing"]
+    with tarfile.open(src) as tf:
+        for m in tf:
+            if m.name.endswith("-dorset-stop-and-search.csv"):
+                data = tf.extractfile(m).read()
+                (orig / base_name(m.name)).write_bytes(data)
+                frame = pd.read_csv(io.BytesIO(data))
+                for c in flags:
+                    frame[c] = frame[c].map({True: 1.0, False: 0.0, "True": 1.0, "False": 0.0})
+                frame.to_csv(rewritten / base_name(m.name))
+    a, b = read_policeuk(orig), read_policeuk(rewritten)
+    n_files = len(a.ledger.files)
+    assert n_files > 30 and a.ledger.rows_kept == b.ledger.rows_kept
+    for col in ("strip_search", "outcome_linked", "policing_operation"):
+        assert a.data[col].fillna(False).tolist() == b.data[col].fillna(False).tolist()
+        assert a.data[col].isna().sum() == b.data[col].isna().sum()
+    assert b.data["strip_search"].sum() > 0 and not any(b.ledger.unknown_by_field.values())
+    assert [n for n in b.ledger.notes if "pandas index" in n] == [
+        f"{n_files} file(s) start with an unnamed column, a pandas index (written by DataFrame.to_csv): ignored"
+    ]
