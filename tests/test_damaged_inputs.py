@@ -394,3 +394,38 @@ def test_real_files_rewritten_by_pandas_keep_every_boolean(tmp_path):
     assert [n for n in b.ledger.notes if "pandas index" in n] == [
         f"{n_files} file(s) start with an unnamed column, a pandas index (written by DataFrame.to_csv): ignored"
     ]
+
+
+def test_api_one_unreadable_file_is_rejected_whole(tmp_path):
+    d = tmp_path / "api"
+    d.mkdir()
+    (d / "2021-05.json").write_text(json.dumps([_api_record()]))
+    (d / "2021-06.json").write_text('{"not": "a list"}')
+    res = read_policeuk_api(d, force="kent")
+    assert res.ledger.rows_kept == 1 and len(res.ledger.files) == 1
+    (r,) = res.ledger.files_rejected
+    assert r["file"].endswith("2021-06.json") and "expected a JSON list" in r["reason"]
+    with pytest.raises(FileFormatError, match="2021-06.json"):
+        read_policeuk_api(d, strict=True)
+    (d / "2021-05.json").unlink()
+    with pytest.raises(FileFormatError, match="2021-06.json"):  # nothing readable: the error itself
+        read_policeuk_api(d)
+
+
+def test_api_files_in_a_damaged_archive(tmp_path):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tf:
+        for i in range(6):
+            data = json.dumps([_api_record()] * 2).encode()
+            info = tarfile.TarInfo(f"api/2021-0{i + 1}.json")
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    tar = bytearray(buf.getvalue())
+    tar[_member_offsets(bytes(tar))[4] + 3] ^= 0xFF
+    path = tmp_path / "api.tar.gz"
+    path.write_bytes(_gz(bytes(tar)))
+    with pytest.raises(FileFormatError, match="archive is damaged"):
+        read_policeuk_api(path)
+    res = read_policeuk_api(path, on_damage="keep")
+    assert res.ledger.rows_kept == 6 and res.ledger.damage[0]["files_read"] == 4  # the 4th was read just before
+    assert res.ledger.files_rejected[0]["file"].endswith("2021-04.json")

@@ -42,7 +42,7 @@ from ..ledger import REJECT_COLUMNS, FileRecord, Ledger, ReadResult, Rejects
 from ..schema import AGE_BANDS, EVENT_TYPES, SEXES, conform
 from ..outcome_codes import ARREST_OUTCOMES, derive_find
 from ._json_text import _MAX_DEPTH, _depth_over, _raw, _safe_text, _text
-from ._sources import decode_bytes, gunzip, iter_files, sha256_bytes
+from ._sources import OnDamage, decode_bytes, gunzip, iter_files, sha256_bytes
 
 __all__ = ["read_policeuk_api", "API_FIELDS", "POLICEUK_COLUMNS", "EthnicityField", "Fallback"]
 
@@ -424,6 +424,8 @@ def read_policeuk_api(
     ethnicity_field: EthnicityField = "self_defined",
     fallback: Fallback = "none",
     encoding: str = "auto",
+    strict: bool = False,
+    on_damage: OnDamage = "raise",
 ) -> ReadResult:
     """Read police.uk API stop-and-search records into the canonical events table.
 
@@ -440,6 +442,10 @@ def read_policeuk_api(
         As in :func:`~equity_metrics.io.policeuk.read_policeuk`.
     encoding
         Encoding of the files (``"auto"``: UTF-8 with a recorded Windows-1252 fallback).
+    strict, on_damage
+        As in :func:`~equity_metrics.io.policeuk.read_policeuk`: a file that is not a JSON
+        list of records is rejected whole (``ledger.files_rejected``) unless ``strict=True``
+        or no file can be read; a damaged archive raises unless ``on_damage="keep"``.
 
     Returns
     -------
@@ -462,10 +468,15 @@ def read_policeuk_api(
     [[1, 'record is not a JSON object']]
     """
     _check_ethnicity_options(ethnicity_field, fallback)
+    check_option("on_damage", on_damage, OnDamage)
+    if not isinstance(strict, bool):
+        raise OptionError(f"strict={strict!r} is not allowed; give True or False")
     slug = normalise_force(force) if force is not None else None
     if force is not None and not slug:
         raise OptionError(f"force={force!r} is not a force name")
     batches: list[tuple[str, list[Any], FileRecord]] = []
+    failed: list[tuple[str, ReadError, str | None]] = []  # files rejected whole
+    damage: list[dict] = []
     src = sources_or_records
     if isinstance(src, Mapping):
         raise ReadError("got a single record (a dict); pass a list of records", hint="Wrap it in a list: [record]")
@@ -477,8 +488,20 @@ def read_policeuk_api(
     if not batches:
         if isinstance(src, bytes) or not isinstance(src, (str, os.PathLike, list)):
             raise ReadError(f"cannot read a {type(src).__name__}: pass a .json path, a list of paths or a list of records")
-        for name, data in iter_files(src, suffixes=(".json", ".json.gz")):
-            batches.append((name, *_load_json(name, data, encoding)))
+        for name, data in iter_files(src, suffixes=(".json", ".json.gz"), on_damage=on_damage, damage=damage):
+            try:
+                batches.append((name, *_load_json(name, data, encoding)))
+            except ReadError as exc:
+                if strict:
+                    raise
+                failed.append((name, exc, sha256_bytes(data)))
+        suspect = {d["suspect_file"] for d in damage if d.get("suspect_file")}
+        for b in [b for b in batches if b[0] in suspect]:  # decompressed just before the damage
+            batches.remove(b)
+            why = "read just before the damage of its archive: its bytes may be damaged, so it is not kept"
+            failed.append((b[0], FileFormatError(why, file=b[0], hint="Download the archive again"), b[2].sha256))
+        if not batches and failed:  # nothing could be read: say why, for the first file
+            raise failed[0][1]
     batches.sort(key=lambda b: b[0])
 
     rows: list[list[str]] = []
@@ -564,4 +587,12 @@ def read_policeuk_api(
     if fallback != "none":
         ledger.notes.append(f"ethnicity: officer-defined group used for {conv.fallback_used:,} record(s)")
     ledger.notes += [f"{b[2].file}: {n}" for b in batches for n in b[2].notes]
+    if failed or damage:
+        for name, exc, sha in sorted(failed, key=lambda f: f[0]):
+            ledger.files_rejected.append({"file": name, "reason": str(exc), "rows": None, "sha256": sha})
+        if failed:
+            ledger.notes.append(f"{len(failed)} file(s) rejected whole (they cannot be read; see ledger.files_rejected); "
+                                "pass strict=True to stop at the first")  # fmt: skip
+        ledger.damage.extend(damage)
+        ledger.notes += [f"DAMAGED ARCHIVE {d['archive']}: {d['problem']}; {d['unknown']}" for d in damage]
     return ReadResult(data=conform(data, "events"), ledger=ledger, rejects=Rejects(_reject_frame(records)), kind="events")
