@@ -179,6 +179,13 @@ def load_mapping(mapping: dict | str | os.PathLike, *, kind: MappedKind = "event
             _fail(f"constants.{f} must be a single value, not {v!r}", name)
         if f in _VOCABS and v not in _VOCABS[f]:
             _fail(f"constants.{f}={v!r} is not one of {list(_VOCABS[f])}", name)
+        if dtypes[f] == "boolean":
+            if isinstance(v, str) and v.strip().casefold() in _TRUE + _FALSE:
+                constants[f] = v = v.strip().casefold() in _TRUE
+            if not isinstance(v, bool):
+                _fail(f"constants.{f}={v!r} must be true or false", name)
+        elif dtypes[f] in ("float64", "Int64") and (isinstance(v, bool) or not isinstance(v, (int, float))):
+            _fail(f"constants.{f}={v!r} must be a number", name)
     values: dict[str, dict[str, Any]] = {}
     for f, vocab in mapping.get("values", {}).items():
         if f != "ethnicity":
@@ -240,6 +247,8 @@ def load_mapping(mapping: dict | str | os.PathLike, *, kind: MappedKind = "event
         if d.get("zero_pad", False) and not pad_d | pad_t:
             raise DateFormatError(f"mapping {name!r}: dates.{f}.zero_pad needs a digits-only format with no separators "
                                   "(e.g. '%m%d%Y', '%H%M') under format or time_format")
+        if not isinstance(d.get("time_optional", False), bool):
+            _fail(f"dates.{f}.time_optional must be true or false, not {d['time_optional']!r}", name)
         dates[f] = DateSpec(fmts, tcol, tfmts, tz, bool(d.get("time_optional", False)), pad_d | pad_t)
     eth = mapping.get("ethnicity")
     for key in ("ethnicity", "id", "id_prefix"):
@@ -263,7 +272,10 @@ def load_mapping(mapping: dict | str | os.PathLike, *, kind: MappedKind = "event
             if eth["scheme"] != "us":
                 _fail("ethnicity.hispanic_column needs scheme = 'us'", name)
             eth["hispanic_column"] = _cands(eth["hispanic_column"], "ethnicity.hispanic_column", name)
-        eth["hispanic_values"] = tuple(str(v).casefold() for v in eth.get("hispanic_values", _HISPANIC))
+        hv = eth.get("hispanic_values", _HISPANIC)
+        if isinstance(hv, str) or not isinstance(hv, (list, tuple)) or not all(isinstance(v, str) for v in hv):
+            _fail(f"ethnicity.hispanic_values must be a list of text values (e.g. [\"Y\", \"Hispanic\"]), not {hv!r}", name)
+        eth["hispanic_values"] = tuple(str(v).casefold() for v in hv)
     lists = {}
     for key in ("required", "optional"):
         lst = mapping.get(key, [])
@@ -282,6 +294,8 @@ def load_mapping(mapping: dict | str | os.PathLike, *, kind: MappedKind = "event
         if f not in columns and f not in constants and not (f == "ethnicity" and eth):
             _fail(f"required field {f!r} is not mapped to a column", name)
     keep = mapping.get("keep", {})
+    if isinstance(keep, list) and not all(isinstance(k, str) and k.strip() for k in keep):
+        _fail(f"keep must list source column names (text), not {keep!r}", name)
     keep = {k: (k,) for k in keep} if isinstance(keep, list) else {k: _cands(v, f"keep.{k}", name) for k, v in keep.items()}
     skip, header = mapping.get("skip_rows", 0), mapping.get("header_row")
     if not isinstance(skip, int) or isinstance(skip, bool) or skip < 0:
@@ -295,6 +309,12 @@ def load_mapping(mapping: dict | str | os.PathLike, *, kind: MappedKind = "event
     if not isinstance(delim, str) or len(delim) != 1:
         _fail(f"delimiter must be one character, not {delim!r}", name)
     idc = _cands(mapping["id"], "id", name) if "id" in mapping else ()
+    for key in ("id_prefix", "source", "description"):
+        if key in mapping and not isinstance(mapping[key], str):
+            _fail(f"{key} must be text, not {mapping[key]!r}", name)
+    sheet = mapping.get("sheet")
+    if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, (str, int))):
+        _fail(f"sheet must be a sheet name or a 0-based sheet number, not {sheet!r}", name)
     return MappingSpec(kind, columns, values, dates, constants, eth, required, lists["optional"], idc,
                        str(mapping.get("id_prefix", "")), keep, skip, header, mapping.get("sheet"), delim,
                        frozenset(x.casefold() for x in na) | {""}, str(mapping.get("source", "mapped")), name)

@@ -31,8 +31,13 @@ def _load_lookup(lookup: object, encoding: str) -> tuple[pd.DataFrame, str]:
     if isinstance(lookup, tuple):
         frame, lname = lookup
     elif isinstance(lookup, pd.DataFrame):
+        names = [str(c).strip().lstrip("\ufeff") for c in lookup.columns]
+        dup = sorted({c for c in names if names.count(c) > 1})
+        if dup:
+            raise ReadError(f"the lookup DataFrame has duplicate column name(s) {dup}", file="lookup table",
+                            hint="Drop or rename the repeated columns (one LAD..CD/LAD..NM and one PFA..NM column)")
         frame, lname = lookup.astype(str).map(str.strip), "lookup table"
-        frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+        frame.columns = names
     else:
         files = list(iter_files(lookup))  # type: ignore[arg-type]
         if len(files) != 1:

@@ -109,6 +109,13 @@ def _layout(cols: list[str], name: str, chinese_as: str) -> dict:
             f"no ethnic-group columns found (columns: {cols[:20]})", file=name,
             hint="A population table needs one column per ethnic group, or 'group' and 'population' columns",
         )
+    twice = sorted({m.group(1) for c in cols if (m := re.fullmatch(r"(.+)\.\d+", c)) and m.group(1) in groups})
+    if twice:
+        raise FileFormatError(
+            f"the group column(s) {twice} appear more than once in the header (read as {twice[0]!r}, {twice[0] + '.1'!r}): "
+            "summing them would count people twice", file=name,
+            hint="Remove or rename the repeated columns so that each ethnic group has one column",
+        )
     lay["groups"], lay["ignored"] = groups, ignored
     return lay
 

@@ -82,6 +82,9 @@ def load_table(name: str, data: bytes, *, spec: MappingSpec, sheet: str | int | 
     text, title = dec.text, []
     if skip:
         parts = text.split("\n")
+        if not any(p.strip() for p in parts[skip:]):
+            raise EmptyFileError(f"no header row at row {skip + 1}: the file has {len(parts) - (parts[-1] == '')} line(s)",
+                                 file=name, hint="Check header_row / skip_rows (the header's 1-based row number)")
         title = [t.strip().strip(spec.delimiter).strip() for t in parts[:skip]]
         text = "\n".join(parts[skip:])
     parsed = parse_csv_text(text.encode("utf-8"), name, encoding="utf-8", delimiter=spec.delimiter)

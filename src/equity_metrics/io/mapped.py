@@ -76,7 +76,7 @@ import pandas as pd
 
 from .._options import check_option
 from ..areas import is_known_force, normalise_forces
-from ..errors import MissingColumnsError
+from ..errors import FileFormatError, MissingColumnsError, OptionError
 from ..ethnicity import BROAD_GROUPS, NOT_STATED, US_GROUPS, harmonise_ethnicity
 from ..ledger import REJECT_COLUMNS, FileRecord, Ledger, ReadResult, Rejects
 from ..schema import AGE_BANDS, conform
@@ -206,6 +206,12 @@ def map_table(raw: RawTable, spec: MappingSpec, *, pre_reject: pd.Series | None 
         raise MissingColumnsError(file=raw.name, missing=missing_cols, found=header,
                                   hint=f"Fix the mapping {spec.name!r} (columns, dates, ethnicity or id), "
                                        "or list the field under 'optional'")
+    used = [c for c in [*src.values(), *tcols.values(), eth_col, hisp_col, id_col] if c is not None]
+    twice = sorted({c for c in used if f"{c}.1" in header})
+    if twice:
+        raise FileFormatError(f"mapped column(s) {twice} appear more than once in the header (read as {twice[0]!r}, "
+                              f"{twice[0] + '.1'!r}): which one holds the values is unknown", file=raw.name,
+                              hint="Remove or rename the repeated column, or map the intended one by its renamed name")
     na = spec.na_values
 
     cache: dict[str, tuple[pd.Series, np.ndarray]] = {}
@@ -336,6 +342,8 @@ def map_table(raw: RawTable, spec: MappingSpec, *, pre_reject: pd.Series | None 
     for f, c in list(unmapped.items()):
         mask = bad_masks[f][1] & keepm
         unmapped[f] = Counter(df.loc[mask, bad_masks[f][2]].str.strip().tolist())
+        if not unmapped[f]:  # every such row was rejected: nothing to list
+            del unmapped[f]
     # ---- duplicates, ids, provenance
     dup = df.duplicated(keep="first").to_numpy(bool) if len(df.columns) else np.zeros(n, bool)
     base = os.path.basename(raw.name.split("::")[-1])
@@ -453,7 +461,7 @@ def assemble(parts: list[_Part], spec: MappingSpec, *, source: str | None = None
         led.choices["ethnicity_field"] = f"{spec.ethnicity['column'][0]} ({spec.ethnicity['label']}, scheme {spec.ethnicity['scheme']})"
     for p in parts:  # mapping notes, title rows and encoding fallbacks also go to the ledger's own notes
         led.notes.extend(f"{os.path.basename(p.record.file)}: {n}" for n in p.record.notes
-                         if n in p.notes or n.startswith(("title rows", "not valid UTF-8")))
+                         if n in p.notes or n.startswith(("title rows", "not valid UTF-8", "duplicate column name")))
     led.choices.update(choices or {})
     led.notes.extend(notes or [])
     rejects = Rejects.concat([p.rejects for p in parts])
@@ -515,10 +523,21 @@ def read_mapped(
     [['Black', 'Male']]
     """
     check_option("kind", kind, MappedKind)
+    _check_read_args(sheet=sheet, header_row=header_row, encoding=encoding)
     spec = load_mapping(mapping, kind=kind)
     parts = [map_table(load_table(name, data, spec=spec, sheet=sheet, header_row=header_row, encoding=encoding), spec)
              for name, data in iter_files(sources, suffixes=_SUFFIXES)]
     return _normalise_forces(assemble(parts, spec))
+
+
+def _check_read_args(*, sheet, header_row, encoding) -> None:
+    """Types of read_mapped's options, checked before any file is opened (else pandas/codecs raise their own errors)."""
+    if header_row is not None and (isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1):
+        raise OptionError(f"header_row={header_row!r}: give the 1-based row number of the header (e.g. header_row=6), or None")
+    if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, (str, int))):
+        raise OptionError(f"sheet={sheet!r}: give a sheet name or a 0-based sheet number, or None for the first sheet")
+    if not isinstance(encoding, str):
+        raise OptionError(f"encoding={encoding!r}: give 'auto' or a codec name such as 'utf-8' or 'cp1252'")
 
 
 def _normalise_forces(res: ReadResult) -> ReadResult:
