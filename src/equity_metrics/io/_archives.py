@@ -98,6 +98,11 @@ class _Tracked(io.RawIOBase):
         self.pos += len(data)
         return data
 
+    def close(self) -> None:
+        if not self.closed:
+            self.raw.close()
+        super().close()
+
     def compressed_pos(self) -> int | None:
         inner = getattr(self.raw, "fileobj", None) or getattr(self.raw, "_fp", None)
         try:
@@ -118,15 +123,30 @@ def _open_stream(path: str) -> Any:
     return open(path, "rb")
 
 
-def iter_archive(path: str, suffixes, select, on_damage: str = "raise", damage: list[dict] | None = None) -> Iterator[tuple[str, bytes]]:
+def iter_archive(
+    path: str, suffixes: tuple[str, ...], select: Any, on_damage: str = "raise", damage: list[dict] | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """``(archive::member, bytes)`` of the members of a zip or (compressed) tar whose names end with ``suffixes``.
+
+    ``select`` (or None) filters on the member's base name before its bytes are read.
+    Damage raises :class:`FileFormatError` or, with ``on_damage="keep"``, is appended
+    to ``damage`` (see :func:`equity_metrics.io._sources.iter_files`).
+    """
     if path.lower().endswith(".zip"):
         yield from _iter_zip(path, suffixes, select, on_damage, damage)
         return
+    stream = None
     try:
         stream = _Tracked(_open_stream(path))
         tf = tarfile.open(fileobj=stream, mode="r:")
     except (*_STREAM_ERRORS, ValueError) as exc:
-        raise FileFormatError(f"not a readable tar archive ({exc})", file=path) from None
+        if stream is not None:
+            stream.close()
+        raise FileFormatError(
+            f"not a readable tar archive ({type(exc).__name__}: {exc})",
+            file=path,
+            hint="Check the file is a complete .tar/.tar.gz download (download it again if it was cut)",
+        ) from None
     n, last = 0, None
 
     def broke(what: str, offset: int, unknown: str | None = None) -> None:
