@@ -200,8 +200,12 @@ def test_xlsx_header_row_argument_and_sheet_errors(tmp_path):
     _workbook(p, [["title"], ["Star", "Completed"], [1, "2015-01-01"]])
     m = {"columns": {"officer_id": "Star", "completed": "Completed"}, "constants": {"course": "C"}}
     assert read_mapped(p, mapping=m, kind="training", header_row=2).ledger.rows_kept == 1
-    with pytest.raises(MissingColumnsError):  # without header_row the title row is the header
-        read_mapped(p, mapping=m, kind="training")
+    # without header_row a one-cell title row above a wider header is detected and skipped (noted in the ledger)
+    res = read_mapped(p, mapping=m, kind="training")
+    assert res.ledger.rows_kept == 1 and any("title rows above the header detected" in n for n in res.ledger.files[0].notes)
+    _workbook(p, [["Star", "Completed"], [1, "2015-01-01"]])
+    with pytest.raises(MissingColumnsError):  # header_row=2 makes the data row the header
+        read_mapped(p, mapping=m, kind="training", header_row=2)
     with pytest.raises(Exception, match="no sheet named 'Rostr'.*Did you mean 'Roster'"):
         read_mapped(p, mapping=m, kind="training", header_row=2, sheet="Rostr")
 

@@ -95,3 +95,24 @@ def test_population_lookup_dataframe_with_duplicate_columns(tmp_path):
     lk = pd.DataFrame([["Hartlepool", "Cleveland", "Cleveland"]], columns=["LAD16NM", "PFA16NM", "PFA16NM"])
     with pytest.raises(ReadError, match=r"duplicate column name\(s\) \['PFA16NM'\]"):  # was numpy's ValueError
         read_population(p, to="force", lookup=lk)
+
+
+def test_excel_merged_title_rows_detected(tmp_path):
+    """A merged title row (one value) above the header used to become the header: 'missing column Date, found Title'."""
+    import datetime as dt
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"] = "Stops by date"
+    ws.merge_cells("A1:C1")
+    ws.append([])
+    ws.append(["Date", "Race", "X"])
+    ws.append([dt.datetime(2020, 1, 1), "Black", 1])
+    p = tmp_path / "merged.xlsx"
+    wb.save(p)
+    res = read_mapped(p, mapping=M)
+    assert res.ledger.rows_kept == 1 and res.data["source_line"].tolist() == [4]
+    assert any("title rows above the header detected" in n for n in res.ledger.notes)
+    assert read_mapped(p, mapping=M, header_row=3).ledger.rows_kept == 1

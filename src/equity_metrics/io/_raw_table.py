@@ -140,6 +140,16 @@ def _load_excel(name: str, data: bytes, sha: str, sheet, skip: int, explicit: bo
     rest = rows[skip:]
     while rest and not explicit and not any(c.strip() for c in rest[0][1]):
         rest = rest[1:]
+    if not explicit and not skip:  # title rows (often merged cells: one value) above a wider header
+        width = [sum(1 for c in r if c.strip()) for _, r in rest[:60]]
+        k = 0
+        while k < len(width) and width[k] <= 1 and any(w >= 2 for w in width[k + 1:]):
+            k += 1
+        if k:
+            title = [" ".join(c.strip() for c in r if c.strip()) for _, r in rest[:k]]
+            notes.append(f"title rows above the header detected and skipped (rows 1-{rest[k][0] - 1}; "
+                         "pass header_row= to choose the header yourself)")
+            rest = rest[k:]
     if not rest or not any(c.strip() for c in rest[0][1]):
         raise EmptyFileError(f"sheet {ws.title!r} has no header row" + (f" at row {skip + 1}" if skip else ""), file=name,
                              hint="Check header_row / skip_rows")

@@ -33,7 +33,9 @@ Mapping keys (all optional except ``columns``)::
 
 Excel and Parquet cells are turned into text here (numbers without a spurious
 ``.0``, date-times as ``YYYY-MM-DD HH:MM:SS``), so nothing is coerced by pandas;
-for them ISO formats are also tried after the mapping's own. Local times in a
+for them ISO formats are also tried after the mapping's own. In a sheet read
+without ``header_row``/``skip_rows``, leading rows with at most one value (titles,
+often merged cells) above a wider header are skipped and noted in the ledger. Local times in a
 daylight-saving gap are shifted forward and those in the repeated hour take the
 first (daylight) occurrence; both are counted in the notes.
 
