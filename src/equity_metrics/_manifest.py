@@ -43,7 +43,9 @@ def write_manifest(
     """Write ``out/manifest.json``: version, command, sorted parameters, inputs, outputs with SHA-256.
 
     ``inputs`` are file names, or dicts (e.g. ``{"file": ..., "sha256": ...}``)
-    kept as given (sorted by their JSON text).
+    kept as given (sorted by their JSON text). Call it after every output is in
+    place: it is written through a temporary file and renamed, so its presence
+    means the folder is complete (:func:`equity_metrics._atomic.verify_output`).
     """
     out = Path(out)
     ins = sorted(inputs, key=lambda x: json.dumps(x, sort_keys=True, default=str))
@@ -55,6 +57,8 @@ def write_manifest(
         "inputs": ins,
         "outputs": [{"file": Path(p).name, "sha256": sha256_file(p)} for p in sorted(map(Path, outputs))],
     }
-    path = out / "manifest.json"
-    path.write_text(json.dumps(manifest, indent=2, default=str, sort_keys=False) + "\n", encoding="utf-8")
-    return path
+    from ._atomic import atomic_write_bytes
+
+    text = json.dumps(manifest, indent=2, default=str, sort_keys=False, ensure_ascii=True) + "\n"
+    # written last, through a temporary file: a folder with this manifest is complete (see _atomic)
+    return atomic_write_bytes(out / "manifest.json", text.encode("utf-8"))

@@ -18,16 +18,22 @@ Subcommands
 ``impact``
     Training impact: panel from events + training roster (+ officers), staggered
     difference-in-differences, aggregations, pre-trend test, event-study
-    figure, manifest (see :mod:`equity_metrics.cli_commands.impact`).
+    figure, manifest (see :mod:`equity_metrics.cli_commands.impact`); prints a short summary and verdict.
+``verify``
+    Check output folders: exit 0 when ``manifest.json`` is there and every output it
+    lists matches its SHA-256, 3 with the reason otherwise (see :mod:`equity_metrics._atomic`).
 
 Global flags go before the subcommand: ``--quiet`` (print nothing but errors; no
 progress bars), ``--debug`` (tracebacks). Progress bars are drawn on stderr only
 when stderr is a terminal.
 
-Exit codes: 0 success; 2 bad command line; 3 input that cannot be read;
-4 a bad option or a table that does not fit the request; 1 anything else (a bug:
+Exit codes: 0 success; 2 bad command line (``--out ""`` included); 3 input that cannot
+be read, or an output folder that cannot be written (read-only, full, a file in the way);
+4 a bad option or a table that does not fit the request (a misspelled ``--forces``
+included); 1 anything else (a bug:
 rerun with ``--debug`` for the traceback). Every error is one line on stderr
-unless ``--debug``.
+unless ``--debug``, and names flags (``--area-type``) where the library named keyword
+arguments (``area_type=``). ``--quiet`` also silences warnings (matplotlib's included).
 
 This module is the parser and the dispatcher; subcommand implementations live in
 :mod:`equity_metrics.cli_commands` (one module per subcommand, ``run(args)``).
@@ -41,7 +47,8 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__
-from ._manifest import write_manifest
+from ._atomic import OutputError, verify_output
+from .cli_commands._common import Outputs, out_folder, read_events
 from .cli_commands.report import add_demo_parser, add_report_parser
 from .errors import DataValidationError, EquityMetricsError, EstimationError, MappingError, OptionError, ReadError
 
@@ -67,54 +74,40 @@ def _print(args, *parts) -> None:
         print(*parts)
 
 
-# ----------------------------------------------------------------------------- ingest
-def _read(args):
-    fmt = args.format
-    if fmt == "policeuk":
-        from .io.policeuk import read_policeuk
-
-        return read_policeuk(
-            args.sources,
-            forces=args.forces or None,
-            ethnicity_field=args.ethnicity_field,
-            progress=not getattr(args, "quiet", False),
-        )
-    if fmt == "policeuk-api":
-        from .io.policeuk import read_policeuk_api
-
-        return read_policeuk_api(args.sources)
-    if fmt == "opp":
-        from .io.opp import read_opp
-
-        return read_opp(args.sources)
-    if fmt == "mapped":
-        from .io.mapped import read_mapped
-
-        if not args.mapping:
-            raise MappingError("--format mapped needs --mapping MAPPING.toml (see docs/data-model.md)")
-        return read_mapped(args.sources, mapping=args.mapping)
-    raise OptionError(f"unknown --format {fmt!r}")  # pragma: no cover - argparse restricts choices
-
-
+# ----------------------------------------------------------------------------- ingest, verify
 def cmd_ingest(args) -> int:
-    res = _read(args)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    data_path = out / "events.parquet"
-    res.data.to_parquet(data_path, index=False)
-    ledger_path = out / "ledger.json"
-    res.ledger.to_json(ledger_path)
-    rejects_path = res.rejects.to_csv(out / "rejects.csv")
-    write_manifest(
-        out,
+    res = read_events(args)
+    out = Outputs(args.out)
+    data_path = out.write("events.parquet", lambda t: _to_parquet(res.data, t))
+    ledger_path = out.write("ledger.json", res.ledger.to_json)
+    rejects_path = out.write("rejects.csv", res.rejects.to_csv)
+    man = out.manifest(
         command="ingest",
         inputs=[f.file for f in res.ledger.files],
-        outputs=[data_path, ledger_path, rejects_path],
         parameters={"format": args.format, "forces": args.forces, "ethnicity_field": args.ethnicity_field},
     )
     _print(args, res.ledger.summary())
-    _print(args, f"wrote {data_path}, {ledger_path}, {rejects_path}, {out / 'manifest.json'}")
+    _print(args, f"wrote {data_path}, {ledger_path}, {rejects_path}, {man}")
     return EXIT_OK
+
+
+def _to_parquet(df, path: Path) -> None:
+    # through a Python file object: Arrow cannot open a path that is not valid UTF-8 (a non-UTF-8 folder name)
+    with open(path, "wb") as fh:
+        df.to_parquet(fh, index=False)
+
+
+def cmd_verify(args) -> int:
+    """Exit 0 when every folder is complete (manifest present, every hash matches); else 3 with the reasons."""
+    bad = 0
+    for folder in args.folders:
+        v = verify_output(folder)
+        if v.complete:
+            _print(args, v.summary())
+        else:
+            bad += 1
+            print(f"equity-metrics: error: {v.summary()}", file=sys.stderr)
+    return EXIT_INPUT if bad else EXIT_OK
 
 
 # ----------------------------------------------------------------------------- disparity, impact
@@ -131,7 +124,7 @@ def cmd_impact(args) -> int:
 
 
 def _add_source_options(q: argparse.ArgumentParser, *, default_format: str | None = "policeuk") -> None:
-    """Options of the event readers (shared by ingest-like subcommands; read by :func:`_read`)."""
+    """Options of the event readers (shared by ingest-like subcommands; read by ``_common.read_events``)."""
     q.add_argument("--format", choices=list(EVENT_FORMATS), default=default_format,
                    help="input format of the events (default: %(default)s)")
     q.add_argument("--mapping", help="mapping TOML for --format mapped")
@@ -140,7 +133,7 @@ def _add_source_options(q: argparse.ArgumentParser, *, default_format: str | Non
 
 
 def _add_output_options(q: argparse.ArgumentParser) -> None:
-    q.add_argument("--out", required=True, help="output folder")
+    q.add_argument("--out", required=True, type=out_folder, help="output folder")
     q.add_argument("--table-format", choices=list(TABLE_FORMATS), default="csv",
                    help="format of the tables written (default: %(default)s); CSV/XLSX cells are defused")
 
@@ -231,8 +224,15 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--mapping", help="mapping TOML for --format mapped")
     i.add_argument("--forces", nargs="*", help="police.uk force slugs to keep (e.g. west-yorkshire)")
     i.add_argument("--ethnicity-field", choices=["self_defined", "officer_defined"], default="self_defined")
-    i.add_argument("--out", required=True, help="output folder")
+    i.add_argument("--out", required=True, type=out_folder, help="output folder")
     i.set_defaults(func=cmd_ingest)
+
+    v = sub.add_parser("verify", help="check output folders are complete (manifest present, every SHA-256 matches)",
+                       description="Exit 0 when each folder's manifest.json is present and every output it lists "
+                                   "exists with its SHA-256; otherwise exit 3 and say what is missing or changed "
+                                   "(an interrupted or failed run: rerun it).")
+    v.add_argument("folders", nargs="+", metavar="OUTDIR", help="output folder(s) of ingest, disparity, impact, report")
+    v.set_defaults(func=cmd_verify)
 
     _add_disparity_parser(sub)
     _add_impact_parser(sub)
@@ -240,13 +240,43 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _error_line(exc: BaseException) -> None:
-    """Print an error as exactly one line on stderr."""
+def _error_line(exc: BaseException | str, args=None) -> None:
+    """Print an error as exactly one line on stderr, naming flags (``--area-type``) where the library
+    named its keyword arguments (``area_type=``)."""
     text = " ".join(str(exc).split("\n")).strip()
+    if args is not None:
+        text = flagify(text, vars(args))
     print(f"equity-metrics: error: {text}", file=sys.stderr)
 
 
+def flagify(text: str, dests) -> str:
+    """Rewrite ``name=value`` for every option ``name`` of the command as ``--name value``.
+
+    Examples
+    --------
+    >>> flagify("Pass area_type='force'", {"area_type": None})
+    "Pass --area-type 'force'"
+    """
+    import re
+
+    names = sorted((d for d in dests if d not in ("func", "command", "quiet", "debug")), key=len, reverse=True)
+    if not names:
+        return text
+    pat = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, names)) + r")=")
+    return pat.sub(lambda m: "--" + m.group(1).replace("_", "-") + " ", text)
+
+
+def _tolerant_streams() -> None:
+    """Paths that are not valid UTF-8 (a folder named in another encoding) are printed escaped, not fatal."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):  # pragma: no cover - replaced streams (pytest capture)
+            pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _tolerant_streams()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -257,22 +287,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        if args.quiet:  # print nothing but errors: library and matplotlib warnings included
+            import logging
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                old = logging.getLogger("matplotlib").level
+                logging.getLogger("matplotlib").setLevel(logging.ERROR)
+                try:
+                    return int(args.func(args) or 0)
+                finally:
+                    logging.getLogger("matplotlib").setLevel(old)
         return int(args.func(args) or 0)
-    except ReadError as exc:
+    except (ReadError, OutputError) as exc:
         if args.debug:
             raise
-        _error_line(exc)
+        _error_line(exc, args)
         return EXIT_INPUT
     except (OptionError, DataValidationError, MappingError, EstimationError) as exc:
         if args.debug:
             raise
-        _error_line(exc)
+        _error_line(exc, args)
         return EXIT_REQUEST
     except EquityMetricsError as exc:
         if args.debug:
             raise
-        _error_line(exc)
+        _error_line(exc, args)
         return EXIT_REQUEST
+    except OSError as exc:  # a file the library did not wrap (permissions, full disk, a bad path): input/output
+        if args.debug:
+            raise
+        where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
+        _error_line(f"cannot read or write{where}: {exc.strerror or exc}; check the path and permissions "
+                    "(rerun with --debug for details)")
+        return EXIT_INPUT
+    except UnicodeError as exc:  # undecodable bytes in a file or a path the library did not wrap
+        if args.debug:
+            raise
+        _error_line(f"text that is not valid UTF-8 ({exc}); save the file as UTF-8, or rename the file/folder")
+        return EXIT_INPUT
     except KeyboardInterrupt:  # pragma: no cover
         print("equity-metrics: interrupted", file=sys.stderr)
         return 130

@@ -102,7 +102,8 @@ def write_table(df: pd.DataFrame, path: str | Path, *, format: TableFormat | Non
     if fmt == "csv":
         return safe_to_csv(df, path, index=False, lineterminator="\n")
     if fmt == "parquet":
-        _for_parquet(df).to_parquet(path, index=False)
+        with open(path, "wb") as fh:  # a file object: Arrow cannot open a path that is not valid UTF-8
+            _for_parquet(df).to_parquet(fh, index=False)
         return path
     path.write_bytes(_xlsx_bytes(df))
     return path

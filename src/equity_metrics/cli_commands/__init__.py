@@ -13,6 +13,8 @@ Modules
     ``equity-metrics impact``: officer/area panel, Callaway & Sant'Anna
     staggered DiD, aggregations, pre-trend test, event-study figure + manifest.
 ``_common``
-    Output folder bookkeeping (tables, text, manifest with SHA-256), input
+    Output folder bookkeeping (every file through a temporary name, manifest
+    with SHA-256 last), reading the events (``read_events``, used by the parser's
+    ``ingest`` too: the parser imports this package, never the reverse), input
     hashing, reading auxiliary tables.
 """

@@ -38,7 +38,7 @@ import pandas as pd
 
 from ..errors import OptionError
 from ..measures.suppression import flag_small_counts, suppress
-from ._common import Outputs, file_input, ledger_inputs, say
+from ._common import Outputs, file_input, ledger_inputs, read_events, say
 
 __all__ = ["run", "publish_disparity", "publish_standardised", "publish_outcomes"]
 
@@ -227,14 +227,13 @@ def _by(values: list[str] | None) -> list[str] | None:
 
 def run(args) -> int:
     """Run ``equity-metrics disparity`` (see the module docstring)."""
-    from ..cli import _read
     from ..io.population import read_population
     from ..measures.disparity import disparity
 
     if args.suppress_below < 0:
         raise OptionError(f"--suppress-below must be 0 (off) or a positive count, got {args.suppress_below}")
     by = _by(args.by)
-    res = _read(args)
+    res = read_events(args)
     pop = read_population(args.population, vintage=args.vintage, area_type=args.area_type)
     notes: list[str] = []
     d = disparity(res, pop, by=by, area=args.area, period=args.period, reference=args.reference, method=args.method)
@@ -269,9 +268,8 @@ def run(args) -> int:
     for name, t in tables.items():
         out.table(name, t)
     for prefix, r in (("", res), ("population_", pop)):
-        r.ledger.to_json(out.out / f"{prefix}ledger.json")
-        out.add(out.out / f"{prefix}ledger.json")
-        out.add(r.rejects.to_csv(out.out / f"{prefix}rejects.csv"))
+        out.write(f"{prefix}ledger.json", r.ledger.to_json)
+        out.write(f"{prefix}rejects.csv", r.rejects.to_csv)
     text = "\n\n".join(texts)
     out.text("summary.txt", text)
     inputs = ledger_inputs(res.ledger, "events") + ledger_inputs(pop.ledger, "population")

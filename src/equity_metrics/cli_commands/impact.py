@@ -34,7 +34,9 @@ import pandas as pd
 
 from .._progress import progress
 from ..errors import EquityMetricsError, EstimationError, MappingError, OptionError
-from ._common import Outputs, file_input, ledger_inputs, progress_enabled, read_frame, say, scrub_ids
+from ..export import TABLE_SUFFIXES
+from ._common import (Outputs, check_complete_folder, file_input, ledger_inputs, progress_enabled, read_events,
+                      read_frame, say, scrub_ids)
 
 __all__ = ["run", "AGGREGATIONS", "check_no_ids"]
 
@@ -61,17 +63,18 @@ def check_no_ids(tables: dict[str, pd.DataFrame], ids: set[str]) -> None:
 
 def _read_events(args):
     """Events as a DataFrame (or ReadResult) and the input records for the manifest."""
-    from ..cli import _read
 
     fmt = args.format or ("mapped" if args.mapping else "canonical")
     if fmt == "canonical":
         if args.mapping:
             raise MappingError("--mapping is for --format mapped; a canonical table (from ingest) needs none")
+        for p in args.events:  # a table from an interrupted 'ingest' is refused (manifest missing or not matching)
+            check_complete_folder(p, "events table")
         frames = [read_frame(p, "events") for p in args.events]
         return pd.concat(frames, ignore_index=True), [file_input(p, "events") for p in args.events]
     ns = argparse.Namespace(**{"forces": None, "ethnicity_field": "self_defined", **vars(args),
                                "sources": args.events, "format": fmt})
-    res = _read(ns)
+    res = read_events(ns)
     inputs = ledger_inputs(res.ledger, "events") + ([file_input(args.mapping, "mapping")] if args.mapping else [])
     return res, inputs
 
@@ -94,6 +97,33 @@ def _figure(dyn, outcome: str):
     dyn.plot(ax=ax, title=f"Event study: {outcome} (Callaway & Sant'Anna)")
     fig.tight_layout()
     return fig
+
+
+def short_summary(panel_text: str, outcome: str, simple, pretrend: pd.DataFrame, *, n_cells: int, alpha: float,
+                  files: str) -> str:
+    """What ``impact`` prints: the panel in two lines, the average effect with its interval, a verdict, the
+    pre-trend test and where the full tables are (the cell-by-cell table is in the files, not on screen)."""
+    row = simple.tidy().iloc[0]
+    est, lo, hi = (float(row[k]) for k in ("estimate", "ci_low", "ci_high"))
+    level = int(round((1 - alpha) * 100))
+    if hi < 0:
+        verdict = f"a fall in {outcome} after training (the whole {level}% interval is below 0)"
+    elif lo > 0:
+        verdict = f"a rise in {outcome} after training (the whole {level}% interval is above 0)"
+    else:
+        verdict = f"no clear change in {outcome} (the {level}% interval includes 0)"
+    lines = panel_text.splitlines()[:2]
+    lines += ["", f"Average effect of training on {outcome} per unit and period: {est:.4g} "
+                  f"({level}% CI {lo:.4g} to {hi:.4g})", f"Verdict: {verdict}"]
+    p = float(pretrend["p_value"].iloc[0])
+    if p == p:  # not NaN
+        trend = ("trends differed before training: read the verdict with care" if p < alpha
+                 else "no evidence that trends differed before training")
+        lines.append(f"Pre-trend test: p = {p:.3g} over {int(pretrend['n_cells'].iloc[0])} pre-training cells; {trend}")
+    else:
+        lines.append(f"Pre-trend test: not available ({pretrend['note'].iloc[0]})")
+    lines += ["", f"The {n_cells} group-time cells, every aggregation and the panel report are in {files}."]
+    return "\n".join(lines)
 
 
 def run(args) -> int:
@@ -165,8 +195,9 @@ def run(args) -> int:
             "table_format": args.table_format,
         },
     )
-    say(args, panel_text)
-    say(args, "")
-    say(args, summary_text)
+    ext = TABLE_SUFFIXES[args.table_format]
+    say(args, short_summary(panel_text, r.outcome, aggs["simple"], tables["pretrend"], n_cells=len(tables["att_gt"]),
+                            alpha=float(getattr(aggs["simple"], "alpha", 0.05)),
+                            files=f"att_gt{ext}, aggregate_*{ext}, summary.txt and panel_report.txt"))
     say(args, f"\nwrote {len(out.paths) + 1} files to {Path(args.out)}")
     return 0

@@ -19,6 +19,7 @@ import argparse
 from typing import Any
 
 from ..errors import OptionError
+from ._common import out_folder
 
 __all__ = ["add_report_parser", "add_demo_parser", "run_report_command", "run_demo"]
 
@@ -32,7 +33,8 @@ _OVERRIDES = {
 
 
 def _common_flags(q: argparse.ArgumentParser) -> None:
-    q.add_argument("--out", help="output folder (default: the config's output folder)")
+    q.add_argument("--out", type=out_folder, help="output folder (default: the config's output folder, which must "
+                                                  "lie inside the config's own folder)")
     q.add_argument("--pdf", action="store_true", help="also write report.pdf (needs the [pdf] extra: WeasyPrint)")
     q.add_argument("--no-html", action="store_true", help="with --pdf: write the PDF only")
 
@@ -61,6 +63,8 @@ def add_report_parser(sub) -> None:
     q.add_argument("--suppress-below", type=int, metavar="N", help="hide counts 1..N-1 in reader tables (default 10)")
     q.add_argument("--alpha", type=float, help="1 - confidence level (default 0.05)")
     _common_flags(q)
+    q.add_argument("--allow-output-outside", action="store_true",
+                   help="let the config's output folder lie outside the config's folder (e.g. ../elsewhere)")
     q.set_defaults(func=run_report_command)
 
 
@@ -91,7 +95,7 @@ def _overrides(args) -> dict[str, Any]:
 def _run(cfg, args) -> int:
     from ..report import run_report
 
-    outs = run_report(cfg, out=args.out, formats=_formats(args), quiet=True)
+    outs = run_report(cfg, out=args.out, formats=_formats(args), quiet=True, allow_outside=True)
     if not args.quiet:
         print(outs.summary())
     return 0
@@ -103,6 +107,10 @@ def run_report_command(args) -> int:
     ov = _overrides(args)
     if args.config:
         cfg = load_report_config(args.config, **ov)
+        if args.out is None and not args.allow_output_outside:
+            from ..report.run import check_config_output
+
+            check_config_output(cfg)
     else:
         missing = [f"--{k}" for k in ("stops", "population") if k not in ov]
         if missing:

@@ -44,11 +44,10 @@ class CommandReport:
         return self._html
 
     def to_html(self, path: str | os.PathLike) -> Path:
-        """Write :meth:`html` to ``path`` (UTF-8, LF newlines)."""
-        p = Path(path)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(self.html().encode("utf-8"))
-        return p
+        """Write :meth:`html` to ``path`` (UTF-8, LF newlines; through a temporary file renamed into place)."""
+        from .._atomic import atomic_write_bytes
+
+        return atomic_write_bytes(path, self.html().encode("utf-8"))
 
     def pdf(self) -> bytes:
         """The report as PDF bytes (needs WeasyPrint: ``pip install "equity_metrics[pdf]"``)."""
@@ -57,11 +56,10 @@ class CommandReport:
         return html_to_pdf(self.html())
 
     def to_pdf(self, path: str | os.PathLike) -> Path:
-        """Write the PDF to ``path``."""
-        p = Path(path)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(self.pdf())
-        return p
+        """Write the PDF to ``path`` (through a temporary file renamed into place)."""
+        from .._atomic import atomic_write_bytes
+
+        return atomic_write_bytes(path, self.pdf())
 
     def summary(self) -> str:
         """Plain-text headline and the list of sections."""

@@ -315,7 +315,7 @@ def load_report_config(path: str | os.PathLike, **overrides: Any) -> ReportConfi
         raise DataValidationError(f"report config {str(p)!r} not found; pass the path of a .toml file "
                                   "(see reports/sample.toml and docs/report.md)")
     try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
+        doc = tomllib.loads(_config_text(p))
     except tomllib.TOMLDecodeError as exc:
         raise DataValidationError(f"{p}: not valid TOML ({exc}); fix the syntax (see docs/report.md)") from None
     base = p.resolve().parent
@@ -326,6 +326,20 @@ def load_report_config(path: str | os.PathLike, **overrides: Any) -> ReportConfi
     cfg = _apply_unchecked(cfg, {k: v for k, v in overrides.items()}, base=Path.cwd())
     _validate(cfg)
     return cfg
+
+
+def _config_text(p: Path) -> str:
+    """The config's text: UTF-8 (a byte-order mark is dropped) or UTF-16 with its byte-order mark."""
+    from ..errors import ReadError
+
+    raw = p.read_bytes()
+    try:
+        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            return raw.decode("utf-16")
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ReadError(f"the config is not UTF-8 text ({exc.reason} at byte {exc.start})", file=str(p),
+                        hint="Save it as UTF-8 (see reports/sample.toml)") from None
 
 
 def _unchecked(**kw: Any) -> ReportConfig:

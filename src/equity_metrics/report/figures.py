@@ -40,9 +40,25 @@ class Figure:
     caption: str
 
 
+def plain_text(fig) -> None:
+    """Draw every text of ``fig`` literally: no mathtext (a ``$`` in a data label must not abort the figure).
+
+    Turns ``parse_math`` off on every Text artist, including the tick labels the axes hold now.
+    """
+    from matplotlib.text import Text
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for t in axis.get_majorticklabels() + axis.get_minorticklabels():
+                t.set_parse_math(False)
+    for t in fig.findobj(Text):
+        t.set_parse_math(False)
+
+
 def _save(fig, key: str, alt: str) -> str:
     import matplotlib
 
+    plain_text(fig)
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": f"em-report-{key}", "svg.fonttype": "none"}):
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})

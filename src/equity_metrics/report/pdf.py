@@ -59,8 +59,9 @@ def html_to_pdf(html: str, path: str | os.PathLike | None = None) -> bytes:
         else:
             os.environ["SOURCE_DATE_EPOCH"] = old
     if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_bytes(data)
+        from .._atomic import atomic_write_bytes
+
+        atomic_write_bytes(path, data)
     return data
 
 

@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from .._atomic import atomic_path, begin_output
 from .._manifest import write_manifest
 from .._options import check_option
+from ..errors import OptionError
 from .._security import safe_to_csv
 from .build import build_report
 from .config import Format, ReportConfig, load_report_config
 
-__all__ = ["ReportOutputs", "run_report"]
+__all__ = ["ReportOutputs", "run_report", "check_config_output"]
 
 
 @dataclass
@@ -43,11 +45,36 @@ class ReportOutputs:
         return self.summary()
 
 
+def check_config_output(cfg: ReportConfig) -> Path:
+    """The config's ``output`` folder, refused when it lies outside the folder of the config file.
+
+    A config (perhaps downloaded) names where the report is written; it may not write above its own
+    folder (``../..``) or to an absolute path elsewhere unless asked explicitly (``--out``, or
+    ``--allow-output-outside`` / ``run_report(allow_outside=True)``).
+
+    Raises
+    ------
+    OptionError
+        ``output`` resolves outside the config's folder.
+    """
+    base = Path(cfg.base_dir).resolve()
+    target = Path(cfg.output)
+    target = (target if target.is_absolute() else base / target).resolve()
+    if target != base and base not in target.parents:
+        raise OptionError(
+            f"the config's output {cfg.output!r} is outside the config's folder {str(base)!r}; configs may only "
+            "write below their own folder: give the folder explicitly with --out DIR, or pass "
+            "--allow-output-outside to accept it"
+        )
+    return target
+
+
 def run_report(
     config: ReportConfig | str | os.PathLike,
     out: str | os.PathLike | None = None,
     formats: Sequence[str] | None = ("html",),
     quiet: bool = True,
+    allow_outside: bool = False,
 ) -> ReportOutputs:
     """Build the command report and write ``report.html`` (+ ``report.pdf``), the CSV tables and ``manifest.json``.
 
@@ -62,6 +89,13 @@ def run_report(
         ``formats`` (plus PDF when ``include_pdf``).
     quiet
         ``False`` prints the summary and the files written.
+    allow_outside
+        Without ``out``, a config read from a file must name an ``output`` inside its folder
+        (:func:`check_config_output`); ``True`` lifts that rule.
+
+    Every file is written through a temporary name and renamed into place; an old
+    ``manifest.json`` is removed first and the new one written last, so an
+    interrupted run leaves a folder without a manifest (incomplete).
 
     Returns
     -------
@@ -78,8 +112,11 @@ def run_report(
         check_option("formats", f, Format)
     if not fm:
         check_option("formats", "", Format)
+    if out is None and not allow_outside and not isinstance(config, ReportConfig):
+        check_config_output(cfg)
     folder = Path(out) if out is not None else Path(cfg.output)
-    folder.mkdir(parents=True, exist_ok=True)
+    # the old manifest goes first and the new one is written last: an interrupted run leaves no manifest
+    folder = begin_output(folder)
     rep = build_report(cfg)
     written: list[Path] = []
     html_path = pdf_path = None
@@ -92,7 +129,9 @@ def run_report(
     from .tables import csv_tables
 
     for name, t in sorted(csv_tables(rep.data).items()):
-        written.append(safe_to_csv(t, folder / f"{name}.csv", lineterminator="\n"))
+        with atomic_path(folder / f"{name}.csv") as tmp:
+            safe_to_csv(t, tmp, lineterminator="\n")
+        written.append(folder / f"{name}.csv")
     man = write_manifest(folder, command="report", inputs=rep.data.provenance["inputs"], outputs=written,
                          parameters=dict(rep.data.provenance["parameters"], formats=list(fm)))
     paths = sorted(written + [man])
