@@ -116,3 +116,17 @@ def test_excel_merged_title_rows_detected(tmp_path):
     assert res.ledger.rows_kept == 1 and res.data["source_line"].tolist() == [4]
     assert any("title rows above the header detected" in n for n in res.ledger.notes)
     assert read_mapped(p, mapping=M, header_row=3).ledger.rows_kept == 1
+
+
+def test_parquet_nested_and_binary_columns_as_json_text(tmp_path):
+    """List/struct/map cells used to become numpy reprs ("{'a': array([...], dtype=object)}")."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t = pa.table({"Date": ["2020-01-01"], "Race": ["Black"], "deep": pa.array([{"a": [{"b": 1}]}]),
+                  "tags": pa.array([[1, 2]]), "raw": pa.array([b"ab"], pa.binary(2)),
+                  "m": pa.array([[("k", 1)]], type=pa.map_(pa.string(), pa.int64()))})
+    p = tmp_path / "n.parquet"
+    pq.write_table(t, p)
+    res = read_mapped(p, mapping={**M, "keep": ["deep", "tags", "raw", "m"]})
+    assert res.data[["deep", "tags", "raw", "m"]].values.tolist() == [['{"a": [{"b": 1}]}', "[1, 2]", "ab", '[["k", 1]]']]

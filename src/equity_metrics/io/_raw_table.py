@@ -56,7 +56,24 @@ def _cell(v: Any) -> str:
         return v.isoformat(sep=" ")
     if isinstance(v, _dt.date | _dt.time):
         return v.isoformat()
+    if isinstance(v, bytes):
+        try:
+            return v.decode("utf-8")
+        except UnicodeDecodeError:
+            return v.hex()
+    if isinstance(v, list | tuple | dict | np.ndarray):  # Parquet nested types (list, struct, map) as JSON text
+        return json.dumps(_plain(v), ensure_ascii=False, default=str)
     return str(v)
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, np.ndarray | list | tuple):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, np.generic):
+        return v.item()
+    return v if isinstance(v, str | int | float | bool) or v is None else _cell(v)
 
 
 def load_table(name: str, data: bytes, *, spec: MappingSpec, sheet: str | int | None = None,
