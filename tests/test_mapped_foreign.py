@@ -130,3 +130,22 @@ def test_parquet_nested_and_binary_columns_as_json_text(tmp_path):
     pq.write_table(t, p)
     res = read_mapped(p, mapping={**M, "keep": ["deep", "tags", "raw", "m"]})
     assert res.data[["deep", "tags", "raw", "m"]].values.tolist() == [['{"a": [{"b": 1}]}', "[1, 2]", "ab", '[["k", 1]]']]
+
+
+def test_population_and_opp_options_of_the_wrong_type(tmp_path):
+    from equity_metrics.io.opp import read_opp
+
+    p = tmp_path / "census2021_la.csv"
+    p.write_text("LAD,LAD_code,White,Black\nHartlepool,E06000001,1,2\n", encoding="utf-8")
+    with pytest.raises(OptionError, match="encoding=5"):  # was codecs' TypeError
+        read_population(p, encoding=5)
+    with pytest.raises(OptionError, match="source=5"):
+        read_population(p, source=5)
+    o = tmp_path / "opp.csv"
+    o.write_text("raw_row_number,date,time,subject_race\n1,2017-03-01,14:05:00,black\n", encoding="utf-8")
+    with pytest.raises(OptionError, match="encoding=5"):
+        read_opp(o, encoding=5)
+    with pytest.raises(OptionError, match="hispanic_values='yes'"):  # was read as the letters y, e, s
+        read_opp(o, hispanic_values="yes")
+    with pytest.raises(OptionError, match="tz=5"):
+        read_opp(o, tz=5)

@@ -30,9 +30,9 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from ..errors import MappingError
+from ..errors import MappingError, OptionError
 from ..ledger import ReadResult
-from .mapped import _SUFFIXES, assemble, builtin_mapping, load_mapping, load_table, map_table
+from .mapped import _SUFFIXES, _check_read_args, assemble, builtin_mapping, load_mapping, load_table, map_table
 from ._sources import iter_files
 
 __all__ = ["read_opp", "OPP_BOOLEAN_EXTRAS"]
@@ -86,6 +86,11 @@ def read_opp(
     >>> res.data["ethnicity"].astype(str).tolist(), res.data["time_known"].tolist()
     (['Black', 'Hispanic'], [True, False])
     """
+    _check_read_args(sheet=None, header_row=None, encoding=encoding)
+    if isinstance(hispanic_values, str) or (hispanic_values is not None and not isinstance(hispanic_values, Iterable)):
+        raise OptionError(f"hispanic_values={hispanic_values!r}: give a list of values, e.g. ['H', 'Hispanic']")
+    if not isinstance(tz, str):
+        raise OptionError(f"tz={tz!r}: give a time zone name such as 'America/Chicago' or 'UTC'")
     m = builtin_mapping("opp")
     try:
         m["dates"]["datetime"]["tz"] = tz

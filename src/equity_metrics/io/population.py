@@ -158,6 +158,10 @@ def read_population(
         check_option("blanks", blanks, Literal["zero", "missing"])
     if age_bands is not None and isinstance(age_bands, str):
         check_option("age_bands", age_bands, Literal["policeuk"])
+    if not isinstance(encoding, str):
+        raise OptionError(f"encoding={encoding!r}: give 'auto' or a codec name such as 'utf-8' or 'cp1252'")
+    if source is not None and not isinstance(source, str):
+        raise OptionError(f"source={source!r}: give a text label such as 'ONS Census 2021', or None")
     if lookup is not None and to != "force":
         raise OptionError("lookup= is only used with to='force'; pass to='force' to sum local authorities into force areas")
     led = Ledger(source="census")
