@@ -125,3 +125,20 @@ def test_vehicle_only_derived_from_search_type(tmp_path):
     # a mapping that gives vehicle_only itself wins
     res2 = read_mapped(p, mapping={**m, "constants": {"event_type": "stop", "vehicle_only": False}})
     assert res2.data["vehicle_only"].tolist() == [False] * 5
+
+
+def test_builtin_nypd_sqf_mapping(tmp_path):
+    """The built-in 'nypd_sqf' mapping reads the 2003-2016 form (no leading zeros) correctly."""
+    p = tmp_path / "2014.csv"
+    p.write_text("year,pct,datestop,timestop,sex,race,age,arstmade,searched,frisked,contrabn\n"
+                 "2014,75,1012014,30,M,B,19,N,N,Y,N\n"
+                 "2014,75,10012014,1545,F,Q,22,Y,Y,Y,N\n"
+                 "2014,14,1112014,5,Z,W,40,N,N,N,N\n", encoding="utf-8")
+    res = read_mapped(p, mapping="nypd_sqf")
+    assert res.ledger.rows_rejected == 0
+    assert _dt(res) == ["2014-01-01 00:30:00", "2014-10-01 15:45:00", "2014-01-11 00:05:00"]
+    assert str(res.data["datetime"].dt.tz) == "America/New_York"
+    assert res.data["ethnicity"].astype(str).tolist() == ["Black", "Hispanic", "White"]
+    assert res.data["sex"].astype(str).tolist() == ["Male", "Female", "Not stated"]
+    assert res.data["arrest"].tolist() == [False, True, False]
+    assert res.data["district"].astype(str).tolist() == ["75", "75", "14"]

@@ -487,7 +487,7 @@ def read_mapped(
         A file, a list of files, a glob, a folder, or a zip/tar archive.
     mapping
         A dict, a TOML file, or the name of a built-in mapping (``"opp"``,
-        ``"chicago_trr"``, ...). See the module docstring for its keys.
+        ``"chicago_trr"``, ``"nypd_sqf"``, ...). See the module docstring for its keys.
     kind
         ``"events"`` or ``"training"``.
     sheet
