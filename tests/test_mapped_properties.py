@@ -152,3 +152,34 @@ def test_malformed_mappings_raise_library_errors(tmp_path, mapping):
     p.write_text("D\n2020-01-01\n", encoding="utf-8")
     with pytest.raises(EquityMetricsError):
         read_mapped(p, mapping=mapping)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.datetimes(min_value=pd.Timestamp("1990-01-01").to_pydatetime(),
+                             max_value=pd.Timestamp("2030-12-31").to_pydatetime()), min_size=1, max_size=20),
+       st.sampled_from(["%m%d%Y", "%Y%m%d", "%d%m%Y"]))
+def test_touching_fields_never_read_a_different_date(dts, fmt):
+    """Issue 10 item 3: digit strings that lost leading zeros are read right or rejected as ambiguous, never misread."""
+    from equity_metrics.io._date_formats import resolve_values
+
+    vals = [str(int(d.strftime(fmt))) for d in dts]  # as written through a numeric column
+    got = resolve_values(vals, fmt)
+    for d, v in zip(dts, vals):
+        r = got[v]
+        assert r == "ambiguous" or r is None or r.date() == d.date(), (v, fmt, r)
+    if fmt != "%Y%m%d":  # zero_pad restores the original width: every value reads back exactly
+        width = 8
+        padded = resolve_values([v.zfill(width) for v in vals], fmt)
+        assert all(padded[v.zfill(width)].date() == d.date() for d, v in zip(dts, vals))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 23), st.integers(0, 59))
+def test_hhmm_without_leading_zeros(h, m):
+    from equity_metrics.io._date_formats import resolve_values
+
+    v = str(h * 100 + m)
+    r = resolve_values([v], "%H%M")[v]
+    assert r == "ambiguous" or r is None or (r.hour, r.minute) == (h, m), (v, r)
+    p = resolve_values([v.zfill(4)], "%H%M")[v.zfill(4)]
+    assert (p.hour, p.minute) == (h, m)
