@@ -500,6 +500,10 @@ def _assemble(cfg: ReportConfig, inputs: ReportInputs | None) -> ReportData:
         "date_only": int((~fev["time_known"].fillna(True).astype(bool)).sum()) if "time_known" in fev.columns else 0,
         "missing_by_field": dict(sorted(led.missing_by_field.items())),
         "population_vintage": vintage, "population_rows": int(pop.ledger.rows_kept),
+        # whole files the reader could not read, and damaged archives kept in part: named, never silent
+        "files_rejected": [(_member_name(r.get("file", "")), _short_reason(r)) for r in led.files_rejected],
+        "damage": [f"{_member_name(d.get('archive', ''))}: damaged at byte {d.get('offset', '?')}; "
+                   f"{d.get('files_read', '?')} file(s) read before it, any later files are unknown" for d in led.damage],
     }
     from ._published import published_comparison  # optional: Home Office published counts beside police.uk
     published, published_lines = published_comparison(cfg, stops, area=area, groups=groups + [ref],
@@ -538,6 +542,19 @@ def _assemble(cfg: ReportConfig, inputs: ReportInputs | None) -> ReportData:
         vintage_words=vintage_words(vintage, cfg.benchmark), published=published, published_lines=published_lines,
         areas_no_data=areas_no_data,
     )
+
+
+def _member_name(path: str) -> str:
+    """A file's name for readers: the archive member (or file) name, never the machine's folder."""
+    p = str(path).split("::")[-1]
+    return Path(p.replace("\\", "/")).name or p
+
+
+def _short_reason(rec: dict[str, Any], limit: int = 240) -> str:
+    """A rejected file's reason without the machine's folder, cut to ``limit`` characters (the ledger has it whole)."""
+    f = str(rec.get("file", ""))
+    why = str(rec.get("reason", "")).replace(f, _member_name(f)) if f else str(rec.get("reason", ""))
+    return why if len(why) <= limit else why[: limit - 1].rstrip() + "… (the whole reason is in the reader's ledger)"
 
 
 def _params(cfg: ReportConfig) -> dict[str, Any]:
