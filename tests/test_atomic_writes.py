@@ -111,6 +111,30 @@ def test_killed_ingest_never_leaves_old_manifest_beside_new_files(tmp_path, sig,
     assert rc == EXIT_INPUT
 
 
+def test_failed_request_leaves_the_old_folder_complete(tmp_path, capsys):
+    """A request the data cannot answer fails before any output is touched (the old run stays complete)."""
+    out = tmp_path / "out"
+    assert main(["--quiet", "ingest", str(EVENTS), "--forces", "northshire", "--out", str(out)]) == EXIT_OK
+    assert main(["ingest", str(EVENTS), "--forces", "northshir", "--out", str(out)]) == 4
+    assert verify_output(out).complete
+    rep = tmp_path / "rep"
+    assert main(["--quiet", "report", "--stops", str(EVENTS), "--population", str(SAMPLES / "population.csv"),
+                 "--population-vintage", "synthetic", "--area", "eastmoor", "--out", str(rep)]) == EXIT_OK
+    assert main(["report", "--stops", str(EVENTS), "--population", str(SAMPLES / "population.csv"),
+                 "--population-vintage", "synthetic", "--area", "eastmoo", "--out", str(rep)]) == 4
+    assert verify_output(rep).complete
+
+
+def test_stale_temp_file_is_reported_and_cleaned(tmp_path):
+    out = tmp_path / "out"
+    assert main(["--quiet", "ingest", str(EVENTS), "--forces", "northshire", "--out", str(out)]) == EXIT_OK
+    (out / ".tmp-999-events.parquet").write_bytes(b"half")
+    v = verify_output(out)
+    assert not v.complete and "temporary files" in v.reasons[0]
+    assert main(["--quiet", "ingest", str(EVENTS), "--forces", "northshire", "--out", str(out)]) == EXIT_OK
+    assert verify_output(out).complete and not list(out.glob(".tmp-*"))
+
+
 def test_run_that_reached_the_manifest_is_complete(tmp_path):
     out = tmp_path / "out"
     marker = tmp_path / "paused"

@@ -34,7 +34,7 @@ from typing import Iterator
 
 from .errors import EquityMetricsError
 
-__all__ = ["OutputError", "begin_output", "atomic_path", "atomic_write_bytes", "verify_output", "Verification",
+__all__ = ["OutputError", "check_output_folder", "begin_output", "atomic_path", "atomic_write_bytes", "verify_output", "Verification",
            "MANIFEST", "TMP_PREFIX"]
 
 MANIFEST = "manifest.json"
@@ -75,15 +75,16 @@ def _pause_hook() -> None:
         time.sleep(600)
 
 
-def begin_output(folder: str | os.PathLike) -> Path:
-    """Create ``folder`` (parents too), check it is writable, remove its old manifest and stale temporary files.
+def check_output_folder(folder: str | os.PathLike) -> Path:
+    """Create ``folder`` (parents too) and check a file can be written in it; nothing else is touched.
+
+    Run it before long work, so that a read-only or missing disk fails at once.
 
     Raises
     ------
     OutputError
-        The folder cannot be created or written.
+        The folder cannot be created or written (read-only, full, a file in the way, empty name).
     """
-    global _committed
     out = Path(folder)
     if str(folder) == "":
         raise OutputError("the output folder is empty (''); give a folder name, e.g. --out results")
@@ -91,15 +92,30 @@ def begin_output(folder: str | os.PathLike) -> Path:
         raise OutputError(f"cannot write to {str(out)!r}: it is a file, not a folder; choose another output folder (--out)")
     try:
         out.mkdir(parents=True, exist_ok=True)
+        probe = out / f"{TMP_PREFIX}{os.getpid()}-probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise _explain(exc, out) from None
+    return out
+
+
+def begin_output(folder: str | os.PathLike) -> Path:
+    """Start writing into ``folder``: :func:`check_output_folder`, then remove its old manifest and the
+    temporary files a killed run left (before any output is written).
+
+    Raises
+    ------
+    OutputError
+        The folder cannot be created or written.
+    """
+    global _committed
+    out = check_output_folder(folder)
+    try:
         (out / MANIFEST).unlink(missing_ok=True)
         for stale in out.glob(TMP_PREFIX + "*"):
             if stale.is_file():
                 stale.unlink()
-        probe = out / f"{TMP_PREFIX}{os.getpid()}-probe"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OutputError:
-        raise
     except OSError as exc:
         raise _explain(exc, out) from None
     _committed = 0

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__
-from ._atomic import OutputError, verify_output
+from ._atomic import OutputError, check_output_folder, verify_output
 from .cli_commands._common import Outputs, out_folder, read_events
 from .cli_commands.report import add_demo_parser, add_report_parser
 from .errors import DataValidationError, EquityMetricsError, EstimationError, MappingError, OptionError, ReadError
@@ -287,6 +287,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        if getattr(args, "out", None):  # a read-only/full disk or a file in the way fails at once, not after the work
+            check_output_folder(args.out)
         if args.quiet:  # print nothing but errors: library and matplotlib warnings included
             import logging
             import warnings

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from .._atomic import atomic_path, begin_output
+from .._atomic import atomic_path, begin_output, check_output_folder
 from .._manifest import write_manifest
 from .._options import check_option
 from ..errors import OptionError
@@ -115,9 +115,11 @@ def run_report(
     if out is None and not allow_outside and not isinstance(config, ReportConfig):
         check_config_output(cfg)
     folder = Path(out) if out is not None else Path(cfg.output)
-    # the old manifest goes first and the new one is written last: an interrupted run leaves no manifest
-    folder = begin_output(folder)
+    check_output_folder(folder)  # fail at once on a read-only/full disk, before the long work
     rep = build_report(cfg)
+    # the old manifest goes before any output and the new one is written last: an interrupted run leaves
+    # no manifest (a request that fails while building the report leaves the old folder as it was)
+    folder = begin_output(folder)
     written: list[Path] = []
     html_path = pdf_path = None
     if "html" in fm:
