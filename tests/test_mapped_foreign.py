@@ -149,3 +149,9 @@ def test_population_and_opp_options_of_the_wrong_type(tmp_path):
         read_opp(o, hispanic_values="yes")
     with pytest.raises(OptionError, match="tz=5"):
         read_opp(o, tz=5)
+
+
+@pytest.mark.parametrize("delim", ["\n", '"', ",,"])
+def test_delimiter_that_cannot_split_a_csv_is_refused(csv, delim):
+    with pytest.raises(MappingError, match="delimiter must be one character other than a quote or a line break"):
+        read_mapped(csv, mapping={**M, "delimiter": delim})

@@ -306,8 +306,9 @@ def load_mapping(mapping: dict | str | os.PathLike, *, kind: MappedKind = "event
     if not isinstance(na, list) or not all(isinstance(x, str) for x in na):
         _fail("na_values must be a list of strings", name)
     delim = mapping.get("delimiter", ",")
-    if not isinstance(delim, str) or len(delim) != 1:
-        _fail(f"delimiter must be one character, not {delim!r}", name)
+    if not isinstance(delim, str) or len(delim) != 1 or delim in "\r\n\"":
+        _fail(f"delimiter must be one character other than a quote or a line break (e.g. ',', ';', '\\t', '|'), "
+              f"not {delim!r}", name)
     idc = _cands(mapping["id"], "id", name) if "id" in mapping else ()
     for key in ("id_prefix", "source", "description"):
         if key in mapping and not isinstance(mapping[key], str):
