@@ -138,6 +138,20 @@ def test_non_utf8_folder_name_is_written(tmp_path):
         assert r.returncode == 0 and b"complete" in r.stdout
 
 
+def test_non_utf8_input_folder_is_exit_3_naming_the_folder(tmp_path):
+    """Before: exit 1 'internal error (UnicodeEncodeError ...)'. After: exit 3, says to rename the folder."""
+    import shutil
+
+    src = bytes(tmp_path) + b"/in\xff"
+    shutil.copytree(bytes(EVENTS), src)
+    code = "import sys; from equity_metrics.cli import main; sys.exit(main(sys.argv[1:]))"
+    r = subprocess.run([sys.executable.encode(), b"-c", code.encode(), b"ingest", src, b"--out",
+                        bytes(tmp_path / "o")], capture_output=True)
+    assert r.returncode in (0, 3), r.stderr  # read (0) or refused with the reason (3); never a bug (1)
+    if r.returncode == 3:
+        assert r.stderr.count(b"\n") == 1 and b"rename" in r.stderr and b"in\\udcff" in r.stderr
+
+
 def test_dollar_signs_in_data_labels_do_not_abort_figures():
     """Before: a label like '$\\bad$' raised ValueError (matplotlib mathtext) and the report exited 1."""
     from equity_metrics.report.figures import _fig, _forest, _legend_above, _save

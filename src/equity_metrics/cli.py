@@ -327,7 +327,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UnicodeError as exc:  # undecodable bytes in a file or a path the library did not wrap
         if args.debug:
             raise
-        _error_line(f"text that is not valid UTF-8 ({exc}); save the file as UTF-8, or rename the file/folder")
+        if isinstance(exc, UnicodeEncodeError) and "surrogates" in str(exc):
+            bad = exc.object[max(0, exc.start - 40):exc.end + 20] if isinstance(exc.object, str) else ""
+            shown = bad.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+            _error_line(f"a file or folder name is not valid UTF-8 (...{shown}...); "
+                        "rename it with UTF-8 characters (e.g. convmv -f latin1 -t utf8) and rerun")
+        else:
+            _error_line(f"text that is not valid UTF-8 ({exc}); save the file as UTF-8 and rerun")
         return EXIT_INPUT
     except KeyboardInterrupt:  # pragma: no cover
         print("equity-metrics: interrupted", file=sys.stderr)
