@@ -1,0 +1,216 @@
+"""Issue 10: a seeded hypothesis campaign over mutated real rows, for every reader.
+
+Properties (see campaign.py): each reader returns a balanced ledger in which no row
+vanished, or raises an EquityMetricsError subclass; never a foreign exception.
+
+The short profile ("fuzz-short", conftest.py) runs in the default suite; the slow
+tests at the bottom run the same checks with per-reader counts that add up to
+SLOW_TOTAL >= 10,000 cases (marked slow: run in CI). Both are derandomised.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given, note, settings
+from hypothesis import strategies as st
+
+from equity_metrics.io import read_mapped, read_policeuk_api
+
+from .campaign import run_case, run_reader
+from .conftest import CI, SHORT
+from .mutate import csv_cases
+from .seeds import MAPPING, SEEDS
+from .strategies_api import DEEP, api_cases
+
+CSV_READERS = sorted(SEEDS)
+
+# ----------------------------------------------------------------------------- bodies
+
+
+def _csv_reader_case(key: str, data, real_lines: list[str]) -> None:
+    seed = SEEDS[key]
+    extra = [r for r in csv.reader(io.StringIO("\n".join(real_lines))) if len(r) == len(seed.header)] if key == "policeuk" else None
+    case = data.draw(csv_cases(seed, extra), label="case")
+    run_case(seed, case)
+
+
+POLICEUK_NAMES = ["2020-03-northumbria-stop-and-search.csv", "2020-03-kent-stop-and-search.csv",
+                  "9999-12-kent-stop-and-search.csv", "2020-13-kent-stop-and-search.csv", "searches.csv",
+                  "2020-03-atlantis-stop-and-search.csv", "2020-03-kent-street.csv"]
+# year-0 names ("0000-03-...") are being fixed by another engineer; added back at the re-run, see below
+POLICEUK_NAMES.append("0000-03-kent-stop-and-search.csv")
+POLICEUK_KWARGS = [{}, {}, {"force": "kent"}, {"fallback": "officer_defined"}, {"ethnicity_field": "officer_defined"},
+                   {"months": "2020-03"}, {"forces": ["northumbria", "kent"]}]
+
+
+def _policeuk_archive_case(data, real_lines: list[str]) -> None:
+    seed = SEEDS["policeuk"]
+    extra = [r for r in csv.reader(io.StringIO("\n".join(real_lines))) if len(r) == len(seed.header)]
+    case = data.draw(csv_cases(seed, extra), label="case")
+    name = data.draw(st.sampled_from(POLICEUK_NAMES), label="name")
+    kwargs = data.draw(st.sampled_from(POLICEUK_KWARGS), label="kwargs")
+    wrap = data.draw(st.sampled_from(["plain", "zip", "tar.gz"]), label="wrap")
+    damage = data.draw(st.one_of(st.none(), st.none(), st.integers(0, 10**6)), label="archive cut")
+    if wrap == "plain":
+        damage = None
+    if name != seed.name or "months" in kwargs or "forces" in kwargs:
+        case = type(case)(case.data, None, case.steps)  # the file may be (rightly) skipped by name
+    from dataclasses import replace
+
+    run_case(replace(seed, name=name), case, wrap=wrap, damage_archive=damage, extra_kwargs=kwargs)
+
+
+def _deep(depth: int):
+    v: list = []
+    for _ in range(depth):
+        v = [v]
+    return v
+
+
+def _api_case(data) -> None:
+    records, case = data.draw(api_cases(), label="api")
+    mode = data.draw(st.sampled_from(["file", "file", "memory"]), label="mode")
+    note(f"steps={case.steps} expected={case.expected} mode={mode}")
+    if mode == "memory":
+        depth = data.draw(st.sampled_from([3, 2_000, 100_000]), label="depth")
+        mem = json.loads(json.dumps(records).replace(json.dumps(DEEP), "null"))
+        for r in mem:
+            if isinstance(r, dict) and r.get("location") is None and depth > 3:
+                r["location"] = _deep(depth)
+        run_reader(read_policeuk_api, mem, {"force": "kent"}, len(mem), lines=False)
+        return
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "2021-05.json"
+        p.write_bytes(case.data)
+        run_reader(read_policeuk_api, p, {"force": "kent"}, case.expected, lines=False)
+
+
+DATE_FORMATS = ["%Y-%m-%dT%H:%M:%S", ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"], "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f",
+                "%d/%m/%Y %H:%M", "%Y", "%H:%M"]
+# bad directives ("%Q", "%", "%Y-%m-%d%") are being fixed by another engineer; kept in the campaign (strict)
+DATE_FORMATS += ["%Q", "%", "%Y-%m-%d%", ""]
+
+
+def _toml_mapping(fmt) -> str:
+    f = json.dumps(fmt)  # a JSON string or list of strings is valid TOML
+    return f"""name = "synthetic officer events"
+kind = "events"
+source = "synthetic"
+id = "event_id"
+required = ["datetime", "event_type", "officer_id"]
+
+[columns]
+officer_id = "officer_id"
+force = "force"
+district = "district"
+event_type = "event_type"
+outcome = "outcome"
+arrest = "outcome"
+
+[dates.datetime]
+column = "datetime"
+format = {f}
+tz = "Europe/London"
+
+[values.arrest]
+"Arrest" = true
+"No further action" = false
+
+[ethnicity]
+column = "subject_ethnicity"
+scheme = "uk"
+label = "recorded"
+"""
+
+
+def _mapped_formats_case(data) -> None:
+    seed = SEEDS["mapped"]
+    case = data.draw(csv_cases(seed), label="case")
+    fmt = data.draw(st.sampled_from(DATE_FORMATS), label="format")
+    as_toml = data.draw(st.booleans(), label="toml")
+    note(f"steps={case.steps} expected={case.expected} format={fmt!r} toml={as_toml}")
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / seed.name
+        p.write_bytes(case.data)
+        if as_toml:
+            m = Path(d) / "mapping.toml"
+            m.write_text(_toml_mapping(fmt), encoding="utf-8")
+            mapping = str(m)
+        else:
+            mapping = json.loads(json.dumps(MAPPING))
+            mapping["dates"]["datetime"]["format"] = fmt
+        run_reader(read_mapped, p, {"mapping": mapping}, case.expected)
+
+
+# ----------------------------------------------------------------------------- short campaign (default suite)
+
+SHORT_COUNTS = {"csv": SHORT.max_examples, "archive": 40, "api": 40, "mapped_formats": 30}
+
+
+@pytest.mark.parametrize("key", CSV_READERS)
+@settings(SHORT)
+@given(data=st.data())
+def test_reader_survives_mutated_rows(key, data, real_policeuk_lines):
+    _csv_reader_case(key, data, real_policeuk_lines)
+
+
+@settings(SHORT, max_examples=SHORT_COUNTS["archive"])
+@given(data=st.data())
+def test_policeuk_names_options_and_archives(data, real_policeuk_lines):
+    _policeuk_archive_case(data, real_policeuk_lines)
+
+
+@settings(SHORT, max_examples=SHORT_COUNTS["api"])
+@given(data=st.data())
+def test_api_reader_survives_mutated_records(data):
+    _api_case(data)
+
+
+@settings(SHORT, max_examples=SHORT_COUNTS["mapped_formats"])
+@given(data=st.data())
+def test_mapped_reader_survives_date_formats(data):
+    _mapped_formats_case(data)
+
+
+SHORT_TOTAL = SHORT_COUNTS["csv"] * len(CSV_READERS) + SHORT_COUNTS["archive"] + SHORT_COUNTS["api"] + SHORT_COUNTS["mapped_formats"]
+
+# ----------------------------------------------------------------------------- slow campaign (CI)
+
+SLOW_COUNTS = {"csv": 700, "archive": 1500, "api": 1000, "mapped_formats": 500}
+SLOW_TOTAL = SLOW_COUNTS["csv"] * len(CSV_READERS) + SLOW_COUNTS["archive"] + SLOW_COUNTS["api"] + SLOW_COUNTS["mapped_formats"]
+assert SLOW_TOTAL >= 10_000, SLOW_TOTAL  # the issue asks for a 10,000-case campaign
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", CSV_READERS)
+@settings(CI, max_examples=SLOW_COUNTS["csv"])
+@given(data=st.data())
+def test_slow_reader_survives_mutated_rows(key, data, real_policeuk_lines):
+    _csv_reader_case(key, data, real_policeuk_lines)
+
+
+@pytest.mark.slow
+@settings(CI, max_examples=SLOW_COUNTS["archive"])
+@given(data=st.data())
+def test_slow_policeuk_names_options_and_archives(data, real_policeuk_lines):
+    _policeuk_archive_case(data, real_policeuk_lines)
+
+
+@pytest.mark.slow
+@settings(CI, max_examples=SLOW_COUNTS["api"])
+@given(data=st.data())
+def test_slow_api_reader_survives_mutated_records(data):
+    _api_case(data)
+
+
+@pytest.mark.slow
+@settings(CI, max_examples=SLOW_COUNTS["mapped_formats"])
+@given(data=st.data())
+def test_slow_mapped_reader_survives_date_formats(data):
+    _mapped_formats_case(data)
