@@ -18,6 +18,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import tarfile
 import tempfile
 import zipfile
@@ -93,11 +94,15 @@ def write_case(tmp: Path, seed, case, wrap: str = "plain", damage_archive: int |
     return p
 
 
-def run_case(seed, case, *, wrap: str = "plain", damage_archive: int | None = None, extra_kwargs: dict | None = None) -> None:
-    note(f"seed={seed.key} steps={case.steps} expected={case.expected} bytes={case.data[:300]!r}")
+PATH_FORMS = {"str": str, "Path": Path, "bytes": os.fsencode}
+
+
+def run_case(seed, case, *, wrap: str = "plain", damage_archive: int | None = None, extra_kwargs: dict | None = None,
+             path_form: str = "str") -> None:
+    note(f"seed={seed.key} steps={case.steps} expected={case.expected} path={path_form} bytes={case.data[:300]!r}")
     expected = None if damage_archive is not None else case.expected
     with tempfile.TemporaryDirectory() as d:
-        src = write_case(Path(d), seed, case, wrap, damage_archive)
+        src = PATH_FORMS[path_form](write_case(Path(d), seed, case, wrap, damage_archive))
         run_reader(seed.reader, src, {**seed.kwargs, **(extra_kwargs or {})}, expected)
 
 

@@ -37,14 +37,17 @@ def _csv_reader_case(key: str, data, real_lines: list[str]) -> None:
     seed = SEEDS[key]
     extra = [r for r in csv.reader(io.StringIO("\n".join(real_lines))) if len(r) == len(seed.header)] if key == "policeuk" else None
     case = data.draw(csv_cases(seed, extra), label="case")
-    run_case(seed, case)
+    forms = ["str"] * 6 + ["Path", "bytes"]
+    if seed.folder:  # excluded: a Chicago folder as bytes raises TypeError (xfail: test_chicago_folder_as_bytes_is_a_library_error)
+        forms.remove("bytes")
+    path_form = data.draw(st.sampled_from(forms), label="path form")
+    run_case(seed, case, path_form=path_form)
 
 
 POLICEUK_NAMES = ["2020-03-northumbria-stop-and-search.csv", "2020-03-kent-stop-and-search.csv",
                   "9999-12-kent-stop-and-search.csv", "2020-13-kent-stop-and-search.csv", "searches.csv",
-                  "2020-03-atlantis-stop-and-search.csv", "2020-03-kent-street.csv"]
-# year-0 names ("0000-03-...") are being fixed by another engineer; added back at the re-run, see below
-POLICEUK_NAMES.append("0000-03-kent-stop-and-search.csv")
+                  "2020-03-atlantis-stop-and-search.csv", "2020-03-kent-street.csv", "0000-03-kent-stop-and-search.csv",
+                  "2020-00-kent-stop-and-search.csv", "2020-03-KENT-stop-and-search.CSV", "2020-03-kent-stop-and-search.csv.gz"]
 POLICEUK_KWARGS = [{}, {}, {"force": "kent"}, {"fallback": "officer_defined"}, {"ethnicity_field": "officer_defined"},
                    {"months": "2020-03"}, {"forces": ["northumbria", "kent"]}]
 
