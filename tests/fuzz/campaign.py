@@ -73,6 +73,8 @@ def write_case(tmp: Path, seed, case, wrap: str = "plain", damage_archive: int |
         p = tmp / "in" / seed.name
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(data)
+        for other, text in seed.companions.items():
+            (p.parent / other).write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))
         return p.parent if seed.folder else p
     member = f"{seed.name[:7]}/{seed.name}"  # the bulk layout YYYY-MM/YYYY-MM-<force>-stop-and-search.csv
     buf = io.BytesIO()

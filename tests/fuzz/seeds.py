@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from equity_metrics.io import (
     read_chicago_officers,
+    read_chicago_use_of_force,
     read_govuk_stop_search,
     read_homeoffice_stop_search,
     read_homeoffice_use_of_force,
@@ -50,6 +51,7 @@ class Seed:
     date_columns: tuple[str, ...] = ()
     folder: bool = False  # pass the folder, not the file (Chicago)
     gzip: bool = False  # written gzip-compressed
+    companions: dict = field(default_factory=dict)  # other files of the folder (name -> CSV text), written valid
 
 
 POLICEUK_TEXT = """\
@@ -144,6 +146,31 @@ UID,first_name,last_name,middle_initial,middle_initial2,suffix_name,birth_year,r
 """
 
 
+TRR_MAIN_TEXT = """\
+trr_id,rd_no,event_no,beat,block,direction,street,location,trr_date,trr_time,indoor_or_outdoor,lighting_condition,weather_condition,notify_OEMC,notify_district_sergeant,notify_OP_command,notify_DET_division,number_of_weapons_discharged,party_fired_first,location_recode
+4,aa,401710600,1322,17XX,West,DIVISION ST,SIDEWALK,2004-01-17,14:47:00,Outdoor,DAYLIGHT,OTHER,,,,,,,SIDEWALK
+5,bb,401710601,1631,10XX,North,STATE ST,STREET,2010-06-30,23:59:00,Outdoor,NIGHT,CLEAR,,,,,,,STREET
+6,cc,401710602,0,10XX,North,STATE ST,STREET,2016-03-13,02:30:00,Indoor,,,,,,,,,STREET
+"""
+TRR_COMPANIONS = {
+    "TRR-officers_2004-2016_2016-09.csv.gz": """\
+row_id,TRR-officers_2004-2016_2016-09_ID,trr_id,injured,unit,rank,in_uniform,unit_detail,duty_status,assigned_beat
+1,1,4,No,13,POLICE OFFICER,No,,Yes,1368A
+2,2,5,Yes,7,SERGEANT,Yes,,Yes,
+""",
+    "TRR-officers_2004-2016_2016-09_profiles.csv.gz": """\
+TRR-officers_2004-2016_2016-09_ID,first_name,last_name,first_name_NS,last_name_NS,middle_initial,middle_initial2,suffix_name,appointed_date,gender,race,current_star,merge
+1,X,DOE,X,DOE,,,,1994-01-18,MALE,HISPANIC,21565.0,1.0
+2,Y,ROE,Y,ROE,,,,2001-05-01,FEMALE,BLACK,1234.0,1.0
+""",
+    "TRR-subjects_2004-2016_2016-09.csv.gz": """\
+trr_id,gender,race,age,birth_year,armed,injured,alleged_injury,subject_no,sr_no,se_no,trr_date
+4,MALE,HISPANIC,38.0,1965.0,No,Yes,Yes,1.0,1.0,1.0,2004-01-17
+5,FEMALE,BLACK,22.0,1988.0,No,No,No,1.0,1.0,1.0,2010-06-30
+""",
+}
+
+
 def _seed(key, name, text, reader, **kw) -> Seed:
     header, rows = _parse(text)
     return Seed(key, name, header, rows, reader, **kw)
@@ -166,6 +193,8 @@ SEEDS: dict[str, Seed] = {
         _seed("homeoffice", "ho_opendata_force_by_ethnicity_2020-21_2021-22.csv", HO_TEXT, read_homeoffice_stop_search),
         _seed("chicago_officers", "final-profiles.csv.gz", CHICAGO_TEXT, read_chicago_officers, folder=True, gzip=True,
               date_columns=("appointed_date", "resignation_date")),
+        _seed("chicago_use_of_force", "TRR-main_2004-2016_2016-09.csv.gz", TRR_MAIN_TEXT, read_chicago_use_of_force,
+              folder=True, gzip=True, date_columns=("trr_date", "trr_time"), companions=TRR_COMPANIONS),
     ]
 }
 assert SEEDS["policeuk"].header == list(POLICEUK_COLUMNS)  # test-module sanity check, not library validation

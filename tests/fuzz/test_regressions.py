@@ -36,6 +36,8 @@ def _one_row_file(tmp_path, key: str, tail: bytes, *, repeat_row: bool = False):
     folder.mkdir()
     p = folder / seed.name
     p.write_bytes(gzip.compress(data, mtime=0) if seed.gzip else data)
+    for other, text in seed.companions.items():
+        (folder / other).write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))
     return seed.reader(folder if seed.folder else p, **seed.kwargs)
 
 
