@@ -48,8 +48,6 @@ def _csv_reader_case(key: str, data, real_lines: list[str]) -> None:
     extra = [r for r in csv.reader(io.StringIO("\n".join(real_lines))) if len(r) == len(seed.header)] if key == "policeuk" else None
     case = data.draw(csv_cases(seed, extra), label="case")
     forms = ["str"] * 6 + ["Path", "bytes"]
-    if seed.folder:  # excluded: a Chicago folder as bytes raises TypeError (xfail: test_chicago_folder_as_bytes_is_a_library_error)
-        forms.remove("bytes")
     path_form = data.draw(st.sampled_from(forms), label="path form")
     run_case(seed, case, path_form=path_form)
 

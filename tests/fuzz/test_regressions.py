@@ -1,10 +1,10 @@
 """Minimal cases found by the fuzz campaign (issue 10), one explicit test each.
 
-Each is the smallest input the campaign shrank to. Known failures carry
-``xfail(strict=True)`` with the case and the bug, and the campaign's strategy leaves
-out exactly that input class (see the comment in mutate.py that points here), so the
-campaign stays strict on everything else; when the bug is fixed the xfail turns into
-an unexpected pass and must be removed together with the exclusion.
+Each is the smallest input the campaign shrank to. A known failure is first recorded
+with ``xfail(strict=True)`` and its input class left out of the campaign's strategy;
+once fixed, the xfail and the exclusion are removed together and the test stays as a
+regression. Both findings so far are fixed (a trailing lone CR counted as a row; the
+Chicago readers given a folder as bytes).
 """
 
 from __future__ import annotations
@@ -41,16 +41,11 @@ def _one_row_file(tmp_path, key: str, tail: bytes, *, repeat_row: bool = False):
     return seed.reader(folder if seed.folder else p, **seed.kwargs)
 
 
-# Finding 1 (campaign, read_homeoffice_stop_search first; every CSV reader shares it): a blank
+# Finding 1, fixed (campaign, read_homeoffice_stop_search first; every CSV reader shares it): a blank
 # line ended by a lone CR after an LF ("...\n\r") is read as a data row of blank fields and
 # rejected ("blank 'financial_year': the row cannot be placed"), so rows_read is one more than
 # the records in the file. The fast (pyarrow) path in io/_sources.parse_csv_text only looks for
 # "\n\n" / "\n\r\n" blank lines.
-@pytest.mark.xfail(
-    strict=True,
-    reason="b'officer_id,completed\\na,2020-09-02\\n\\r' (a file ending LF + lone CR): rows_read 2 for 1 record, the blank CR line "
-    "is counted and rejected as a row of blank fields (io/_sources.parse_csv_text fast path); every CSV reader",
-)
 @pytest.mark.parametrize("key", sorted(SEEDS))
 def test_lone_cr_blank_line_at_end_is_not_a_row(tmp_path, key):
     res = _one_row_file(tmp_path, key, b"\r")
@@ -63,15 +58,11 @@ def test_lone_cr_blank_line_between_rows_is_not_a_row(tmp_path, key):
     check_result(res, expected=2)
 
 
-# Finding 2 (campaign, read_chicago_officers): a folder given as bytes
+# Finding 2, fixed (campaign, read_chicago_officers): a folder given as bytes
 # (read_chicago_officers(os.fsencode(folder))) raises a foreign TypeError from pathlib
 # ("argument should be a str object or an os.PathLike object returning str, not <class 'bytes'>")
 # instead of the ReadError the other readers raise ("got bytes where a path was expected").
 # The same holds for read_chicago_use_of_force and read_chicago_complaints.
-@pytest.mark.xfail(
-    strict=True,
-    reason="read_chicago_*(os.fsencode(folder)) raises TypeError from pathlib, not a library ReadError (bytes path)",
-)
 @pytest.mark.parametrize("reader", [read_chicago_officers, read_chicago_use_of_force, read_chicago_complaints],
                          ids=lambda f: f.__name__)
 def test_chicago_folder_as_bytes_is_a_library_error(tmp_path, reader):

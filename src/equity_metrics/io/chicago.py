@@ -36,7 +36,7 @@ import pandas as pd
 from .._options import check_option
 from ..errors import MissingColumnsError, ReadError
 from ..ledger import ReadResult
-from ._sources import iter_files, raw_json
+from ._sources import _not_a_path, iter_files, raw_json
 from .mapped import RawTable, assemble, builtin_mapping, load_mapping, load_table, map_table
 
 __all__ = [
@@ -77,6 +77,8 @@ _NEEDS = {
 
 
 def _load(folder: str | os.PathLike, filename: str, spec=None) -> RawTable:
+    if not isinstance(folder, (str, os.PathLike)) or isinstance(os.fspath(folder), bytes):
+        raise _not_a_path(folder)
     path = Path(folder) / filename
     if not path.is_file():
         raise ReadError(f"the Chicago file {filename!r} is not in this folder", file=str(folder),
