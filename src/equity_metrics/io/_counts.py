@@ -21,8 +21,9 @@ from typing import Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
+from .._results import ResultBase
 from .._options import check_option
-from .._security import escape_html, safe_to_csv
+from .._security import escape_html
 from ..errors import EquityMetricsError, OptionError
 from ..ethnicity import BROAD_GROUPS, DETAILED_GROUPS
 from ..ledger import Ledger, ReadResult, Rejects
@@ -158,7 +159,7 @@ def counts_from_events(events: pd.DataFrame | ReadResult, by: Sequence[str]) -> 
 
 
 @dataclass
-class EventCounts:
+class EventCounts(ResultBase):
     """Counts of events by some columns, with the ledger and rejects of the read.
 
     Attributes
@@ -217,9 +218,6 @@ class EventCounts:
         """The counts table (``by`` columns then ``n``), a copy."""
         return self.data.copy()
 
-    def to_csv(self, path: str | Path) -> Path:
-        """Write the counts to CSV (cells defused against spreadsheet formulas)."""
-        return safe_to_csv(self.tidy(), path)
 
     def write_rejects(self, path: str | Path) -> Path:
         """Write the rejected rows to CSV."""
@@ -232,9 +230,6 @@ class EventCounts:
             f"{len(self.rejects):,} rejected rows"
         )
         return head + "\n" + self.ledger.summary()
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def __repr__(self) -> str:
         return (

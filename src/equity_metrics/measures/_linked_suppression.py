@@ -38,6 +38,7 @@ import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import csr_matrix, lil_matrix
 
+from .._results import ResultBase
 from ..errors import DataValidationError
 
 __all__ = ["LinkedCells", "LinkedResult", "protect_linked", "audit_linked"]
@@ -162,7 +163,7 @@ class LinkedCells:
 
 
 @dataclass(frozen=True)
-class LinkedResult:
+class LinkedResult(ResultBase):
     """Outcome of :func:`protect_linked`.
 
     ``hidden`` is the reader-safe mask (one kind of hidden cell); ``primary`` and
@@ -201,9 +202,6 @@ class LinkedResult:
         s = (f"Linked suppression (threshold {self.threshold}): {int(self.primary.sum())} primary, "
              f"{int((self.initial & ~self.primary).sum())} hidden on entry, {int(self.secondary.sum())} added")
         return s + (f"; {len(self.unprotected)} NOT protected" if self.unprotected else "; all protected")
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def _repr_html_(self) -> str:
         return f"<p>{self.summary()}</p>" + self.tidy().to_html(index=False)

@@ -16,6 +16,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from .._results import ResultBase
 from .._security import escape_html
 from ..errors import DataValidationError
 from ..ethnicity import NOT_STATED
@@ -43,7 +44,7 @@ def _stage_mask(ev: pd.DataFrame, stage: str) -> np.ndarray:
 
 
 @dataclass
-class StageRRIResult:
+class StageRRIResult(ResultBase):
     """Relative rate index at each decision stage."""
 
     table: pd.DataFrame
@@ -63,9 +64,6 @@ class StageRRIResult:
         head = [f"Relative rate index by stage ({' -> '.join(self.stages)}), reference {self.reference}"]
         head += [f"  note: {n}" for n in self.notes]
         return "\n".join(head) + "\n" + t.drop(columns=["reference_rate"]).to_string(index=False)
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def _repr_html_(self) -> str:
         return f"<p><b>Relative rate index</b> vs {escape_html(self.reference)}</p>" + self.table.to_html(index=False, escape=True)

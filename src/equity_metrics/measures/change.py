@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._results import ResultBase
 from .._options import check_option
 from ..errors import DataValidationError
 
@@ -65,7 +66,7 @@ def holm_adjust(p_values: Sequence[float]) -> np.ndarray:
 
 
 @dataclass
-class RatioChangeResult:
+class RatioChangeResult(ResultBase):
     """Change in each group's rate ratio between two periods.
 
     Attributes

@@ -9,14 +9,14 @@ with its confidence interval, its counts and its caveats.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal, Sequence
 
 import numpy as np
 import pandas as pd
 
+from .._results import ResultBase
 from .._options import check_option
-from .._security import escape_html, safe_to_csv
+from .._security import escape_html
 from ..errors import DataValidationError
 from ..ethnicity import NOT_STATED
 from ..io._counts import EventCounts
@@ -84,7 +84,7 @@ TIDY_COLUMNS = [
 
 
 @dataclass
-class DisparityResult:
+class DisparityResult(ResultBase):
     """Rates and ratios by group, with intervals, counts and flags.
 
     Use :meth:`tidy` for the table, :meth:`summary` for a readable account,
@@ -117,9 +117,6 @@ class DisparityResult:
         no ratio): see :func:`rank_areas`."""
         return self.table.copy()
 
-    def to_csv(self, path: str | Path) -> Path:
-        """Write :meth:`tidy` to CSV (text cells defused against spreadsheet formulas)."""
-        return safe_to_csv(self.tidy(), path)
 
     def _display(self) -> pd.DataFrame:
         t = self.table
@@ -140,9 +137,6 @@ class DisparityResult:
         ]
         head += [f"  note: {n}" for n in self.notes]
         return "\n".join(head) + "\n" + self._display().to_string(index=False)
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def __repr__(self) -> str:
         return f"<DisparityResult: {len(self.table)} rows, reference {self.reference!r}, by {self.by}>"

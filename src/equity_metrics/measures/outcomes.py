@@ -21,14 +21,14 @@ The relative rate index through successive decisions is :func:`stage_rri`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal, Sequence
 
 import numpy as np
 import pandas as pd
 
+from .._results import ResultBase
 from .._options import check_option
-from .._security import escape_html, safe_to_csv
+from .._security import escape_html
 from ..errors import EstimationError
 from ..ethnicity import NOT_STATED
 from ..ledger import ReadResult
@@ -156,7 +156,7 @@ def find_coverage(events: pd.DataFrame | ReadResult, *, by: str | Sequence[str] 
 
 
 @dataclass
-class OutcomeTestResult:
+class OutcomeTestResult(ResultBase):
     """Outcome rates by group (Wilson intervals) and odds ratios from a binomial GLM with area effects.
 
     Attributes
@@ -200,8 +200,6 @@ class OutcomeTestResult:
         """Odds ratios vs the reference: ``group, odds_ratio, ci_low, ci_high, p_value, method``."""
         return self.pooled.copy()
 
-    def to_csv(self, path: str | Path) -> Path:
-        return safe_to_csv(self.tidy(), path)
 
     def summary(self) -> str:
         lvl = int(round(100 * (1 - self.alpha)))
@@ -215,9 +213,6 @@ class OutcomeTestResult:
             lines.append(f"\nPooled logistic model (area effects): odds ratio vs {self.reference}")
             lines.append(self.pooled.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def _repr_html_(self) -> str:
         notes = "".join(f"<li>{escape_html(n)}</li>" for n in self.notes)

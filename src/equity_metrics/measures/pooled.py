@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._results import ResultBase
 from .._options import check_option
 from ..errors import DataValidationError, EstimationError
 from .intervals import _check_alpha, rate_ratio_ci
@@ -80,7 +81,7 @@ _TIDY_COLUMNS = [
 
 
 @dataclass(frozen=True)
-class PooledRatioResult:
+class PooledRatioResult(ResultBase):
     """A Mantel-Haenszel pooled ratio with heterogeneity statistics.
 
     Attributes

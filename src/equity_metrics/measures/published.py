@@ -13,14 +13,14 @@ missing. The rule is in ``docs/real-data-rules.md`` ("Home Office published coun
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from .._results import ResultBase
 from .._options import check_option
-from .._security import escape_html, safe_to_csv
+from .._security import escape_html
 from ..areas import force_name
 from ..errors import DataValidationError
 from ..ethnicity import NOT_STATED
@@ -57,7 +57,7 @@ _STATUS_WORDS = {
 
 
 @dataclass
-class PublishedComparison:
+class PublishedComparison(ResultBase):
     """police.uk-derived counts beside the Home Office's published counts.
 
     Use :meth:`tidy` (force x year x group), :meth:`by_force` (one line per force-year:
@@ -114,9 +114,6 @@ class PublishedComparison:
         when forces have months missing)."""
         return self.national_table.copy()
 
-    def to_csv(self, path: str | Path) -> Path:
-        """Write :meth:`tidy` to CSV (text cells defused against spreadsheet formulas)."""
-        return safe_to_csv(self.tidy(), path)
 
     def summary(self, *, n: int = 10) -> str:
         t = self.table
@@ -145,9 +142,6 @@ class PublishedComparison:
                                       "difference_pct_points"]]
             lines.append(nt.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def __repr__(self) -> str:
         return f"<PublishedComparison: {len(self.table)} rows, {self.table['force'].nunique()} forces>"

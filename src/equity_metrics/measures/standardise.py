@@ -13,14 +13,14 @@ delta-method interval, ``Var(log DSR) = sum(w_i^2 d_i / n_i^2) / DSR^2``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._security import escape_html, safe_to_csv
+from .._results import ResultBase
+from .._security import escape_html
 from ..errors import DataValidationError
 from ..ethnicity import NOT_STATED
 from ..ledger import ReadResult
@@ -58,7 +58,7 @@ def fay_feuer_ci(d: np.ndarray, n: np.ndarray, w: np.ndarray, *, alpha: float = 
 
 
 @dataclass
-class StandardisedResult:
+class StandardisedResult(ResultBase):
     """Crude and age x sex standardised rates per 1,000 and ratios to a reference group."""
 
     table: pd.DataFrame
@@ -79,8 +79,6 @@ class StandardisedResult:
         ``incomplete_coverage``): its rates are too low and must not be compared as if complete."""
         return self.table.copy()
 
-    def to_csv(self, path: str | Path) -> Path:
-        return safe_to_csv(self.tidy(), path)
 
     def summary(self) -> str:
         t = self.table.copy()
@@ -89,9 +87,6 @@ class StandardisedResult:
             f"Age x sex standardised rates per 1,000 (strata: {' x '.join(self.strata)}; standard: {self.standard}); ratio to {self.reference}"
         ] + [f"  note: {n}" for n in self.notes]
         return "\n".join(head) + "\n" + t[cols].to_string(index=False, float_format=lambda v: f"{v:.2f}")
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def _repr_html_(self) -> str:
         return f"<p><b>Standardised ratios</b> ({escape_html(self.standard)})</p>" + self.table.to_html(index=False, escape=True)

@@ -14,14 +14,14 @@ index and the training marks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal, Sequence
 
 import numpy as np
 import pandas as pd
 
+from .._results import ResultBase
 from .._options import check_option
-from .._security import escape_html, safe_to_csv
+from .._security import escape_html
 from ..errors import DataValidationError
 from ..ledger import ReadResult
 from ._common import (
@@ -51,7 +51,7 @@ _LABELS = {"count": "Events", "rate": "Events per 1,000 population", "ratio": "R
 
 
 @dataclass
-class TrendResult:
+class TrendResult(ResultBase):
     """Series of counts, rates or ratios by area, group and period.
 
     Use :meth:`tidy` for the table, :meth:`summary` for an account and :meth:`plot` for the
@@ -78,9 +78,6 @@ class TrendResult:
         for rolling 12-month windows, which share 11 months with their neighbours."""
         return self.table.copy()
 
-    def to_csv(self, path: str | Path) -> Path:
-        """Write :meth:`tidy` to CSV (text cells defused against spreadsheet formulas)."""
-        return safe_to_csv(self.tidy(), path)
 
     def series(self, area: str, group: str) -> pd.DataFrame:
         """The rows of one area and group, in time order (e.g. to pass to ``interrupted_time_series``
@@ -113,9 +110,6 @@ class TrendResult:
             head.append(f"  training: {a}: {', '.join(str(d) for d in ds)}")
         head += [f"  note: {n}" for n in self.notes]
         return "\n".join(head) + "\n" + self._display().to_string(index=False)
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def __repr__(self) -> str:
         return f"<TrendResult {self.measure} by {self.period}: {self.table['area'].nunique()} area(s), {len(self.table)} rows>"

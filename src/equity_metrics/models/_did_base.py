@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .._results import ResultBase
 from .._security import escape_html
 
 
@@ -18,7 +19,7 @@ def _fmt(df: pd.DataFrame) -> str:
     return df.to_string(index=False, float_format=lambda v: f"{v:.6g}", na_rep="")
 
 
-class _Result:
+class _Result(ResultBase):
     """Shared display of the classic results."""
 
     title = ""
@@ -29,9 +30,6 @@ class _Result:
 
     def summary(self) -> str:
         return "\n".join([self.title] + self._lines() + [f"Note: {n}" for n in self.notes])
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def _repr_html_(self) -> str:
         body = "<br>".join(escape_html(s) for s in self._lines())

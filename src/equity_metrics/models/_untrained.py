@@ -32,13 +32,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._results import ResultBase
 from ..errors import DataValidationError
 
 __all__ = ["UntrainedLevel", "ShareChange", "untrained_level", "share_change"]
 
 
 @dataclass(frozen=True)
-class UntrainedLevel:
+class UntrainedLevel(ResultBase):
     """Observed and counterfactual (untrained) averages of trained officers after training.
 
     Attributes
@@ -71,12 +72,9 @@ class UntrainedLevel:
         return (f"{self.outcome}: observed after training {self.observed:.4g}, untrained level "
                 f"{self.untrained:.4g} (ATT {self.att:.4g}; {self.n_obs:,} officer-periods in {self.n_cells} cells)")
 
-    def __str__(self) -> str:
-        return self.summary()
-
 
 @dataclass(frozen=True)
-class ShareChange:
+class ShareChange(ResultBase):
     """Change in a group's share of trained officers' searches (percentage points as a fraction).
 
     Attributes
@@ -108,9 +106,6 @@ class ShareChange:
         return (f"share after training {self.observed:.4f} vs {self.untrained:.4f} without: change "
                 f"{self.estimate:+.4f} (SE {self.std_error:.4f}; {100 * (1 - self.alpha):.0f}% CI "
                 f"{self.ci_low:+.4f} to {self.ci_high:+.4f}; p = {self.p_value:.3g})")
-
-    def __str__(self) -> str:
-        return self.summary()
 
 
 def _post_cells(result) -> pd.DataFrame:

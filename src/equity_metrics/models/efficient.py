@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
+from .._results import ResultBase
 from .._options import check_option
 from .._security import escape_html
 from ..errors import DataValidationError, EstimationError, OptionError
@@ -231,7 +232,7 @@ def _estimate(ybar, s, n_g, des: _Design, beta_mode: str, beta_value: float, tim
 
 # ----------------------------------------------------------------------------- result
 @dataclass
-class EfficientResult:
+class EfficientResult(ResultBase):
     """Roth & Sant'Anna estimates (see :func:`efficient_staggered`).
 
     Attributes
@@ -289,9 +290,6 @@ class EfficientResult:
     def summary(self) -> str:
         lines = ["Roth & Sant'Anna (2023) efficient estimator for staggered rollouts (random timing)"] + self._lines()
         return "\n".join(lines + [f"Note: {n}" for n in self.notes])
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def __repr__(self) -> str:
         o = self.overall

@@ -55,8 +55,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._results import ResultBase
 from .._options import check_option
-from .._security import escape_html, safe_to_csv
+from .._security import escape_html
 from ..errors import DataValidationError, EstimationError, OptionError
 from ._its_design import _design, _parse_intervention, _periods, _prepare, _season  # noqa: F401  (re-exported)
 from ._its_fit import (  # noqa: F401  (re-exported: the names this module always offered)
@@ -111,7 +112,7 @@ class ITSEffect:
 
 # ----------------------------------------------------------------------------- result
 @dataclass
-class ITSResult:
+class ITSResult(ResultBase):
     """The fitted segmented regression: coefficients, counterfactual and diagnostics.
 
     Use :meth:`tidy` for the coefficients, :meth:`counterfactual` for observed vs
@@ -202,9 +203,6 @@ class ITSResult:
         p = _pvalue(est / se if se > 0 else np.nan, self.df_resid)
         return ITSEffect("total_effect", est, se, est - q * se, est + q * se, p)
 
-    def to_csv(self, path) -> Any:
-        """Write :meth:`tidy` to CSV (text cells defused against spreadsheet formulas)."""
-        return safe_to_csv(self.tidy(), path)
 
     def summary(self) -> str:
         level = int(round(100 * (1 - self.alpha)))
@@ -226,9 +224,6 @@ class ITSResult:
         lines += [f"  note: {n}" for n in self.notes]
         t = self.coefficients.to_string(index=False, float_format=lambda v: f"{v:.5g}")
         return "\n".join(lines) + "\n" + t
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def __repr__(self) -> str:
         eff = ", ".join(f"{e.term} {e.estimate:.4g}" for e in self.effects())

@@ -24,6 +24,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .._results import ResultBase
 from .._options import check_option
 from .._security import escape_html
 from ..areas import normalise_forces
@@ -129,7 +130,7 @@ class PanelReport:
 
 
 @dataclass
-class PanelResult:
+class PanelResult(ResultBase):
     """A unit x period panel with training status (see :func:`build_panel`).
 
     Attributes
@@ -158,9 +159,6 @@ class PanelResult:
 
     def summary(self) -> str:
         return self.report.summary()
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def __repr__(self) -> str:
         r = self.report

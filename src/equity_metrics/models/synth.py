@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from .._security import escape_html, safe_to_csv
+from .._results import ResultBase
+from .._security import escape_html
 from ..errors import DataValidationError
 from .its import _parse_intervention, _periods
 
@@ -108,7 +109,7 @@ def _rmspe(x: np.ndarray) -> float:
 
 
 @dataclass
-class SynthResult:
+class SynthResult(ResultBase):
     """Synthetic control fit: paths, weights, gaps and placebo inference.
 
     Use :meth:`tidy` for the treated and synthetic paths, :meth:`weights` for the donor
@@ -152,9 +153,6 @@ class SynthResult:
             return pd.DataFrame(columns=["unit", "time", "gap"])
         return self.placebo_gaps.copy()
 
-    def to_csv(self, path) -> Any:
-        """Write :meth:`tidy` to CSV (text cells defused against spreadsheet formulas)."""
-        return safe_to_csv(self.tidy(), path)
 
     def summary(self) -> str:
         w = self.donor_weights[self.donor_weights["weight"] > 0.001]
@@ -169,9 +167,6 @@ class SynthResult:
             lines.append(f"  placebo-in-space: RMSPE ratio ranks {rank} of {len(self.rmspe)}; permutation p = {self.p_value:.3f}")
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def __repr__(self) -> str:
         p = "" if self.p_value is None else f", p = {self.p_value:.3f}"

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._results import ResultBase
 from ..measures.change import RatioChangeResult, ratio_change
 from ._periods import SPAN, Window, choose_base, choose_headline, coverage, describe, short, window_of
 
@@ -36,7 +37,7 @@ __all__ = ["changes_table", "HeadlineComparison", "headline_comparison", "window
 
 
 @dataclass
-class HeadlineComparison:
+class HeadlineComparison(ResultBase):
     """The headline window, its comparison and the change of every group's ratio.
 
     Attributes

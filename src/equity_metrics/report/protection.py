@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .._results import ResultBase
 from ..measures._common import months_in_period
 from ..measures._linked_suppression import LinkedCells, LinkedResult, protect_linked
 from ..errors import DataValidationError
@@ -65,7 +66,7 @@ _DISP = {"headline": None, "by_area": "force", "by_power": "legal_power", "by_ob
 
 
 @dataclass
-class ProtectedTables:
+class ProtectedTables(ResultBase):
     """What :func:`protect_report_tables` returns.
 
     ``tables`` are the input tables with the final hidden cells (reader-safe: one
@@ -91,9 +92,6 @@ class ProtectedTables:
     def summary(self) -> str:
         """One line: cells hidden on entry, added, and whether all are protected."""
         return self.result.summary()
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def _repr_html_(self) -> str:
         return self.result._repr_html_()

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from ..._results import ResultBase
+
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -117,7 +119,7 @@ class PretrendTest:
 
 
 @dataclass(eq=False)
-class AggregateResult:
+class AggregateResult(ResultBase):
     """An aggregation of group-time effects (R ``did::aggte``).
 
     Attributes
@@ -216,9 +218,6 @@ class AggregateResult:
             lines += [f"By {_LEVEL_NAMES[self.kind]} ({band}):", _fmt_table(self.levels)]
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def __repr__(self) -> str:
         return (

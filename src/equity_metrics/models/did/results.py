@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..._results import ResultBase
 from ..._options import check_option
 from ...errors import EstimationError, OptionError
 from ._aggregate import aggregate_core
@@ -29,7 +30,7 @@ from ._aggregate_result import (
 __all__ = ["OverallEstimate", "AggregateResult", "PretrendTest", "StaggeredDiDResult"]
 
 
-class StaggeredDiDResult:
+class StaggeredDiDResult(ResultBase):
     """Group-time ATTs of Callaway & Sant'Anna (2021) and their aggregations.
 
     Attributes
@@ -368,9 +369,6 @@ class StaggeredDiDResult:
             pass
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def __repr__(self) -> str:
         return (
