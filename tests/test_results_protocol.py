@@ -124,3 +124,54 @@ def test_staggered_did_results_protocol(tmp_path):
         back, xb = _check_exports(res, tmp_path)
         num = [c for c in res.tidy().columns if pd.api.types.is_float_dtype(res.tidy()[c])]
         assert num and all(pd.api.types.is_numeric_dtype(back[c]) for c in num)
+
+
+# ----------------------------------------------------------------------------- step 2: ticks and labels
+def _tick_texts(ax) -> list[str]:
+    ax.figure.canvas.draw()
+    major = [t.get_text() for t in ax.get_xticklabels()]
+    minor = [t.get_text() for t in ax.get_xticklabels(minor=True)]
+    return major + minor
+
+
+def test_forest_plot_log_ticks_are_plain_numbers():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from equity_metrics.plots import forest_plot
+
+    est = np.array([0.6, 1.2, 3.0])
+    ax = forest_plot(["a", "b", "c"], est, est * 0.9, est * 1.1, log=True)
+    texts = [t for t in _tick_texts(ax) if t]
+    assert texts and not any("10^" in t or "times" in t or "$" in t for t in texts)
+    vals = [float(t) for t in texts]  # every label is a plain number
+    assert {1.0, 2.0, 3.0} <= set(vals) and min(vals) >= 0.5 and max(vals) <= 3
+    plt.close(ax.figure)
+
+
+def test_results_plot_labels_are_readable():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    stops, pop = _stops_pop()
+    ax = em.disparity(stops, pop, by="force").plot()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels and not any(" | " in s for s in labels)
+    assert not any(part == "all" for s in labels for part in s.split(", "))
+    assert any(", " in s for s in labels)  # e.g. "eastmoor, Asian"
+    texts = [t for t in _tick_texts(ax) if t]
+    assert not any("10^" in t for t in texts)
+    plt.close(ax.figure)
+
+
+def test_row_label_and_report_share_the_helper():
+    from equity_metrics.plots._ticks import row_label
+
+    assert row_label(["eastmoor", "all", "Asian"]) == "eastmoor, Asian"
+    import equity_metrics.report.figures as fig
+
+    assert "log_ratio_ticks" in open(fig.__file__).read()

@@ -155,11 +155,12 @@ class DisparityResult(ResultBase):
         Returns the matplotlib Axes.
         """
         from ..plots import forest_plot
+        from ..plots._ticks import row_label
 
         t = self.table[self.table["group"] != self.reference]
         if group is not None:
             t = t[t["group"] == group]
-        labels = t[self.by + ["period", "group"]].astype(str).agg(" | ".join, axis=1).tolist()
+        labels = [row_label(r) for r in t[self.by + ["period", "group"]].itertuples(index=False)]
         part = t["partial_period"].to_numpy(bool)
         cover = sorted({f"{c} of {m}" for c, m in zip(t["months_covered"][part], t["months_in_period"][part])})
         overlap = " (rolling 12-month windows overlap)" if self.period == "rolling12" else ""

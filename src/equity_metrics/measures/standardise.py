@@ -93,9 +93,10 @@ class StandardisedResult(ResultBase):
 
     def plot(self, *, ax=None):
         from ..plots import forest_plot
+        from ..plots._ticks import row_label
 
         t = self.table[self.table["group"] != self.reference]
-        labels = t[self.by + ["group"]].astype(str).agg(" | ".join, axis=1).tolist()
+        labels = [row_label(r) for r in t[self.by + ["group"]].itertuples(index=False)]
         return forest_plot(labels, t["std_ratio"], t["ci_low"], t["ci_high"], ax=ax, xlabel=f"Standardised ratio vs {self.reference}", log=True)
 
 

@@ -29,6 +29,8 @@ def forest_plot(
 
     ``partial`` (one boolean per row) draws those rows' estimates as hollow markers with a
     legend entry ``partial_label`` (e.g. "partial period (3 of 12 months)").
+    With ``log=True`` the x axis is a log scale with plain ratio ticks (0.5, 1, 1.5, 2, 3, ...),
+    as in the report, not scientific minor-tick labels.
     """
     n = len(labels)
     ax = _axes(ax, height=max(2.5, 0.3 * n + 1))
@@ -49,7 +51,11 @@ def forest_plot(
         ax.axvline(reference_line, color="#888", lw=1, ls="--")
     ax.set_yticks(y)
     ax.set_yticklabels([str(lab) for lab in labels])
-    if log:
+    if log and np.isfinite(est).any():
+        from ._ticks import log_ratio_ticks
+
+        log_ratio_ticks(ax, lo, hi, est[np.isfinite(est)])
+    elif log:
         ax.set_xscale("log")
     ax.set_xlabel(xlabel)
     if title:

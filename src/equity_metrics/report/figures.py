@@ -144,17 +144,9 @@ def _forest(ax, labels, est, lo, hi, *, ref_line=1.0, log=True, xlabel=""):
     ax.set_yticklabels([_wrap(x) for x in labels], fontsize=9)
     ax.set_ylim(-0.6, len(labels) - 0.4)
     if log and ok.any():
-        ax.set_xscale("log")
-        from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
+        from ..plots._ticks import log_ratio_ticks
 
-        vals = np.concatenate([lo[np.isfinite(lo)], hi[np.isfinite(hi)], est[ok], [1.0]])
-        vals = vals[vals > 0]
-        nice = np.array([0.1, 0.2, 0.25, 0.5, 1, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50, 100])
-        ticks = nice[(nice >= vals.min() / 1.05) & (nice <= vals.max() * 1.05)]
-        ax.xaxis.set_major_locator(FixedLocator(ticks if len(ticks) >= 2 else nice))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.xaxis.set_minor_locator(NullLocator())
-        ax.xaxis.set_minor_formatter(NullFormatter())
+        log_ratio_ticks(ax, lo, hi, est[ok])
     ax.set_xlabel(xlabel)
     _style(ax)
 
