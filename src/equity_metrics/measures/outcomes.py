@@ -55,7 +55,6 @@ NON_DISCRETIONARY_PATTERNS = (r"section 60\b", r"\(section 60\)", r"section 47a"
 Outcome = Literal["find", "hit", "arrest", "any_outcome", "any_positive"]
 PooledMethod = Literal["auto", "glm", "firth"]
 _ALIAS = {"hit": "find", "any_positive": "any_outcome"}
-MEASURES = ("find", "arrest", "any_outcome")
 
 #: Plain words for each measure (what the field means, not what we wish it meant).
 MEASURE_LABELS = {
