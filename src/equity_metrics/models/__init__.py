@@ -6,6 +6,8 @@ from .efficient import EfficientResult, efficient_staggered
 from .its import ITSResult, interrupted_time_series
 from .panel import PanelReport, PanelResult, build_panel
 from .synth import SynthResult, synthetic_control
+from .planning import DesignMDE, PanelMDEResult, design_mde, panel_mde
+from ._rollout_sim import PowerResult, power
 
 __all__ = [
     "staggered_did",
@@ -29,4 +31,10 @@ __all__ = [
     "PanelReport",
     "synthetic_control",
     "SynthResult",
+    "panel_mde",
+    "PanelMDEResult",
+    "design_mde",
+    "DesignMDE",
+    "power",
+    "PowerResult",
 ]
