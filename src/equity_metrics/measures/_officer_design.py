@@ -1,0 +1,118 @@
+"""Design helpers for officer-level internal benchmarking: derived time features, sparse dummies, logistic fit.
+
+Private to :mod:`equity_metrics.measures.internal_benchmark`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from ..errors import DataValidationError, MissingColumnsError
+
+#: Features derived from the event time when the table has no column of that name.
+TIME_FEATURES = ("hour", "weekday", "month", "year", "shift", "quarter")
+
+
+def _shift(hour: pd.Series) -> pd.Series:
+    """Three eight-hour watches: 'night' 00-07, 'day' 08-15, 'evening' 16-23."""
+    return pd.cut(hour, [-1, 7, 15, 23], labels=["night", "day", "evening"]).astype("object")
+
+
+def feature_frame(data: pd.DataFrame, columns: Sequence[str], *, datetime: str) -> pd.DataFrame:
+    """Return the named features as text columns (missing as ``"(missing)"``), deriving time features.
+
+    ``hour``, ``weekday``, ``month``, ``year``, ``shift`` and ``quarter`` come from the
+    ``datetime`` column when the table has no column of that name; rows whose
+    time of day is unknown (``time_known`` False) get ``"(missing)"`` for
+    ``hour`` and ``shift``.
+    """
+    out = {}
+    need_time = [c for c in columns if c not in data.columns and c in TIME_FEATURES]
+    missing = [c for c in columns if c not in data.columns and c not in TIME_FEATURES]
+    if missing:
+        raise MissingColumnsError(file=None, missing=missing, found=list(data.columns),
+                                  hint="Name columns of the events table in match_on / adjust_for, or one of the "
+                                       f"derived time features {', '.join(TIME_FEATURES)}")
+    if need_time:
+        if datetime not in data.columns:
+            raise MissingColumnsError(file=None, missing=[datetime], found=list(data.columns),
+                                      hint=f"{', '.join(need_time)} are derived from the event time: pass datetime=")
+        ts = pd.to_datetime(data[datetime], errors="coerce", utc=False)
+        if getattr(ts.dt, "tz", None) is not None:
+            pass  # local wall-clock time is what matters: keep the column's own zone
+        known = data["time_known"].fillna(False).to_numpy(bool) if "time_known" in data.columns else np.ones(len(data), bool)
+        derived = {
+            "hour": ts.dt.hour.where(known),
+            "weekday": ts.dt.dayofweek,
+            "month": ts.dt.month,
+            "year": ts.dt.year,
+            "quarter": ts.dt.year.astype("Int64").astype(str) + "Q" + ts.dt.quarter.astype("Int64").astype(str),
+        }
+        derived["shift"] = _shift(derived["hour"])
+    for c in columns:
+        s = data[c] if c in data.columns else derived[c]
+        s = pd.Series(s, index=data.index).astype("object")
+        txt = s.where(s.notna(), None).map(lambda v: "(missing)" if v is None or (isinstance(v, float) and np.isnan(v))
+                                           else str(v).removesuffix(".0").strip() or "(missing)")
+        out[c] = txt.to_numpy(dtype=object)
+    return pd.DataFrame(out, index=data.index)
+
+
+def cell_codes(features: pd.DataFrame) -> np.ndarray:
+    """Integer code of each row's cell (the combination of all feature values)."""
+    if features.shape[1] == 0:
+        return np.zeros(len(features), dtype=np.int64)
+    codes = features.groupby(list(features.columns), sort=True, dropna=False).ngroup()
+    return codes.to_numpy(dtype=np.int64)
+
+
+def dummies(features: pd.DataFrame) -> sparse.csr_matrix:
+    """Sparse design: intercept plus one column per non-reference level of each feature (most frequent = reference)."""
+    n = len(features)
+    blocks = [sparse.csr_matrix(np.ones((n, 1)))]
+    for c in features.columns:
+        codes, levels = pd.factorize(features[c], sort=True)
+        if len(levels) < 2:
+            continue
+        counts = np.bincount(codes, minlength=len(levels))
+        ref = int(np.argmax(counts))
+        keep = codes != ref
+        col = np.where(codes > ref, codes - 1, codes)[keep]
+        m = sparse.csr_matrix((np.ones(int(keep.sum())), (np.flatnonzero(keep), col)), shape=(n, len(levels) - 1))
+        blocks.append(m)
+    return sparse.hstack(blocks, format="csr")
+
+
+def ridge_logit(X: sparse.csr_matrix, y: np.ndarray, *, ridge: float = 1.0, maxit: int = 50,
+                tol: float = 1e-8) -> np.ndarray:
+    """Fitted probabilities of a logistic regression by Newton-Raphson with a small ridge penalty.
+
+    The penalty ``ridge * ||beta||^2 / 2`` (intercept unpenalised) keeps levels with
+    all-0 or all-1 outcomes (separation) finite; with thousands of encounters per
+    level it changes nothing that matters.
+    """
+    p = X.shape[1]
+    beta = np.zeros(p)
+    ybar = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
+    beta[0] = np.log(ybar / (1 - ybar))
+    pen = np.full(p, ridge)
+    pen[0] = 0.0
+    XT = X.T.tocsr()
+    for _ in range(maxit):
+        eta = X @ beta
+        mu = 1 / (1 + np.exp(-eta))
+        w = mu * (1 - mu)
+        grad = XT @ (y - mu) - pen * beta
+        H = (XT @ X.multiply(w[:, None])).toarray() + np.diag(pen)
+        try:
+            step = np.linalg.solve(H, grad)
+        except np.linalg.LinAlgError as exc:  # pragma: no cover - ridge keeps H positive definite
+            raise DataValidationError("the outcome model could not be fitted (singular design)") from exc
+        beta += step
+        if np.max(np.abs(step)) < tol * (1 + np.max(np.abs(beta))):
+            break
+    return 1 / (1 + np.exp(-(X @ beta)))
