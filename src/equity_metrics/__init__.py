@@ -47,6 +47,7 @@ from .measures.published import PublishedComparison, compare_published
 from .measures.standardise import standardised_disparity
 from .measures.suppression import flag_small_counts, suppress
 from .measures.trends import trend
+from .measures.veil import VeilByAreaResult, VeilResult, sun_times, veil_of_darkness, veil_of_darkness_by_area
 from .models import (
     build_panel,
     did_2x2,
@@ -92,6 +93,11 @@ __all__ = [
     "flag_small_counts",
     "staggered_did",
     "trend",
+    "veil_of_darkness",
+    "veil_of_darkness_by_area",
+    "VeilResult",
+    "VeilByAreaResult",
+    "sun_times",
     "build_panel",
     "did_2x2",
     "event_study",

@@ -18,6 +18,7 @@ from .intervals import (
     wilson_ci,
 )
 from .outcomes import find_coverage
+from .veil import VeilByAreaResult, VeilResult, sun_times, veil_of_darkness, veil_of_darkness_by_area
 from .published import PublishedComparison, compare_published
 from .pooled import PooledRatioResult, mantel_haenszel_odds_ratio, mantel_haenszel_rate_ratio
 from .suppression import (
@@ -31,6 +32,11 @@ from .suppression import (
 )
 
 __all__ = [
+    "veil_of_darkness",
+    "veil_of_darkness_by_area",
+    "VeilResult",
+    "VeilByAreaResult",
+    "sun_times",
     "complete_periods",
     "find_coverage",
     "compare_published",

@@ -14,6 +14,7 @@ def _axes(ax, height: float = 4.0):
 
 # after _axes: the plot modules import it from here
 from .forest import forest_plot  # noqa: E402
+from .veil import veil_by_area_plot, veil_plot  # noqa: E402
 from .power import mde_curve, power_curve  # noqa: E402
 
-__all__ = ["forest_plot", "power_curve", "mde_curve"]
+__all__ = ["veil_plot", "veil_by_area_plot", "forest_plot", "power_curve", "mde_curve"]
