@@ -19,6 +19,10 @@ Subcommands
     Training impact: panel from events + training roster (+ officers), staggered
     difference-in-differences, aggregations, pre-trend test, event-study
     figure, manifest (see :mod:`equity_metrics.cli_commands.impact`); prints a short summary and verdict.
+``officers``
+    Officer-level internal benchmarking: each officer vs comparable colleagues, empirical-null local
+    fdr flags; tables (pseudonymous unless ``--include-officer-ids``), figure, manifest (see
+    :mod:`equity_metrics.cli_commands.officers`); prints counts flagged and the z distribution, never ids.
 ``verify``
     Check output folders: exit 0 when ``manifest.json`` is there and every output it
     lists matches its SHA-256, 3 with the reason otherwise (see :mod:`equity_metrics._atomic`).
@@ -50,6 +54,7 @@ from . import __version__
 from ._atomic import OutputError, check_output_folder, verify_output
 from .cli_commands._common import Outputs, out_folder, read_events
 from .cli_commands.report import add_demo_parser, add_report_parser
+from .cli_commands.officers import add_officers_parser
 from .errors import DataValidationError, EquityMetricsError, EstimationError, MappingError, OptionError, ReadError
 
 EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_INPUT, EXIT_REQUEST = 0, 1, 2, 3, 4
@@ -236,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_disparity_parser(sub)
     _add_impact_parser(sub)
+    add_officers_parser(sub)
     add_report_parser(sub)
     return p
 

@@ -47,7 +47,7 @@ def feature_frame(data: pd.DataFrame, columns: Sequence[str], *, datetime: str) 
         known = data["time_known"].fillna(False).to_numpy(bool) if "time_known" in data.columns else np.ones(len(data), bool)
         derived = {
             "hour": ts.dt.hour.where(known),
-            "weekday": ts.dt.dayofweek,
+            "weekday": ts.dt.day_of_week,
             "month": ts.dt.month,
             "year": ts.dt.year,
             "quarter": ts.dt.year.astype("Int64").astype(str) + "Q" + ts.dt.quarter.astype("Int64").astype(str),
