@@ -8,8 +8,21 @@ from .panel import PanelReport, PanelResult, build_panel
 from .synth import SynthResult, synthetic_control
 from .planning import DesignMDE, PanelMDEResult, design_mde, panel_mde
 from ._rollout_sim import PowerResult, power
+from .honest import (
+    BreakdownStatement,
+    EventStudyInputs,
+    HonestDiDResult,
+    breakdown_statement,
+    event_study_inputs,
+    honest_breakdown,
+    honest_did,
+)
+
+from .trust_impact import TrustImpactResult, trust_impact
 
 __all__ = [
+    "trust_impact",
+    "TrustImpactResult",
     "staggered_did",
     "StaggeredDiDResult",
     "AggregateResult",
@@ -37,4 +50,11 @@ __all__ = [
     "DesignMDE",
     "power",
     "PowerResult",
+    "honest_did",
+    "honest_breakdown",
+    "breakdown_statement",
+    "event_study_inputs",
+    "EventStudyInputs",
+    "HonestDiDResult",
+    "BreakdownStatement",
 ]

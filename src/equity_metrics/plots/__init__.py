@@ -16,5 +16,6 @@ def _axes(ax, height: float = 4.0):
 from .forest import forest_plot  # noqa: E402
 from .veil import veil_by_area_plot, veil_plot  # noqa: E402
 from .power import mde_curve, power_curve  # noqa: E402
+from .honest import honest_sensitivity_plot  # noqa: E402
 
-__all__ = ["veil_plot", "veil_by_area_plot", "forest_plot", "power_curve", "mde_curve"]
+__all__ = ["veil_plot", "veil_by_area_plot", "forest_plot", "power_curve", "mde_curve", "honest_sensitivity_plot"]
