@@ -25,7 +25,7 @@ import numpy as np
 from ._attgt import GroupTimeEstimates
 from ._panel import _fmt
 
-__all__ = ["AggregationCore", "aggregate_core"]
+__all__ = ["AggregationCore", "AggregationPlan", "aggregate_core", "aggregation_plan"]
 
 
 @dataclass
@@ -78,6 +78,63 @@ def aggregate_core(
     first_period: float | None = None,
 ) -> AggregationCore:
     """Aggregate group-time effects as R ``aggte(type=kind)`` does.
+
+    Builds the :class:`AggregationPlan` and applies its weights to the
+    influence functions of the cells (one product for all levels and the
+    overall summary).  Parameters as :func:`aggregation_plan`.
+    """
+    plan = aggregation_plan(
+        est, g_unit, kind, min_e=min_e, max_e=max_e, balance_e=balance_e, first_period=first_period
+    )
+    inf_all = est.inf.combine(plan.weights)
+    inf_all += plan.shift[plan.unit_idx]
+    n_lv = plan.levels.size
+    return AggregationCore(
+        kind, plan.levels, plan.estimates, inf_all[:, :n_lv], plan.overall_estimate, inf_all[:, n_lv], plan.notes
+    )
+
+
+@dataclass
+class AggregationPlan:
+    """Weights of one aggregation (internal).
+
+    The influence functions of the levels and of the overall summary are
+    ``IF_cells @ weights + shift[unit_idx]`` (last column: overall).
+
+    Attributes
+    ----------
+    kind, levels, estimates, overall_estimate, notes
+        As :class:`AggregationCore`.
+    weights
+        ``(n_cells, L + 1)`` weights of the cells.
+    shift
+        ``(n_cohorts + 1, L + 1)`` estimated-weight term per aggregation cohort
+        (last row: never treated / not aggregated, always 0).
+    unit_idx
+        ``(n_units,)`` row of ``shift`` of each unit.
+    """
+
+    kind: str
+    levels: np.ndarray
+    estimates: np.ndarray
+    overall_estimate: float
+    weights: np.ndarray
+    shift: np.ndarray
+    unit_idx: np.ndarray
+    notes: list[str] = field(default_factory=list)
+
+
+def aggregation_plan(
+    est: GroupTimeEstimates,
+    g_unit: np.ndarray,
+    kind: str,
+    *,
+    min_e: float | None = None,
+    max_e: float | None = None,
+    balance_e: int | None = None,
+    first_period: float | None = None,
+) -> AggregationPlan:
+    """Estimates and influence-function weights of ``aggte(type=kind)``.
 
     Parameters
     ----------
@@ -132,10 +189,9 @@ def aggregate_core(
     if kind == "simple":
         keep = np.flatnonzero(valid & (g <= t) & (e_all <= hi))
         theta, w, wif = weighted(keep)
-        inf = est.inf.combine(w[:, None])[:, 0] + wif[unit_idx]
         if keep.size == 0:
             notes.append("No post-treatment ATT(g,t) to aggregate.")
-        return AggregationCore(kind, np.array([]), np.array([]), np.zeros((n, 0)), theta, inf, notes)
+        return AggregationPlan(kind, np.array([]), np.array([]), theta, w[:, None], wif[:, None], unit_idx, notes)
 
     if kind == "dynamic":
         include = valid.copy()
@@ -153,16 +209,16 @@ def aggregate_core(
         for k, e in enumerate(eseq):
             which = np.flatnonzero(include & (e_all == e))
             ests[k], wmat[:, k], wifs[:, k] = weighted(which)
-        inf = est.inf.combine(wmat)
-        inf += wifs[unit_idx]
         epos = eseq >= 0
         if epos.any():
             overall = float(ests[epos].mean())
-            overall_inf = inf[:, epos].mean(axis=1)
+            w_o, s_o = wmat[:, epos].mean(axis=1), wifs[:, epos].mean(axis=1)
         else:
             notes.append("No event time >= 0 in the window: the overall dynamic effect is undefined.")
-            overall, overall_inf = np.nan, np.zeros(n)
-        return AggregationCore(kind, eseq, ests, inf, overall, overall_inf, notes)
+            overall, w_o, s_o = np.nan, np.zeros(n_cells), np.zeros(n_coh + 1)
+        return AggregationPlan(
+            kind, eseq, ests, overall, np.column_stack([wmat, w_o]), np.column_stack([wifs, s_o]), unit_idx, notes
+        )
 
     if kind == "group":
         glist = cohorts
@@ -173,7 +229,6 @@ def aggregate_core(
             if which.size:
                 wmat[which, k] = 1.0 / which.size
                 ests[k] = float(att[which].mean())
-        inf = est.inf.combine(wmat)
         ok = ~np.isnan(ests)
         if not ok.all():
             notes.append(
@@ -186,14 +241,19 @@ def aggregate_core(
             s = pgg.sum()
             overall = float(ests[ok] @ pgg / s)
             wif = _wif_per_cohort(np.flatnonzero(ok), ests[ok], pgg, overall, n_coh)
-            overall_inf = inf[:, ok] @ (pgg / s) + wif[unit_idx]
+            w_o = wmat[:, ok] @ (pgg / s)
         else:
-            overall, overall_inf = np.nan, np.zeros(n)
-        return AggregationCore(kind, glist, ests, inf, overall, overall_inf, notes)
+            overall, w_o, wif = np.nan, np.zeros(n_cells), np.zeros(n_coh + 1)
+        shift = np.zeros((n_coh + 1, glist.size + 1))
+        shift[:, -1] = wif
+        return AggregationPlan(kind, glist, ests, overall, np.column_stack([wmat, w_o]), shift, unit_idx, notes)
 
     if kind == "calendar":
         if not valid.any():
-            return AggregationCore(kind, np.array([]), np.array([]), np.zeros((n, 0)), np.nan, np.zeros(n), notes)
+            return AggregationPlan(
+                kind, np.array([]), np.array([]), np.nan, np.zeros((n_cells, 1)), np.zeros((n_coh + 1, 1)),
+                unit_idx, notes,
+            )
         min_g = g[valid].min()
         tlist = np.unique(t[valid])
         tlist = tlist[tlist >= min_g]
@@ -203,11 +263,12 @@ def aggregate_core(
         for k, tt in enumerate(tlist):
             which = np.flatnonzero(valid & (t == tt) & (g <= t))
             ests[k], wmat[:, k], wifs[:, k] = weighted(which)
-        inf = est.inf.combine(wmat)
-        inf += wifs[unit_idx]
         ok = ~np.isnan(ests)
         overall = float(ests[ok].mean()) if ok.any() else np.nan
-        overall_inf = inf[:, ok].mean(axis=1) if ok.any() else np.zeros(n)
-        return AggregationCore(kind, tlist, ests, inf, overall, overall_inf, notes)
+        w_o = wmat[:, ok].mean(axis=1) if ok.any() else np.zeros(n_cells)
+        s_o = wifs[:, ok].mean(axis=1) if ok.any() else np.zeros(n_coh + 1)
+        return AggregationPlan(
+            kind, tlist, ests, overall, np.column_stack([wmat, w_o]), np.column_stack([wifs, s_o]), unit_idx, notes
+        )
 
     raise ValueError(kind)  # pragma: no cover - validated by the caller

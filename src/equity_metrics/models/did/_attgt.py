@@ -10,8 +10,10 @@ Follows R ``did::att_gt`` (Callaway & Sant'Anna 2021) for balanced panels:
 * comparison group: the never treated, or the never treated plus the units
   first treated after ``max(t, base) + anticipation`` (other than ``g``).
 
-Cells that share the same treated and comparison units (and covariate period)
-are estimated together, vectorised over periods.
+Without covariates every cell is a difference in mean changes and all cells are
+computed at once from the outcome matrix (``_fast.py``).  With covariates, cells
+that share the same treated and comparison units (and covariate period) are
+estimated together, vectorised over periods.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 
 from ._drdid import did_panel_2x2, logit_irls
 from ._influence import InfluenceMatrix
+from ._linear import LinearInfluence
 from ._panel import PanelData, _fmt
 
 __all__ = ["GroupTimeEstimates", "estimate_att_gt"]
@@ -45,7 +48,8 @@ class GroupTimeEstimates:
     n_treated, n_control
         Units in the treated cohort and in the comparison group.
     inf
-        Influence functions ``(n_units, n_cells)``, scaled so that the standard
+        Influence functions ``(n_units, n_cells)`` (block-sparse, or linear
+        in the outcomes without covariates), scaled so that the standard
         error of cell ``j`` is ``sqrt(sum(IF[:, j]**2)) / n_units``.
     notes
         What was skipped and why.
@@ -59,7 +63,7 @@ class GroupTimeEstimates:
     reference: np.ndarray
     n_treated: np.ndarray
     n_control: np.ndarray
-    inf: InfluenceMatrix
+    inf: InfluenceMatrix | LinearInfluence
     notes: list[str] = field(default_factory=list)
 
 
@@ -87,7 +91,35 @@ def estimate_att_gt(
     base_period: str,
     anticipation: float,
 ) -> GroupTimeEstimates:
-    """Estimate every ATT(g, t) of a balanced panel (see module docstring)."""
+    """Estimate every ATT(g, t) of a balanced panel (see module docstring).
+
+    Without covariates all cells are computed at once as a linear map of the
+    outcome matrix (:func:`~equity_metrics.models.did._fast.estimate_att_gt_linear`);
+    with covariates each block of cells sharing treated and comparison units
+    is fitted by :func:`~equity_metrics.models.did._drdid.did_panel_2x2`
+    (:func:`_estimate_att_gt_reference`, also the reference implementation of
+    the fast path in the tests).
+    """
+    if panel.x is None:
+        from ._fast import estimate_att_gt_linear
+
+        return estimate_att_gt_linear(
+            panel, control=control, method=method, base_period=base_period, anticipation=anticipation
+        )
+    return _estimate_att_gt_reference(
+        panel, control=control, method=method, base_period=base_period, anticipation=anticipation
+    )
+
+
+def _estimate_att_gt_reference(
+    panel: PanelData,
+    *,
+    control: str,
+    method: str,
+    base_period: str,
+    anticipation: float,
+) -> GroupTimeEstimates:
+    """Per-block estimation of every ATT(g, t) (any covariates; the reference implementation)."""
     times = panel.times
     g_unit = panel.g
     n = panel.n_units

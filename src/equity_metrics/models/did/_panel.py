@@ -10,7 +10,7 @@ import pandas as pd
 
 from ...errors import DataValidationError, EstimationError, closest_matches
 
-__all__ = ["PanelData", "prepare_panel"]
+__all__ = ["PanelData", "panel_from_arrays", "prepare_panel"]
 
 
 @dataclass
@@ -222,7 +222,45 @@ def prepare_panel(
         cluster_codes = cl
         n_clusters = len(cuniq)
 
-    times = np.asarray(uniq_times, dtype=float)
+    return panel_from_arrays(
+        y, g, np.asarray(uniq_times, dtype=float), unit_ids=np.asarray(uniq_units), x=x, x_time_varying=x_tv,
+        covariate_names=list(covariates), cluster_codes=cluster_codes, n_clusters=n_clusters, control=control,
+        anticipation=anticipation, first_treated=first_treated, never_treated_value=never_treated_value, notes=notes,
+    )
+
+
+def panel_from_arrays(
+    y: np.ndarray,
+    g: np.ndarray,
+    times: np.ndarray,
+    *,
+    unit_ids: np.ndarray | None = None,
+    x: np.ndarray | None = None,
+    x_time_varying: bool = False,
+    covariate_names: list[str] | None = None,
+    cluster_codes: np.ndarray | None = None,
+    n_clusters: int = 0,
+    control: str = "never_treated",
+    anticipation: float = 0,
+    first_treated: str = "first_treated",
+    never_treated_value: float = 0,
+    notes: list[str] | None = None,
+) -> PanelData:
+    """Apply R ``did``'s sample rules to a balanced ``(units, periods)`` outcome matrix.
+
+    ``g`` is the first treatment period per unit with ``inf`` for never
+    treated and ``times`` the sorted periods.  Units treated in (or before)
+    the first period are dropped, cohorts after the last period count as never
+    treated, and without never-treated units the last cohort becomes the
+    comparison group (periods from its treatment on are dropped).
+    """
+    notes = [] if notes is None else notes
+    x_tv = x_time_varying
+    covariates = [] if covariate_names is None else covariate_names
+    uniq_units = np.arange(y.shape[0]) if unit_ids is None else unit_ids
+    n = y.shape[0]
+    times = np.asarray(times, dtype=float)
+    g = np.asarray(g, dtype=float)
     keep = np.ones(n, dtype=bool)
     # units treated in (or before) the first period (+ anticipation) have no untreated period
     early = np.isfinite(g) & (g <= times[0] + anticipation)
