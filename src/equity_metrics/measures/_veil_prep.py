@@ -33,8 +33,12 @@ FORCE_REFERENCE_POINTS: dict[str, tuple[float, float, str]] = {
 
 MIN_COORDINATES_FOR_CENTROID = 30
 
+TWELVE_HOUR = "times look like a 12-hour clock (none after 12:59 in the area)"
+MIN_ROWS_FOR_CLOCK_CHECK = 50
+
 REASONS = (
     "no time of day",
+    TWELVE_HOUR,
     "not in the two compared groups",
     "no location",
     "outside the clock-change windows",
@@ -54,6 +58,7 @@ class Prepared:
     locations: pd.DataFrame
     windows: pd.DataFrame
     time_known_share: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    twelve_hour_areas: list = field(default_factory=list)
 
 
 def _season(month: np.ndarray) -> np.ndarray:
@@ -126,8 +131,9 @@ def prepare(events: pd.DataFrame, *, time: str, group: str, minority: str, major
     need = [c for c in (time, group, lat, lon, area, split) if c]
     missing = [c for c in need if c not in events.columns]
     if missing:
-        raise MissingColumnsError(f"events has no column(s) {missing}; name the right columns with time=, group=, "
-                                  "lat=, lon=, area= (lat=None, lon=None and location=(lat, lon) when there are none)")
+        raise MissingColumnsError(file=None, missing=missing, found=[str(c) for c in events.columns],
+                                  hint="name the right columns with time=, group=, lat=, lon=, area= (lat=None, "
+                                       "lon=None and location=(lat, lon) when there are no coordinates)")
     n_in = len(events)
     dropped = dict.fromkeys(REASONS, 0)
     local = _local_times(events, time, tz)
@@ -137,6 +143,17 @@ def prepare(events: pd.DataFrame, *, time: str, group: str, minority: str, major
     area_values = events[area].astype("object").to_numpy() if area else np.full(n_in, "all", dtype=object)
     known = pd.Series(ok).groupby(pd.Series(area_values, dtype="object")).mean()
     dropped["no time of day"] = int((~ok).sum())
+    # an area whose timed rows never fall after 12:59 publishes a 12-hour clock without am/pm
+    # (police.uk City of London 2019-2021): evening times cannot be told from morning ones
+    afternoon = pd.Series(np.where(ok, local.dt.hour.to_numpy(float, na_value=np.nan) >= 13, False))
+    by_area = pd.DataFrame({"area": pd.Series(area_values, dtype="object"), "ok": ok, "pm": afternoon})
+    stats_ = by_area.groupby("area", sort=True).agg(timed=("ok", "sum"), pm=("pm", "sum"))
+    twelve = set(stats_.index[(stats_["timed"] >= MIN_ROWS_FOR_CLOCK_CHECK) & (stats_["pm"] == 0)])
+    if twelve:
+        bad = ok & pd.Series(area_values, dtype="object").isin(twelve).to_numpy()
+        dropped[TWELVE_HOUR] = int(bad.sum())
+        ok &= ~bad
+    twelve_hour_areas = sorted(twelve, key=str)
     grp = events[group].astype("object")
     in_groups = grp.isin([minority, majority]).to_numpy()
     dropped["not in the two compared groups"] = int((ok & ~in_groups).sum())
@@ -206,7 +223,7 @@ def prepare(events: pd.DataFrame, *, time: str, group: str, minority: str, major
     if used + sum(dropped.values()) != n_in:  # pragma: no cover - bookkeeping invariant
         raise RuntimeError(f"veil of darkness bookkeeping: {used} used + {sum(dropped.values())} dropped != {n_in}")
     return Prepared(rows=rows, dropped=dropped, n_in=n_in, locations=locations, windows=windows,
-                    time_known_share=known)
+                    time_known_share=known, twelve_hour_areas=twelve_hour_areas)
 
 
 def count_cells(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

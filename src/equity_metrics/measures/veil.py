@@ -210,9 +210,9 @@ def _robustness(p: prep.Prepared, *, use_area, season_year, level, split) -> pd.
     subsets = [("all", p.rows)]
     if split:
         subsets += [(str(v), p.rows[p.rows["split"] == v]) for v in sorted(p.rows["split"].dropna().unique(), key=str)]
-    interacts = [False, True] if use_area and p.rows["area"].nunique() > 1 else [False]
     for name, rows in subsets:
         counts = prep.count_cells(rows, ["is_dark", "minute", "area", "window"])
+        interacts = [False, True] if use_area and rows["area"].nunique() > 1 else [False]
         for inter in interacts:
             for df in range(1, 7):
                 row = {"subset": name, "spline_df": df, "interact_time_area": inter}
@@ -422,7 +422,10 @@ def veil_of_darkness_by_area(
                "share_time_known": share, "location": where, "applicable": False, "reason": ""}
         n_min_light = int((r["is_minority"] & ~r["is_dark"]).sum())
         n_min_dark = int((r["is_minority"] & r["is_dark"]).sum())
-        if not share >= min_time_known:
+        if name in p.twelve_hour_areas:
+            row["reason"] = ("times look like a 12-hour clock without am/pm (no search recorded after 12:59), so "
+                             "evening times cannot be told from morning ones")
+        elif not share >= min_time_known:
             row["reason"] = (f"times of day recorded for only {share:.0%} of searches (police.uk date-only records)"
                              if share > 0 else "no times of day recorded")
         elif row["n_minority"] < min_minority:
