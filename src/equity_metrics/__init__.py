@@ -47,6 +47,8 @@ from .measures.published import PublishedComparison, compare_published
 from .measures.standardise import standardised_disparity
 from .measures.suppression import flag_small_counts, suppress
 from .measures.trends import trend
+from .measures.internal_benchmark import internal_benchmark
+from .measures.locfdr import locfdr
 from .measures.veil import VeilByAreaResult, VeilResult, sun_times, veil_of_darkness, veil_of_darkness_by_area
 from .models import (
     build_panel,
@@ -94,6 +96,8 @@ __all__ = [
     "suppress",
     "flag_small_counts",
     "staggered_did",
+    "internal_benchmark",
+    "locfdr",
     "trend",
     "veil_of_darkness",
     "veil_of_darkness_by_area",

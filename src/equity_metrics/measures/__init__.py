@@ -18,6 +18,9 @@ from .intervals import (
     wilson_ci,
 )
 from .outcomes import find_coverage
+from .locfdr import LocfdrResult, locfdr
+from .internal_benchmark import (OfficerBenchmarkResult, internal_benchmark, officer_benchmark_overview,
+                                 simulate_officer_encounters)
 from .veil import VeilByAreaResult, VeilResult, sun_times, veil_of_darkness, veil_of_darkness_by_area
 from .published import PublishedComparison, compare_published
 from .pooled import PooledRatioResult, mantel_haenszel_odds_ratio, mantel_haenszel_rate_ratio
@@ -38,6 +41,12 @@ __all__ = [
     "VeilByAreaResult",
     "sun_times",
     "complete_periods",
+    "locfdr",
+    "LocfdrResult",
+    "internal_benchmark",
+    "OfficerBenchmarkResult",
+    "officer_benchmark_overview",
+    "simulate_officer_encounters",
     "find_coverage",
     "compare_published",
     "PublishedComparison",

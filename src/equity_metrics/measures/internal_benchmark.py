@@ -301,10 +301,10 @@ def internal_benchmark(
     data = getattr(events, "data", events)
     if not isinstance(data, pd.DataFrame):
         raise DataValidationError("events must be a DataFrame or a ReadResult (e.g. from read_chicago_use_of_force)")
-    match_on, adjust_for = tuple(match_on), tuple(adjust_for)
     for name, cols in (("match_on", match_on), ("adjust_for", adjust_for)):
         if isinstance(cols, str) or not all(isinstance(c, str) for c in cols):
             raise DataValidationError(f"{name} must be a list of column names, e.g. {name}=['district', 'shift']")
+    match_on, adjust_for = tuple(match_on), tuple(adjust_for)
     missing = [c for c in (officer, group) if c not in data.columns]
     if missing:
         raise MissingColumnsError(file=None, missing=missing, found=list(data.columns),
@@ -332,6 +332,12 @@ def internal_benchmark(
     y = (grp[keep] == target).to_numpy(dtype=float)
     off_codes, off_ids = pd.factorize(off_txt[keep], sort=True)
     n_off = len(off_ids)
+    n_i_all = np.bincount(off_codes, minlength=n_off)
+    eligible = n_i_all >= min_encounters
+    if eligible.sum() < 50:
+        raise EstimationError(
+            f"only {int(eligible.sum())} officers have at least {min_encounters} encounters with a known {group}; "
+            "the empirical null needs many officers (Efron: hundreds). Lower min_encounters or add data")
     cells = cell_codes(feature_frame(d, match_on, datetime=datetime))
     if adjust_for:
         X = dummies(feature_frame(d, adjust_for, datetime=datetime))
@@ -347,12 +353,6 @@ def internal_benchmark(
     oc = _group_sums(inv, {"n": np.ones_like(y), "y": y, "m": m, "r": r, "r2": r * r, "v": m * (1 - m)},
                      len(uk))
     oc_off, oc_cell = uk // n_cells, uk % n_cells
-    n_i_all = np.bincount(off_codes, minlength=n_off)
-    eligible = n_i_all >= min_encounters
-    if eligible.sum() < 50:
-        raise EstimationError(
-            f"only {int(eligible.sum())} officers have at least {min_encounters} encounters with a known {group}; "
-            "the empirical null needs many officers (Efron: hundreds). Lower min_encounters or add data")
     sel = eligible[oc_off]
     oc_off, oc_cell = oc_off[sel], oc_cell[sel]
     oc = {k: v[sel] for k, v in oc.items()}
