@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._aggregate import aggregation_plan
+from ._aggregate_result import _clean_se
 from ._attgt import GroupTimeEstimates, _enumerate_cells
 from ._linear import LinearInfluence, single_thread_blas
 from ._panel import PanelData, _fmt, panel_from_arrays
@@ -304,15 +305,15 @@ def fast_staggered_did(
                                  anticipation=anticipation)
     inf = est.inf
     n = panel.n_units
-    se = np.sqrt(inf.col_sumsq()) / n
-    se[np.isnan(est.att) | est.reference] = np.nan
+    se = _clean_se(np.sqrt(inf.col_sumsq()) / n)  # degenerate (e.g. reference cells) -> nan, as the tables
+    se[np.isnan(est.att)] = np.nan
     first_row = inf.out_row[inf.bounds[:-1]]
     out: dict[str, FastAggregate] = {}
     t1 = float(np.min(panel.times))
     for kind in kinds:
         plan = aggregation_plan(est, panel.g, kind, min_e=min_e, max_e=max_e, first_period=t1)
         shift = plan.shift[plan.unit_idx[first_row]]
-        sd = np.sqrt(np.maximum(inf.combine_sumsq(plan.weights, shift), 0.0)) / n
+        sd = _clean_se(np.sqrt(np.maximum(inf.combine_sumsq(plan.weights, shift), 0.0)) / n)
         n_lv = plan.levels.size
         out[kind] = FastAggregate(kind, plan.levels, plan.estimates, sd[:n_lv], float(plan.overall_estimate),
                                   float(sd[n_lv]))
