@@ -24,6 +24,7 @@ __all__ = [
     "POPULATION",
     "TRAINING",
     "COUNTS",
+    "SURVEY",
     "EVENT_TYPES",
     "AGE_BANDS",
     "SEXES",
@@ -33,7 +34,7 @@ __all__ = [
     "describe",
 ]
 
-TableKind = Literal["events", "population", "training", "counts"]
+TableKind = Literal["events", "population", "training", "counts", "survey"]
 
 EVENT_TYPES = ("stop", "search", "use_of_force", "complaint", "arrest", "other")
 #: police.uk age bands, in order.
@@ -144,11 +145,35 @@ COUNTS: tuple[Column, ...] = (
     Column("source_line", "Int64", False, "Line in the input"),
 )
 
+SURVEY: tuple[Column, ...] = (
+    Column("area", "string", True, "Area key (e.g. Chicago district '25', London borough slug, 'city')"),
+    Column("area_name", "string", False, "Area name as given by the source"),
+    Column("area_type", "category", True, "city, area, district, sector, borough, ..."),
+    Column("period", "string", True, "Period label (YYYY-MM for a month, YYYY-MM-DD week start, YYYY-Qn quarter end)"),
+    Column("period_type", "category", True, "month, week, quarter or a rolling window ending in the period"),
+    Column("period_start", "datetime64[ns]", True, "First day the estimate covers"),
+    Column("period_end", "datetime64[ns]", True, "Last day the estimate covers"),
+    Column("window_months", "float64", False, "Months of fieldwork behind the estimate (12 for a rolling year)"),
+    Column("overlapping", "boolean", True, "True when neighbouring periods share fieldwork (rolling windows): not independent"),
+    Column("measure", "string", True, "What is measured (trust, safety, good_job_local, ...)"),
+    Column("group", "string", True, "Respondent group: 'All', an ethnic group (Black, White, ...) or another breakdown"),
+    Column("group_type", "category", True, "all, race, age, sex, education, income"),
+    Column("value", "float64", True, "The published estimate (on ``scale``)"),
+    Column("scale", "string", True, "What the value means (e.g. '0-100 score', 'proportion 0-1')"),
+    Column("n", "float64", False, "Respondents behind the estimate, where the source gives it"),
+    Column("se", "float64", False, "Standard error, where the source gives it (or computed from respondent data)"),
+    Column("source", "string", True, "Source (publisher and dataset)"),
+    Column("vintage", "string", True, "Version of the source read (e.g. the dataset's last period)"),
+    Column("source_file", "string", True, "Input file"),
+    Column("source_line", "Int64", False, "Line in the input"),
+)
+
 _TABLES: dict[str, tuple[Column, ...]] = {
     "events": EVENTS,
     "population": POPULATION,
     "training": TRAINING,
     "counts": COUNTS,
+    "survey": SURVEY,
 }
 
 
