@@ -68,6 +68,27 @@ CovSource = Literal["estimated", "true"]
 
 
 # ----------------------------------------------------------------------------- covariances
+def _one_blas_thread():
+    """Context with single-threaded BLAS (a no-op without threadpoolctl).
+
+    The products here are small (units x a few dozen periods); on a busy machine a
+    multi-threaded BLAS waits for its sleeping threads at every call (measured 15x slower
+    at load 10 on 2 cores).
+    """
+    import contextlib
+
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - optional
+        return contextlib.nullcontext()
+    if not _CONTROLLER:  # finding the BLAS libraries takes ~0.1 s: once per process
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+
+
+_CONTROLLER: list = []
+
+
 def error_covariance(y: np.ndarray, *, pre: int, post: int) -> dict[str, float]:
     """Residual variance and average within-unit covariances of an untreated panel (``pc_dd_covar``).
 
@@ -110,15 +131,16 @@ def error_covariance(y: np.ndarray, *, pre: int, post: int) -> dict[str, float]:
     iu_a = np.triu_indices(r, 1)
     acc = np.zeros(4)
     n_win = t - w + 1
-    for s in range(n_win):
-        e = y[:, s:s + w]
-        e = e - e.mean(axis=1, keepdims=True)
-        e = e - e.mean(axis=0, keepdims=True)  # balanced two-way FE residuals
-        c = e.T @ e / n
-        acc[0] += np.trace(c) / w
-        acc[1] += c[:m, :m][iu_b].mean() if m > 1 else 0.0
-        acc[2] += c[m:, m:][iu_a].mean() if r > 1 else 0.0
-        acc[3] += c[:m, m:].mean()
+    with _one_blas_thread():
+        for s in range(n_win):
+            e = y[:, s:s + w]
+            e = e - e.mean(axis=1, keepdims=True)
+            e = e - e.mean(axis=0, keepdims=True)  # balanced two-way FE residuals
+            c = e.T @ e / n
+            acc[0] += np.trace(c) / w
+            acc[1] += c[:m, :m][iu_b].mean() if m > 1 else 0.0
+            acc[2] += c[m:, m:][iu_a].mean() if r > 1 else 0.0
+            acc[3] += c[:m, m:].mean()
     acc /= n_win
     return {"sigma2": float(acc[0]), "cov_pre": float(acc[1]), "cov_post": float(acc[2]), "cov_cross": float(acc[3]),
             "n_units": int(n), "n_windows": int(n_win)}
