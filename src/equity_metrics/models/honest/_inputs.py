@@ -164,4 +164,9 @@ def event_study_inputs(
     beta = beta[keep][order]
     sigma = sigma[np.ix_(np.flatnonzero(keep)[order], np.flatnonzero(keep)[order])]
     num_pre = int(np.sum(times < reference))
+    if num_pre == 0 and isinstance(result, EfficientResult):
+        raise DataValidationError(
+            "efficient_staggered estimates post-treatment event times only, and HonestDiD needs pre-period "
+            "coefficients: use event_study(...) or staggered_did(..., base_period='universal').aggregate('dynamic')."
+        )
     return EventStudyInputs(beta, sigma, num_pre, len(times) - num_pre, times, notes)

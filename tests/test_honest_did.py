@@ -1,0 +1,253 @@
+"""HonestDiD (Rambachan & Roth 2023): R reference numbers, closed-form checks, properties, adapters, coverage.
+
+Reference: tests/results/honestdid_benzarti_carloni.json (R HonestDiD 0.2.8 vignette, Benzarti &
+Carloni 2019 event study; the R calls are in tests/results/honestdid_benzarti_carloni.md).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import norm
+
+import equity_metrics as em
+from equity_metrics.errors import DataValidationError, OptionError
+from equity_metrics.models.honest import EventStudyInputs, breakdown_statement, honest_breakdown, honest_did
+from equity_metrics.models.honest._flci import folded_normal_quantile, optimal_flci
+from equity_metrics.models.honest._rng import r_rnorm
+
+REF = json.loads((Path(__file__).parent / "results" / "honestdid_benzarti_carloni.json").read_text())
+B = np.array(REF["betahat"])
+S = np.array(REF["sigma"])
+R = REF["r_results"]
+BC = dict(num_pre=4, num_post=4)
+
+
+def _sdrm():
+    # createSensitivityResults_relativeMagnitudes(..., bound = "deviation from linear trend",
+    #   Mbarvec = seq(0, 2, by = 0.5), gridPoints = 100, grid.lb = -1, grid.ub = 1)
+    return honest_did(B, S, **BC, bound="linear_trend", m=R["relative_magnitudes_SDRM_CLF"]["Mbar"],
+                      grid_points=100, grid_lb=-1, grid_ub=1, breakdown=False)
+
+
+def _sdnb():
+    # createSensitivityResults(..., biasDirection = "negative", Mvec = seq(0, 0.3, by = 0.1))
+    return honest_did(B, S, **BC, restriction="smoothness", bias="negative",
+                      m=R["smoothness_negative_bias_SDNB_CF"]["M"], breakdown=False)
+
+
+def test_r_random_stream():
+    # R: set.seed(0); rnorm(5)
+    np.testing.assert_allclose(r_rnorm(5, 0), [1.2629543, -0.3262334, 1.3297993, 1.2724293, 0.4146414], atol=5e-8)
+
+
+def test_original_ci_matches_r():
+    res = _sdrm()
+    np.testing.assert_allclose([res.original["lb"], res.original["ub"]], R["original_ci_first_post_period"], atol=5e-9)
+
+
+def test_sdrm_clf_matches_r_printed_digits():
+    ref = R["relative_magnitudes_SDRM_CLF"]
+    tab = _sdrm().table
+    assert list(tab["method"].unique()) == ["C-LF"] and list(tab["delta"].unique()) == ["DeltaSDRM"]
+    # printed to 7 digits: half a unit of the last digit (the grid step is 2/99)
+    np.testing.assert_allclose(tab["lb"], ref["lb"], atol=5e-8)
+    np.testing.assert_allclose(tab["ub"], ref["ub"], atol=5e-8)
+
+
+def test_sdnb_cf_matches_r():
+    ref = R["smoothness_negative_bias_SDNB_CF"]
+    tab = _sdnb().table
+    assert list(tab["method"].unique()) == ["C-F"] and list(tab["delta"].unique()) == ["DeltaSDNB"]
+    # M = 0.1, 0.2 and the M = 0.3 lower bound: all printed digits (half a unit of the 8th decimal)
+    np.testing.assert_allclose(tab["lb"][1:], ref["lb"][1:], atol=5e-9)
+    np.testing.assert_allclose(tab["ub"][1:3], ref["ub"][1:3], atol=5e-9)
+    # M = 0: within 1e-6, far below the grid step (1.2e-4): R's CVXR weights of the minimum-variance
+    # estimator carry solver tolerance, our closed form does not
+    np.testing.assert_allclose([tab["lb"][0], tab["ub"][0]], [ref["lb"][0], ref["ub"][0]], atol=1e-6)
+
+
+def test_sdnb_upper_bound_at_m03_is_the_hybrid_test_bound():
+    """Closed form: above the FLCI centre the binding moment is -(delta_2007 + delta_2009) <= M, the one
+    the first-stage FLCI (weights on 2007 and 2009) also uses; the second-stage critical value is the
+    normal quantile truncated above at (half-length - M) / sd, so the bound is est + M + q * sd."""
+    m, alpha, kappa = 0.3, 0.05, 0.005
+    f = optimal_flci(S, m=m, **BC, l_vec=np.eye(4)[0], alpha=kappa)
+    w = np.zeros(8)
+    w[[3, 4]] = 1.0
+    np.testing.assert_allclose(f.weights, w, atol=1e-9)
+    sd = np.sqrt(w @ S @ w)
+    est = w @ B
+    size = (alpha - kappa) / (1 - kappa)
+    zup = (f.half_length - m) / sd
+    q = norm.ppf((1 - size) * norm.cdf(zup))  # lower truncation point (-8.2) is negligible
+    grid = np.linspace(est - f.half_length, est + f.half_length, 1000)
+    expected = grid[grid <= est + m + q * sd].max()
+    assert _sdnb().table["ub"].iloc[3] == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason="R prints the grid end 0.64683954 (its LP-based test accepts there); "
+                   "the hybrid test rejects above 0.6181 (see the closed-form test above)")
+def test_sdnb_upper_bound_at_m03_equals_r():
+    assert _sdnb().table["ub"].iloc[3] == pytest.approx(R["smoothness_negative_bias_SDNB_CF"]["ub"][3], abs=5e-9)
+
+
+def test_bc_reference_is_fast():
+    t0 = time.perf_counter()
+    _sdrm()
+    _sdnb()
+    seconds = time.perf_counter() - t0
+    print(f"BC reference (SDRM C-LF x5 + SDNB C-F x4): {seconds:.2f} s")
+    assert seconds < 20  # ~0.6 s measured on an idle core; generous for a loaded CI machine
+
+
+def test_folded_normal_r_simulation_close_to_exact():
+    for p, mu in [(0.95, 0.0), (0.995, 1.3), (0.95, 4.0)]:
+        assert folded_normal_quantile(p, mu) == pytest.approx(folded_normal_quantile(p, mu, mode="exact"), rel=2e-3)
+
+
+def test_flci_m0_is_minimum_variance_and_widens_with_m():
+    res = honest_did(B, S, **BC, restriction="smoothness", m=[0, 0.05, 0.1], breakdown=False)
+    width = (res.table["ub"] - res.table["lb"]).to_numpy()
+    assert np.all(np.diff(width) > 0)
+    # M = 0: the shortest interval of any unbiased linear estimator (z * minimal sd)
+    f = optimal_flci(S, m=0, **BC, l_vec=np.eye(4)[0], alpha=0.05, quantile="exact")
+    assert width[0] == pytest.approx(2 * norm.ppf(0.975) * f.sd, rel=2e-3)
+
+
+def test_breakdown_properties():
+    kw = dict(**BC, grid_points=200)
+    res = honest_did(B, S, m=[0, 1, 2], **kw)
+    bd = res.breakdown
+    assert 0 < bd < 5
+    below = honest_did(B, S, m=[max(bd - 0.02, 0)], breakdown=False, **kw).table.iloc[0]
+    at = honest_did(B, S, m=[bd], breakdown=False, **kw).table.iloc[0]
+    assert below["excludes_zero"] and not at["excludes_zero"]
+    # a larger effect (same pre-trends) survives larger violations; a null effect breaks at 0
+    bigger = B.copy()
+    bigger[4:] *= 1.5
+    assert honest_breakdown(bigger, S, **kw) > bd
+    null = B.copy()
+    null[4:] = 0.0
+    assert honest_breakdown(null, S, **kw) == 0.0
+    # robust sets grow with Mbar
+    w = (res.table["ub"] - res.table["lb"]).to_numpy()
+    assert np.all(np.diff(w) >= 0)
+    assert "times the largest pre-training difference" in res.statement()
+
+
+def test_breakdown_statement_for_the_report():
+    st = breakdown_statement(EventStudyInputs(B, S, 4, 4, np.array([-5, -4, -3, -2, 0, 1, 2, 3])), grid_points=200)
+    assert st.mbar == st.sensitivity.breakdown > 0
+    assert st.sentence.startswith("The conclusion holds unless post-training differences in trends were more than")
+    tidy = st.tidy()
+    assert list(tidy.columns) == ["m", "lb", "ub", "method", "delta", "excludes_zero", "open_ended"]
+    assert tidy["method"].iloc[0] == "original" and len(tidy) == 6
+
+
+def test_targets_and_restrictions_run():
+    avg = honest_did(B, S, **BC, target="average", m=[0, 0.5], grid_points=200, breakdown=False)
+    assert avg.original["estimate"] == pytest.approx(B[4:].mean())
+    for kw in [dict(restriction="smoothness", monotonicity="increasing"), dict(restriction="smoothness", method="C-LF"),
+               dict(restriction="smoothness", method="conditional"), dict(bias="positive"),
+               dict(monotonicity="decreasing", method="conditional"), dict(bound="linear_trend", bias="negative")]:
+        res = honest_did(B, S, **BC, m=[0, 0.1], grid_points=200, breakdown=False, **kw)
+        assert np.all(np.isfinite(res.table[["lb", "ub"]].to_numpy())), kw
+        assert np.all(res.table["lb"] <= res.table["ub"])
+
+
+def test_validation_errors():
+    with pytest.raises(OptionError):
+        honest_did(B, S, **BC, restriction="wiggle")
+    with pytest.raises(OptionError):
+        honest_did(B, S, **BC, method="FLCI")  # relative magnitudes: C-LF or conditional
+    with pytest.raises(OptionError):
+        honest_did(B, S, **BC, bias="negative", monotonicity="increasing")
+    with pytest.raises(OptionError):
+        honest_did(B)
+    with pytest.raises(DataValidationError):
+        honest_did(B, S[:7, :7], **BC)
+    with pytest.raises(DataValidationError):
+        honest_did(B[:4], S[:4, :4], num_pre=4, num_post=0)
+
+
+def test_result_protocol():
+    res = honest_did(B, S, **BC, m=[0, 1], grid_points=200)
+    assert "HonestDiD" in str(res) and "<pre>" in res._repr_html_()
+    tidy = res.tidy()
+    assert tidy["method"].iloc[0] == "original"
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = res.plot()
+    assert ax.get_ylabel().startswith("95%")
+
+
+# ----------------------------------------------------------------------------- adapters (bundled sample)
+@pytest.fixture(scope="module")
+def sample_panel():
+    from equity_metrics.datasets.samples import sample_path
+
+    off = pd.read_csv(sample_path() / "officers.csv", dtype=str, keep_default_na=False).replace("", pd.NA)
+    return em.build_panel(em.datasets.load_sample_officer_events(), em.datasets.load_sample_training(),
+                          officers=off, treated_from="completion", balanced=True)
+
+
+def test_adapter_staggered_did_dynamic(sample_panel):
+    dyn = em.staggered_did(sample_panel, base_period="universal").aggregate("dynamic")
+    inp = em.models.event_study_inputs(dyn, max_pre=5, max_post=3)
+    assert (inp.num_pre, inp.num_post) == (5, 3)
+    assert inp.event_times.tolist() == [-6, -5, -4, -3, -2, 0, 1, 2]
+    lv = dyn.levels.set_index("level")
+    np.testing.assert_allclose(inp.betahat, lv.loc[inp.event_times, "estimate"])
+    np.testing.assert_allclose(np.sqrt(np.diag(inp.sigma)), lv.loc[inp.event_times, "std_error"], rtol=1e-10)
+    res = honest_did(dyn, max_pre=5, max_post=3, m=[0, 0.5, 1], grid_points=300)
+    assert res.original["estimate"] == pytest.approx(lv.loc[0, "estimate"])
+    assert np.all(np.isfinite(res.table[["lb", "ub"]].to_numpy()))
+    assert res.breakdown is not None
+
+
+def test_adapter_event_study_and_efficient(sample_panel):
+    es = em.event_study(sample_panel, outcome="use_of_force", leads=4, lags=2)
+    inp = em.models.event_study_inputs(es)
+    tab = es.table[~es.table["reference"]]
+    assert inp.num_pre == int((tab["event_time"] < -1).sum()) and inp.num_post == int((tab["event_time"] >= 0).sum())
+    np.testing.assert_allclose(np.sqrt(np.diag(inp.sigma)), tab["std_error"], rtol=1e-10)
+    res = honest_did(es, restriction="smoothness", m=[0, 0.05], breakdown=False)
+    assert np.all(res.table["lb"] < res.table["ub"])
+    eff = em.efficient_staggered(sample_panel, outcome="use_of_force", estimand="eventstudy",
+                                 event_times=[0, 1], n_fisher=0)
+    with pytest.raises(DataValidationError, match="pre-period"):
+        honest_did(eff)
+
+
+# ----------------------------------------------------------------------------- coverage by simulation
+@pytest.mark.slow
+def test_coverage_under_parallel_trends():
+    """Delta = 0 (exact parallel trends), M = Mbar = 0: the FLCI and the conditional / hybrid sets cover the
+    true first post-period effect at about the nominal 95% (MC s.e. ~1.5 points with 200 draws)."""
+    rng = np.random.default_rng(20260613)
+    n_pre, n_post, tau = 3, 2, 0.5
+    a = rng.normal(size=(5, 5))
+    sigma = (a @ a.T + 5 * np.eye(5)) * 1e-3
+    mu = np.r_[np.zeros(n_pre), tau, tau]
+    chol = np.linalg.cholesky(sigma)
+    specs = {"FLCI": dict(restriction="smoothness"), "ARP-SD": dict(restriction="smoothness", method="conditional"),
+             "C-LF-RM": dict(), "conditional-RM": dict(method="conditional")}
+    cover = {k: 0 for k in specs}
+    n = 200
+    for _ in range(n):
+        b = mu + chol @ rng.normal(size=5)
+        for k, kw in specs.items():
+            r = honest_did(b, sigma, num_pre=n_pre, num_post=n_post, m=[0.0], grid_points=200,
+                           breakdown=False, **kw).table.iloc[0]
+            cover[k] += r["lb"] <= tau <= r["ub"]
+    rates = {k: v / n for k, v in cover.items()}
+    print(rates)
+    for k, v in rates.items():
+        assert 0.91 <= v <= 0.995, (k, v)
