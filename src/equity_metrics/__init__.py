@@ -38,6 +38,7 @@ from .io.mapped import read_mapped
 from .io.opp import read_opp
 from .io.chicago import read_chicago_cit_roster, read_chicago_complaints, read_chicago_officers, read_chicago_use_of_force
 from .io.training import read_training_roster
+from .io.trust import read_chicago_sentiment, read_london_pas, read_survey_table
 
 # measures and models
 from . import datasets, measures, models
@@ -49,6 +50,8 @@ from .measures.suppression import flag_small_counts, suppress
 from .measures.trends import trend
 from .measures.internal_benchmark import internal_benchmark
 from .measures.locfdr import locfdr
+from .measures.trust import gap_change, survey_estimates, trust_gap
+from .models.trust_impact import trust_impact
 from .measures.veil import VeilByAreaResult, VeilResult, sun_times, veil_of_darkness, veil_of_darkness_by_area
 from .models import (
     build_panel,
@@ -82,6 +85,13 @@ __all__ = [
     "read_chicago_cit_roster",
     "read_chicago_officers",
     "read_training_roster",
+    "read_chicago_sentiment",
+    "read_london_pas",
+    "read_survey_table",
+    "trust_gap",
+    "gap_change",
+    "survey_estimates",
+    "trust_impact",
     "datasets",
     "measures",
     "models",

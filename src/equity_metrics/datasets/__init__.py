@@ -26,7 +26,11 @@ from .samples import (
 )
 from .synthetic import AREA_SPECS, DEFAULT_SEED, GROUPS, POLICEUK_HEADER, SyntheticData, SyntheticTruth, generate, write
 
+from .trust import TrustPanel, make_trust_panel
+
 __all__ = [
+    "make_trust_panel",
+    "TrustPanel",
     "generate",
     "write",
     "SyntheticData",

@@ -16,7 +16,12 @@ from .policeuk_api import read_policeuk_api
 from .population import read_population
 from .training import read_training_roster
 
+from .trust import read_chicago_sentiment, read_london_pas, read_survey_table
+
 __all__ = [
+    "read_chicago_sentiment",
+    "read_london_pas",
+    "read_survey_table",
     "count_policeuk",
     "EventCounts",
     "read_chicago_cit_roster",

@@ -34,7 +34,15 @@ from .suppression import (
     suppress,
 )
 
+from .trust import GapChangeResult, SurveyEstimates, TrustGapResult, gap_change, survey_estimates, trust_gap
+
 __all__ = [
+    "trust_gap",
+    "gap_change",
+    "survey_estimates",
+    "TrustGapResult",
+    "GapChangeResult",
+    "SurveyEstimates",
     "veil_of_darkness",
     "veil_of_darkness_by_area",
     "VeilResult",
