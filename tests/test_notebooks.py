@@ -32,7 +32,8 @@ jupytext = pytest.importorskip("jupytext")
 from conftest import ROOT, need_shared  # noqa: E402
 
 NOTEBOOKS = ROOT / "notebooks"
-NAMES = ["01_analyst_quickstart", "02_real_44_forces", "03_training_impact", "04_command_report"]
+NAMES = ["01_analyst_quickstart", "02_real_44_forces", "03_training_impact", "04_command_report",
+         "06_how_sure_how_big_who"]
 SYNC = ".venv/bin/jupytext --sync notebooks/*.py"  # what to run after editing a notebook's .py (or its .ipynb)
 CHICAGO_HEADING = "## (b) Chicago"
 
@@ -322,3 +323,22 @@ def test_04_command_report(kernel_name):
     html = [o["data"]["text/html"] for cell in nb.cells for o in cell.get("outputs", []) if "text/html" in o.get("data", {})]
     assert html, "the report object displays as HTML"
 
+
+# ----------------------------------------------------------------------------- 06 how sure, how big, who
+def test_06_how_sure_how_big_who(kernel_name):
+    nb = execute("06_how_sure_how_big_who", kernel_name)
+    assert_clean(nb)
+    c = marker(nb)
+    ref = json.loads((ROOT / "tests" / "results" / "honestdid_benzarti_carloni.json").read_text())["r_results"]
+    # HonestDiD: R HonestDiD 0.2.8 vignette (Benzarti & Carloni), see tests/results/honestdid_benzarti_carloni.md
+    assert c["bc_original_ci"] == pytest.approx(ref["original_ci_first_post_period"], abs=1e-8)
+    assert c["bc_sdrm_lb"] == pytest.approx(ref["relative_magnitudes_SDRM_CLF"]["lb"], abs=1e-7)
+    assert c["bc_sdrm_ub"] == pytest.approx(ref["relative_magnitudes_SDRM_CLF"]["ub"], abs=1e-7)
+    sdnb = ref["smoothness_negative_bias_SDNB_CF"]
+    assert c["bc_sdnb_lb"] == pytest.approx(sdnb["lb"], abs=1e-6)
+    assert c["bc_sdnb_ub"][:3] == pytest.approx(sdnb["ub"][:3], abs=1e-6)
+    assert 0.6180 < c["bc_sdnb_ub"][3] < 0.6182  # R prints its grid end 0.6468 (tests/test_honest_did.py)
+    assert c["bc_seconds_under_5"] is True
+    assert c["sample_num_pre_post"] == [5, 3]
+    assert c["sample_breakdown_mbar"] >= 0
+    assert c["sample_sentence"].startswith(("The conclusion holds", "The estimated effect is not distinguishable"))

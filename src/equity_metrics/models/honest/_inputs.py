@@ -138,11 +138,14 @@ def event_study_inputs(
         beta = lv["estimate"].to_numpy(float)
         sigma = inf.T @ inf / n**2
         ok = np.diag(sigma) > 0
+        universal = bool(np.any((times == reference) & ~ok))  # the universal base period's zero row
         times, beta, sigma = times[ok], beta[ok], sigma[np.ix_(ok, ok)]
-        notes.append(
-            "Callaway-Sant'Anna event study: use base_period='universal' so pre-period coefficients share the "
-            "reference period (with 'varying' they are period-to-period changes)"
-        )
+        if not universal:
+            notes.append(
+                "this Callaway-Sant'Anna event study seems to use base_period='varying': its pre-period "
+                "coefficients are period-to-period changes, not comparisons with the reference period; "
+                "re-run staggered_did(..., base_period='universal')"
+            )
     elif isinstance(result, EfficientResult):
         tab = result.table
         if result.estimand != "eventstudy":
