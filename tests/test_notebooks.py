@@ -33,7 +33,7 @@ from conftest import ROOT, need_shared  # noqa: E402
 
 NOTEBOOKS = ROOT / "notebooks"
 NAMES = ["01_analyst_quickstart", "02_real_44_forces", "03_training_impact", "04_command_report",
-         "06_how_sure_how_big_who"]
+         "06_how_sure_how_big_who", "07_trust_and_confidence"]
 SYNC = ".venv/bin/jupytext --sync notebooks/*.py"  # what to run after editing a notebook's .py (or its .ipynb)
 CHICAGO_HEADING = "## (b) Chicago"
 
@@ -324,6 +324,7 @@ def test_04_command_report(kernel_name):
     assert html, "the report object displays as HTML"
 
 
+
 # ----------------------------------------------------------------------------- 06 how sure, how big, who
 def test_06_how_sure_how_big_who(kernel_name):
     nb = execute("06_how_sure_how_big_who", kernel_name)
@@ -342,3 +343,24 @@ def test_06_how_sure_how_big_who(kernel_name):
     assert c["sample_num_pre_post"] == [5, 3]
     assert c["sample_breakdown_mbar"] >= 0
     assert c["sample_sentence"].startswith(("The conclusion holds", "The estimated effect is not distinguishable"))
+
+
+# ----------------------------------------------------------------------------- 07 trust and confidence
+@pytest.mark.slow
+@pytest.mark.shared
+def test_07_trust_real_series(kernel_name):
+    need_shared("data", "trust", "chicago_police_sentiment_scores.csv")
+    need_shared("data", "trust", "london_pas_borough_dashboard.csv")
+    nb = execute("07_trust_and_confidence", kernel_name)
+    assert_clean(nb)
+    c = marker(nb)
+    assert c["chicago_rows_read"] == 6587 and c["chicago_rows_rejected"] == 72  # 70 duplicates + 2 conflicting
+    assert c["london_rows_read"] == 9312 and c["london_boroughs"] == 32
+    # the Black-White gap is negative every year (district average) and narrower in 2022 than 2018
+    assert -16 < c["gap_2018"] < c["gap_2022"] < 0
+    assert c["npi_treated"] == 7 and c["npi_excluded"] == ["15", "4", "5"]
+    lo, hi = c["npi_gap_ci"]
+    assert lo < c["npi_gap_estimate"] < hi
+    assert c["npi_verdict"] in {"no_clear_change", "clear_narrowing", "clear_widening"}
+    assert c["planted_covered"] is True
+    assert sum("image/png" in o.get("data", {}) for cell in nb.cells for o in cell.get("outputs", [])) >= 2

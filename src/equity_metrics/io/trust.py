@@ -254,7 +254,7 @@ def read_chicago_sentiment(path: PathLike | Iterable[PathLike], *, encoding: str
         vintage = f"to {end[keep].max():%Y-%m-%d}"
         long = []
         for col in f.columns:
-            m = re.fullmatch(r"(S|T|T_LISTEN|T_RESPECT)(?:_(.+))?|SAFETY|TRUST", col)
+            m = re.fullmatch(r"(T_LISTEN|T_RESPECT|S|T)(?:_(.+))?|SAFETY|TRUST", col)
             if not m:
                 continue
             if col in ("SAFETY", "TRUST"):
