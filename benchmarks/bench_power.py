@@ -80,7 +80,8 @@ def main() -> None:
               f"load average before {' '.join(load)}")
         print(f"  power at -10%: {row.loc[-0.1, 'power']:.3f} (MC se {row.loc[-0.1, 'power_mcse']:.3f}); size "
               f"{row.loc[0.0, 'power']:.3f}; coverage {row['coverage'].round(3).tolist()}; MDE simulated "
-              f"{r.mde_simulated:.1%} +/- {r.mde_simulated_mcse:.1%}, analytic {r.mde_analytic:.1%}")
+              f"{r.mde_simulated:.1%} +/- {r.mde_simulated_mcse:.1%}, analytic for the schedule {r.mde_schedule:.1%}, "
+              f"BPW one-date {r.mde_analytic:.1%}")
 
 
 if __name__ == "__main__":

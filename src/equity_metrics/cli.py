@@ -23,6 +23,10 @@ Subcommands
     Officer-level internal benchmarking: each officer vs comparable colleagues, empirical-null local
     fdr flags; tables (pseudonymous unless ``--include-officer-ids``), figure, manifest (see
     :mod:`equity_metrics.cli_commands.officers`); prints counts flagged and the z distribution, never ids.
+``plan``
+    Power of a planned training evaluation from a ``CONFIG.toml``: the rollout replayed on the
+    untreated history with a planted effect, the power curve, the analytic MDE, a one-page HTML
+    answer, tables and manifest (see :mod:`equity_metrics.cli_commands.plan`).
 ``verify``
     Check output folders: exit 0 when ``manifest.json`` is there and every output it
     lists matches its SHA-256, 3 with the reason otherwise (see :mod:`equity_metrics._atomic`).
@@ -53,6 +57,7 @@ from typing import Sequence
 from . import __version__
 from ._atomic import OutputError, check_output_folder, verify_output
 from .cli_commands._common import Outputs, out_folder, read_events
+from .cli_commands.plan import add_plan_parser
 from .cli_commands.report import add_demo_parser, add_report_parser
 from .cli_commands.officers import add_officers_parser
 from .errors import DataValidationError, EquityMetricsError, EstimationError, MappingError, OptionError, ReadError
@@ -243,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_impact_parser(sub)
     add_officers_parser(sub)
     add_report_parser(sub)
+    add_plan_parser(sub)
     return p
 
 

@@ -30,7 +30,7 @@ from .._options import check_option
 from .._results import ResultBase
 from ..errors import EquityMetricsError, OptionError
 from .panel import PanelResult
-from .planning import _one_blas_thread, panel_mde, power_at, untreated_matrix
+from .planning import _one_blas_thread, panel_mde, power_at, schedule_std_error, untreated_matrix
 
 __all__ = ["power", "PowerResult", "POWER_COLUMNS"]
 
@@ -188,10 +188,11 @@ class PowerResult(ResultBase):
         The hoped-for proportional change (``-0.10`` = a 10% fall).
     base
         Mean untreated outcome per unit and period (the level effects are shares of).
-    mde_analytic, mde_simulated, mde_simulated_mcse
-        MDE as a share of ``base``: analytic (BPW 2020, ``pre``/``post`` below) and from the
-        simulated spread, ``(z_{1-alpha/2} + z_power) * sd(estimate - truth) / base``, with its
-        Monte Carlo error.
+    mde_analytic, mde_schedule, mde_simulated, mde_simulated_mcse
+        MDE as a share of ``base``: analytic by Burlig, Preonas & Woerman (one date with ``pre`` /
+        ``post`` periods), analytic for this exact schedule (:func:`~equity_metrics.models.planning.schedule_std_error`;
+        NaN for ``twfe``) and from the simulated spread with no effect planted,
+        ``(z_{1-alpha/2} + z_power) * sd(estimate) / base``, with its Monte Carlo error.
     """
 
     table: pd.DataFrame
@@ -211,6 +212,8 @@ class PowerResult(ResultBase):
     df_analytic: float
     mde_simulated: float
     mde_simulated_mcse: float
+    mde_schedule: float
+    std_error_schedule: float
     outcome: str
     seed: int
     seconds: float
@@ -226,7 +229,8 @@ class PowerResult(ResultBase):
             "outcome": self.outcome, "estimator": self.estimator, "units": self.n_units, "periods": self.n_periods,
             "units_trained": self.n_treated, "cohorts": len(self.schedule), "base": self.base, "effect": self.effect,
             "alpha": self.alpha, "power_target": self.target_power, "pre_analytic": self.pre,
-            "post_analytic": self.post, "mde_analytic": self.mde_analytic, "mde_simulated": self.mde_simulated,
+            "post_analytic": self.post, "mde_analytic": self.mde_analytic, "mde_schedule": self.mde_schedule,
+            "mde_simulated": self.mde_simulated,
             "mde_simulated_mcse": self.mde_simulated_mcse, "seed": self.seed}])
 
     @property
@@ -239,7 +243,10 @@ class PowerResult(ResultBase):
         return (f"{'Yes' if yes else 'No'}: with this schedule the evaluation would detect {what} in "
                 f"{p:.0%} of simulated rollouts (Monte Carlo error {se:.1%}; target {self.target_power:.0%}). "
                 f"The smallest change it detects reliably is about {self.mde_simulated:.0%} of the untrained "
-                f"level (simulation; analytic approximation {self.mde_analytic:.0%}).")
+                f"level (simulation; analytic {self._analytic():.0%}).")
+
+    def _analytic(self) -> float:
+        return self.mde_schedule if np.isfinite(self.mde_schedule) else self.mde_analytic
 
     def _hoped(self) -> pd.Series:
         t = self.table
@@ -257,8 +264,9 @@ class PowerResult(ResultBase):
         show = self.tidy()[["effect", "power", "power_mcse", "coverage", "coverage_mcse", "bias", "power_analytic"]]
         lines.append(show.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         lines += ["", f"MDE ({self.target_power:.0%} power): simulated {self.mde_simulated:.1%} "
-                      f"(MC error {self.mde_simulated_mcse:.1%}); analytic (Burlig, Preonas & Woerman 2020, "
-                      f"{self.pre} pre / {self.post} post periods) {self.mde_analytic:.1%}"]
+                      f"(MC error {self.mde_simulated_mcse:.1%}); analytic for this schedule "
+                      f"{self.mde_schedule:.1%}; Burlig, Preonas & Woerman (2020) one-date approximation "
+                      f"({self.pre} pre / {self.post} post periods) {self.mde_analytic:.1%}"]
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -274,8 +282,9 @@ class PowerResult(ResultBase):
         e = np.asarray(effects, dtype=float)
         sd = self.mde_simulated / (stats.norm.ppf(1 - self.alpha / 2) + stats.norm.ppf(self.target_power))
         sim = power_at(e, sd, 1e9, alpha=self.alpha) if sd > 0 else np.full(e.size, np.nan)
-        se_a = self.std_error_analytic / self.base if self.base > 0 else np.nan
-        ana = power_at(e, se_a, self.df_analytic, alpha=self.alpha)
+        exact = np.isfinite(self.std_error_schedule)
+        se_a = (self.std_error_schedule if exact else self.std_error_analytic) / self.base if self.base > 0 else np.nan
+        ana = power_at(e, se_a, 1e9 if exact else self.df_analytic, alpha=self.alpha)
         return pd.DataFrame({"effect": e, "power_analytic": ana, "power_simulated_normal": sim})
 
     def plot(self, *, ax=None):
@@ -442,16 +451,23 @@ def power(
         mcse = mde_sim / np.sqrt(2 * (e0.size - 1))
     else:
         mde_sim = mcse = float("nan")
+    se_sched = (schedule_std_error(np.cov(y0.T), starts, sizes, n, estimator=estimator)
+                if estimator in ("cs", "efficient") else float("nan"))
+    mde_sched = mult * se_sched / base
     table = pd.DataFrame(rows)
-    table["power_analytic"] = power_at(table["effect"].to_numpy() * base, float(an["std_error"]), float(an["df"]),
-                                       alpha=alpha)
+    if np.isfinite(se_sched):
+        table["power_analytic"] = power_at(table["effect"].to_numpy() * base, se_sched, 1e9, alpha=alpha)
+    else:
+        table["power_analytic"] = power_at(table["effect"].to_numpy() * base, float(an["std_error"]),
+                                           float(an["df"]), alpha=alpha)
     if estimator == "twfe" and starts.size > 1:
         notes.append("two-way fixed effects under staggered timing is only a comparison (negative weights)")
-    notes.append("analytic MDE approximates the schedule by one date with its average periods after training"
+    notes.append("the Burlig-Preonas-Woerman MDE approximates the schedule by one date with its average periods after training"
                  + (" and the one period before it that Callaway & Sant'Anna compare with" if estimator == "cs" else ""))
     return PowerResult(
         table=table, effect=float(effect), base=base, alpha=float(alpha), target_power=float(power),
         estimator=estimator, n_units=n, n_periods=t, n_treated=n_tr, schedule=shown, pre=m_eff, post=r_eff,
         mde_analytic=float(an["mde_share"]), std_error_analytic=float(an["std_error"]), df_analytic=float(an["df"]),
-        mde_simulated=float(mde_sim), mde_simulated_mcse=float(mcse), outcome=outcome or "outcome", seed=int(seed),
+        mde_simulated=float(mde_sim), mde_simulated_mcse=float(mcse), mde_schedule=float(mde_sched),
+        std_error_schedule=float(se_sched), outcome=outcome or "outcome", seed=int(seed),
         seconds=float(seconds), notes=notes)

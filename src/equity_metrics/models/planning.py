@@ -60,6 +60,7 @@ from ..errors import DataValidationError, EstimationError, OptionError
 from .panel import PanelResult
 
 __all__ = ["panel_mde", "PanelMDEResult", "error_covariance", "ar1_covariances", "design_mde", "DesignMDE", "power_at",
+           "schedule_std_error",
            "PANEL_MDE_COLUMNS"]
 
 PANEL_MDE_COLUMNS = ["units", "pre", "post", "share_treated", "alpha", "power", "mde", "mde_share", "std_error",
@@ -355,6 +356,54 @@ def power_at(effect: float | np.ndarray, std_error: float, df: float, *, alpha: 
     z = stats.t.ppf(1 - alpha / 2, df)
     d = np.abs(np.asarray(effect, dtype=float)) / std_error
     return stats.t.sf(z - d, df) + stats.t.cdf(-z - d, df)
+
+
+def schedule_std_error(cov: np.ndarray, starts, sizes, n_units: int, *,
+                       estimator: Literal["cs", "efficient"] = "cs") -> float:
+    """Standard error of a staggered estimator for a schedule, from the outcomes' period covariance (analytic).
+
+    Without covariates, Callaway & Sant'Anna (not-yet-treated, ``simple``) and Roth & Sant'Anna's
+    efficient estimator are linear in the cohort means, ``sum_g a_g' Ybar_g``, with weights
+    ``a_g`` that depend only on the schedule (``efficient._design``; CS is ``beta = 1``). When
+    cohorts are assigned at random and each unit's outcomes have covariance ``S`` over the
+    periods, ``Var = sum_g a_g' S a_g / N_g`` (Roth & Sant'Anna 2023, the Neyman variance with
+    a common ``S``; exact here because the weights of each period sum to zero over cohorts).
+
+    Parameters
+    ----------
+    cov
+        ``S``, periods x periods (e.g. ``np.cov(history.T)`` of the untreated history).
+    starts, sizes
+        Cohort start periods (1-based positions) and sizes; units not scheduled are never treated.
+    n_units
+        Units in the evaluation.
+    estimator
+        ``"cs"`` or ``"efficient"`` (plug-in ``beta* = Var(X)^-1 Cov(X, theta)`` with ``S``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(schedule_std_error(np.eye(2), [2], [50], 100), 4)   # 2x2 DiD, iid sd 1: sqrt(2/50 + 2/50)
+    0.2828
+    """
+    from .efficient import _design
+
+    s = np.asarray(cov, dtype=float)
+    t = s.shape[0]
+    st = np.asarray(starts, dtype=float)
+    nz = np.asarray(sizes, dtype=float)
+    rest = float(n_units) - nz.sum()
+    glist = np.append(st, np.inf) if rest > 0 else st
+    n_g = np.append(nz, rest) if rest > 0 else nz
+    des = _design(np.arange(1.0, t + 1), glist, n_g, "simple", [], False, "did")[0]
+    a, c = des.a[0], des.c[0]
+    q = lambda u, v: float(sum(u[k] @ s @ v[k] / n_g[k] for k in range(glist.size)))  # noqa: E731
+    beta = 1.0
+    if estimator == "efficient":
+        xv = q(c, c)
+        beta = q(c, a) / xv if xv > 0 else 0.0
+    at = a - beta * c
+    return float(np.sqrt(max(q(at, at), 0.0)))
 
 
 # ----------------------------------------------------------------------------- data

@@ -25,7 +25,8 @@ def power_curve(result, *, ax=None, title: str | None = None):
     curve = result.power_curve()
     x = 100 * curve["effect"].to_numpy()
     ax.plot(x, curve["power_analytic"], color="#888888", lw=1.5, ls="--",
-            label="analytic (BPW 2020, one-date approximation)")
+            label=("analytic (this schedule)" if np.isfinite(result.mde_schedule)
+                   else "analytic (BPW 2020, one-date approximation)"))
     ax.plot(x, curve["power_simulated_normal"], color="#1f77b4", lw=2,
             label="from the simulated spread (normal approximation)")
     t = result.tidy()
