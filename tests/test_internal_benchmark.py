@@ -10,7 +10,6 @@ use-of-force worked example runs on the real files.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -150,7 +149,9 @@ def _cli(capsys, *args: str) -> tuple[int, str]:
     from equity_metrics.cli import main
 
     code = main(list(args))
-    return code, capsys.readouterr().out
+    captured = capsys.readouterr()
+    _cli.err = captured.err
+    return code, captured.out
 
 
 def test_officers_command_writes_tables_without_ids(tmp_path, sim, capsys):
@@ -185,7 +186,7 @@ def test_officers_command_refuses_too_few_officers(tmp_path, sim, capsys):
     sim[0].to_csv(src, index=False)
     code, _ = _cli(capsys, "officers", "--events", str(src), "--min-encounters", "5000", "--out", str(tmp_path / "o"))
     assert code == 4
-    assert "min_encounters" in capsys.readouterr().err or True
+    assert "--min-encounters" in _cli.err and "officers have at least 5000" in _cli.err
 
 
 @pytest.mark.shared
@@ -222,3 +223,13 @@ def test_simulation_false_discovery_proportion_and_power():
     # flagging at local fdr < 0.2 keeps the realised false discovery proportion near or below 0.2
     assert np.mean(fdps) <= 0.2
     assert np.mean(powers) >= 0.5
+
+
+def test_public_names():
+    import equity_metrics as em
+
+    ns: dict = {}
+    exec("from equity_metrics import *", ns)
+    assert {"internal_benchmark", "locfdr"} <= set(ns)
+    assert em.measures.officer_benchmark_overview is officer_benchmark_overview
+    assert callable(em.plots.officer_benchmark_plot) and callable(em.plots.locfdr_plot)

@@ -42,8 +42,7 @@ def feature_frame(data: pd.DataFrame, columns: Sequence[str], *, datetime: str) 
             raise MissingColumnsError(file=None, missing=[datetime], found=list(data.columns),
                                       hint=f"{', '.join(need_time)} are derived from the event time: pass datetime=")
         ts = pd.to_datetime(data[datetime], errors="coerce", utc=False)
-        if getattr(ts.dt, "tz", None) is not None:
-            pass  # local wall-clock time is what matters: keep the column's own zone
+        # local wall-clock time is what matters: a zone-aware column keeps its own zone
         known = data["time_known"].fillna(False).to_numpy(bool) if "time_known" in data.columns else np.ones(len(data), bool)
         derived = {
             "hour": ts.dt.hour.where(known),

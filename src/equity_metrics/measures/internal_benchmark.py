@@ -337,7 +337,8 @@ def internal_benchmark(
     if eligible.sum() < 50:
         raise EstimationError(
             f"only {int(eligible.sum())} officers have at least {min_encounters} encounters with a known {group}; "
-            "the empirical null needs many officers (Efron: hundreds). Lower min_encounters or add data")
+            "the empirical null needs many officers (Efron: hundreds). Lower the minimum (e.g. min_encounters=20) "
+            "or add data")
     cells = cell_codes(feature_frame(d, match_on, datetime=datetime))
     if adjust_for:
         X = dummies(feature_frame(d, adjust_for, datetime=datetime))
