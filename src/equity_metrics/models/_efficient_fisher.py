@@ -1,0 +1,211 @@
+"""Fisher randomization test of :func:`~equity_metrics.models.efficient.efficient_staggered`, vectorised.
+
+Each permutation reassigns the cohorts (treatment timings) to the units and
+recomputes the studentised estimates.  The statistics depend on the data only
+through, per cohort, the means and covariances of a few *projections* of the
+outcomes: ``y_i . A_jg`` and ``y_i . C_jg`` (the estimand and pre-period-term
+weights of row ``j`` on cohort ``g``) and, for the refined variance, the
+periods before the earliest cohort involved.  Those projections are computed
+once for every (unit, cohort) pair; a permutation only gathers them (cohort
+sizes never change, so cohort blocks have fixed positions) and sums within
+blocks, for a batch of permutations at a time.  Cost per permutation: about
+``units x (rows + pre_periods**2)`` instead of ``units x periods**2`` plus the
+pseudo-inverses.
+
+The permutations are the same (same generator, same order) as the original
+loop, kept as :func:`fisher_counts_reference`, and the counts agree with it
+(``tests/test_efficient.py``).  Designs with ``comparisons="all"`` (a shared
+vector beta re-estimated in each permutation) use the reference loop.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .did._linear import single_thread_blas
+
+__all__ = ["fisher_counts", "fisher_counts_reference"]
+
+_EPS = np.finfo(float).eps
+_MEMORY = 24 * 2**20  # bytes of per-batch work arrays (small: gathers stay in cache)
+_JOINT_MAX = 40  # largest joint Gram (pre-periods + 1 + 2 x rows) computed per cohort block
+
+
+def _compare(stat: np.ndarray, obs: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.abs(stat) >= np.abs(obs) - 1e-12 * np.abs(obs)
+
+
+def fisher_counts_reference(y, gi, n_g, des, mode, beta_value, times, glist, t_obs, t_obs_n, n_fisher, seed):
+    """Counts of ``|t*| >= |t|`` over ``n_fisher`` permutations, one permutation at a time (reference)."""
+    from .efficient import _estimate, _stats
+
+    rng = np.random.default_rng(seed)
+    ge_r, ge_n = np.zeros(t_obs.size), np.zeros(t_obs.size)
+    for _ in range(n_fisher):
+        gp = gi[rng.permutation(gi.size)]
+        yb, sp = _stats(y, gp, glist.size)
+        e_, s_, sn_, *_ = _estimate(yb, sp, n_g, des, mode, beta_value, times, glist)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ge_r += _compare(e_ / s_, t_obs)
+            ge_n += _compare(e_ / sn_, t_obs_n)
+    return ge_r, ge_n
+
+
+def _pinvh_apply(sub: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """``pinvh(sub) @ rhs`` for stacks of symmetric PSD matrices, with scipy ``pinvh(atol=0)``'s cutoff.
+
+    Well-conditioned matrices (1-norm condition below 1e8, so that no
+    eigenvalue is near the cutoff ``size * eps * max eigenvalue``) are solved
+    directly; the others go through the eigendecomposition, as ``pinvh``.
+    """
+    m = sub.shape[-1]
+    flat = sub.reshape(-1, m, m)
+    rflat = rhs.reshape(-1, m, rhs.shape[-1])
+    out = np.empty_like(rflat)
+    bad = np.ones(flat.shape[0], dtype=bool)
+    with np.errstate(all="ignore"):
+        try:
+            inv = np.linalg.inv(flat)
+        except np.linalg.LinAlgError:
+            inv = None
+        if inv is not None:
+            cond = np.abs(flat).sum(axis=-2).max(axis=-1) * np.abs(inv).sum(axis=-2).max(axis=-1)
+            bad = ~(np.isfinite(cond) & (cond < 1e8))
+            good = ~bad
+            out[good] = inv[good] @ rflat[good]
+    if bad.any():
+        w, u = np.linalg.eigh(flat[bad])
+        cutoff = m * _EPS * np.abs(w).max(axis=-1, keepdims=True)
+        keep = np.abs(w) > cutoff
+        with np.errstate(divide="ignore"):
+            iw = np.where(keep, 1.0 / np.where(keep, w, 1.0), 0.0)
+        out[bad] = u @ (iw[..., None] * (np.swapaxes(u, -1, -2) @ rflat[bad]))
+    return out.reshape(rhs.shape)
+
+
+@single_thread_blas
+def fisher_counts(y, gi, n_g, des, mode, beta_value, times, glist, t_obs, t_obs_n, n_fisher, seed,
+                  *, memory: int = _MEMORY):
+    """Counts of ``|t*| >= |t|`` (refined and Neyman studentisation) over ``n_fisher`` permutations.
+
+    Parameters are those of the estimator internals in ``efficient.py``:
+    outcomes ``y`` (units x periods), cohort index ``gi`` of each unit, cohort
+    sizes ``n_g``, the design ``des``, the beta mode and value, periods,
+    cohorts, the observed statistics and the seed.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(ge_refined, ge_neyman)``, one count per row of the design.
+    """
+    if des.shared_c:
+        return fisher_counts_reference(y, gi, n_g, des, mode, beta_value, times, glist, t_obs, t_obs_n,
+                                       n_fisher, seed)
+    n, T = y.shape
+    G = glist.size
+    a, c = des.a, des.c
+    J = a.shape[0]
+    sizes = n_g.astype(np.int64)
+    nf = n_g.astype(float)
+    den = nf - 1.0
+    n_tot = nf.sum()
+
+    # rows grouped by the earliest cohort they involve (the refinement projects on periods before it)
+    nz = np.abs(a).max(axis=2) > 0
+    gmin = np.array([glist[np.argmax(r)] for r in nz])
+    groups = []
+    for m in np.unique(gmin):
+        m_len = int(np.sum(times < m))
+        if m_len:
+            groups.append((np.flatnonzero(gmin == m), m_len, int(np.searchsorted(glist, m))))
+    m_max = max((g[1] for g in groups), default=0)
+
+    # projections of every unit on every cohort's weights, centred over units (shifts cancel);
+    # row g * n + i holds unit i's projections for cohort g: [pa (J), pc (J)]
+    yc = y - y.mean(axis=0)
+    proj = (yc @ np.concatenate([a, c]).reshape(2 * J * G, T).T).reshape(n, 2, J, G)
+    proj -= proj.mean(axis=0)
+    papc = np.ascontiguousarray(proj.transpose(3, 0, 1, 2).reshape(G * n, 2 * J))
+    del proj
+    # pre-period outcomes and a column of ones (its cross-products give sums and counts)
+    ypre1 = np.ascontiguousarray(np.column_stack([yc[:, :m_max], np.ones(n)]))
+    k1 = m_max + 1
+    # few rows: one source row [pre-periods, 1, pa, pc] per (cohort, unit) and one Gram per cohort block
+    # gives every sum needed; many rows: separate gathers, per-row second moments
+    joint = k1 + 2 * J <= _JOINT_MAX and G * n * (k1 + 2 * J) * 8 <= 256 * 2**20
+    if joint:
+        src = np.concatenate([np.broadcast_to(ypre1, (G, n, k1)).reshape(G * n, k1), papc], axis=1)
+        del papc
+    kk = k1 + 2 * J
+
+    order0 = np.argsort(gi, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    starts = bounds[:-1]
+    coh_off = (np.repeat(np.arange(G), sizes) * n)[None, :]
+    per_perm = 8 * (n * (k1 + 8 * J + 3) + G * kk * kk * 3)
+    batch = int(np.clip(memory // max(per_perm, 1), 1, 256))
+
+    rng = np.random.default_rng(seed)
+    ge_r, ge_n = np.zeros(J), np.zeros(J)
+    ar = np.arange(n)
+    nf3 = nf[None, :, None]
+    for start in range(0, n_fisher, batch):
+        nb = min(batch, n_fisher - start)
+        perms = np.stack([rng.permutation(n) for _ in range(nb)])
+        inv = np.empty_like(perms)
+        np.put_along_axis(inv, perms, np.broadcast_to(ar, perms.shape), axis=1)
+        idx = inv[:, order0]  # units of cohort block g at positions bounds[g]:bounds[g+1]
+        if joint:
+            zz = np.take(src, idx + coh_off, axis=0)  # (nb, n, kk)
+            full = np.empty((nb, G, kk, kk))
+            for g in range(G):
+                blk = zz[:, bounds[g] : bounds[g + 1]]
+                np.matmul(np.swapaxes(blk, 1, 2), blk, out=full[:, g])
+            gram, cross = full[:, :, :k1, :k1], full[:, :, :k1, k1:]
+            dj = np.arange(J)
+            sq = np.concatenate([full[:, :, k1 + dj, k1 + dj], full[:, :, k1 + J + dj, k1 + J + dj],
+                                 full[:, :, k1 + dj, k1 + J + dj]], axis=2)
+        else:
+            zy = np.take(ypre1, idx, axis=0)  # (nb, n, k1)
+            pp = np.take(papc, idx + coh_off, axis=0)  # (nb, n, 2J)
+            gram = np.empty((nb, G, k1, k1))
+            cross = np.empty((nb, G, k1, 2 * J))
+            for g in range(G):
+                blk_t = np.swapaxes(zy[:, bounds[g] : bounds[g + 1]], 1, 2)
+                np.matmul(blk_t, zy[:, bounds[g] : bounds[g + 1]], out=gram[:, g])
+                np.matmul(blk_t, pp[:, bounds[g] : bounds[g + 1]], out=cross[:, g])
+            sq = np.add.reduceat(
+                np.concatenate([pp * pp, pp[..., :J] * pp[..., J:]], axis=2), starts, axis=1
+            )  # (nb, G, 3J): sums of pa^2, pc^2, pa*pc
+        means = cross[:, :, m_max, :] / nf3  # (nb, G, 2J)
+        ma, mc = means[..., :J], means[..., J:]
+        vaa = ((sq[..., :J] - nf3 * ma * ma) / den[None, :, None] / nf3).sum(axis=1)
+        vcc = ((sq[..., J : 2 * J] - nf3 * mc * mc) / den[None, :, None] / nf3).sum(axis=1)
+        vac = ((sq[..., 2 * J :] - nf3 * ma * mc) / den[None, :, None] / nf3).sum(axis=1)
+        est_a, est_c = ma.sum(axis=1), mc.sum(axis=1)
+        adj = np.zeros((nb, J))
+        if groups:
+            myp = gram[:, :, m_max, :m_max] / nf3  # (nb, G, m_max)
+            s_pp = (gram[:, :, :m_max, :m_max] - nf[None, :, None, None] * myp[..., :, None] * myp[..., None, :]) \
+                / den[None, :, None, None]
+            r_pa = (cross[:, :, :m_max, :J] - nf[None, :, None, None] * myp[..., :, None] * ma[:, :, None, :]) \
+                / den[None, :, None, None]
+            for rows, m_len, g0 in groups:
+                sub = s_pp[:, g0:, :m_len, :m_len]
+                proj_r = _pinvh_apply(sub, r_pa[:, g0:, :m_len][..., rows])  # (nb, Gm, m_len, |rows|)
+                bsum = proj_r.sum(axis=1)
+                avg = sub.mean(axis=1)
+                adj[:, rows] = np.einsum("bmj,bmn,bnj->bj", bsum, avg, bsum) / n_tot
+        if mode == "efficient":
+            thr = 1e-14 * np.maximum(np.abs(vac).max(axis=1, initial=0), 1e-300)[:, None]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                beta = np.where(vcc > thr, vac / vcc, 0.0)
+        else:
+            beta = np.full((nb, J), beta_value)
+        est = est_a - beta * est_c
+        v_ney = vaa - 2.0 * beta * vac + beta * beta * vcc
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ge_r += _compare(est / np.sqrt(np.clip(v_ney - adj, 0, None)), t_obs).sum(axis=0)
+            ge_n += _compare(est / np.sqrt(np.clip(v_ney, 0, None)), t_obs_n).sum(axis=0)
+    return ge_r, ge_n
