@@ -293,7 +293,7 @@ def test_bad_options_say_what_to_do(tmp_path, monkeypatch):
     with pytest.raises(OptionError, match="twice"):
         count_policeuk(SAMPLES, by=["force", "force"])
     with pytest.raises(OptionError, match="engine"):
-        count_policeuk(SAMPLES, engine="spark")
+        count_policeuk(SAMPLES, engine="sparkle")
     with pytest.raises(OptionError, match="threads"):
         count_policeuk(SAMPLES, threads=0)
     with pytest.raises(OptionError, match="memory_limit"):

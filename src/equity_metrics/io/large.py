@@ -1,48 +1,49 @@
-"""Counts from police.uk archives too big for memory: DuckDB reads, converts and groups.
+"""Counts from police.uk archives of any size, on the engine of your choice: one query, several engines.
 
 :func:`count_policeuk` gives the same numbers, ledger and rejects as
 :func:`~equity_metrics.io.policeuk.read_policeuk` followed by a group-by, without
-ever holding the rows in pandas (``pip install "equity_metrics[large]"``):
+ever holding the rows in pandas:
 
 * files are found as the reader finds them (a file, list, glob, folder, ``.zip`` or
   ``.tar.gz``; force and month from the file names), one at a time: each is decoded
-  (UTF-8, BOM, recorded Windows-1252 fallback), its header checked, and written as
-  UTF-8 to a temporary folder; batches of files are loaded by DuckDB's CSV reader
-  (``store_rejects``) into a DuckDB table (spilled to a temporary folder beyond
-  ``memory_limit``), then deleted;
-* a file that DuckDB cannot read as one record per physical line (a ragged row, a
-  quoted newline, blank lines) is parsed by the pandas reader's own parser instead,
-  one file at a time, so its line numbers and rejects are the reader's exactly;
-* dates are parsed and converted in SQL (``timezone('Europe/London', ...)``); the
-  rare date text that is not plain ISO 8601 is parsed by the reader's own function,
-  once per distinct value;
-* every other field is mapped through a small table built in Python from its
-  distinct raw values with the reader's functions (ethnicity harmonisation,
-  booleans, search type, sex, age band), then joined and grouped in SQL.
+  (UTF-8, BOM, recorded Windows-1252 fallback), its header checked, and parsed by the
+  reader's own parser (pyarrow for clean files, the careful path for ragged rows,
+  quoted newlines and blank lines, so line numbers and rejects are the reader's);
+  its rows (all text, plus a file id) are staged as Arrow batches: in memory for
+  ``engine="polars"``, as Parquet parts in a temporary folder for DuckDB and Spark;
+* one engine-neutral query written with Narwhals (:mod:`._count_query`) then turns
+  the staged rows into the ledger (rows kept, rejected and excluded per file, missing
+  and unknown values, duplicates, local-vs-UTC month attribution) and the counts, on
+  the chosen engine (:mod:`._engines`): Polars, DuckDB (``memory_limit``, spills to
+  disk) or Spark (a local ``local[2]`` session, or the caller's ``spark=`` session);
+* the rare rows whose date is not plain ISO 8601 in UTC get their reject reason and
+  month from the reader's own function, once per distinct value, and their file and
+  line from the reader's parser.
 """
 
 from __future__ import annotations
 
-import os
+import io
 import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from .._options import check_option
 from ..areas import is_known_force, normalise_force
 from ..errors import EquityMetricsError, FileFormatError, MissingColumnsError, OptionError
 from ..ledger import FileRecord, Ledger, Rejects
+from ._count_query import R as _R
+from ._count_query import CountQuery, coverage, dates_all_fast
 from ._counts import DEFAULT_BY, CountBy, EventCounts, check_by, counts_from_events
-from ._large_sql import FAST_DATE as _FAST_DATE
-from ._large_sql import R as _R
-from ._large_sql import coverage, field_maps, group_counts, odd_dates
+from ._engines import Engine, backend_for
 from ._sources import Sources, decode_bytes, iter_files, parse_csv_text, raw_json, read_header, sha256_bytes
 from .policeuk import _months_option, _nothing_selected, parse_policeuk_filename, read_policeuk
 from .policeuk_api import (
@@ -58,10 +59,7 @@ from .policeuk_api import (
 
 __all__ = ["count_policeuk", "EventCounts", "Engine"]
 
-Engine = Literal["duckdb", "pandas"]
-
-_BATCH_BYTES = 64 * 2**20
-_INSTALL = 'pip install "equity_metrics[large]"'
+_SCHEMA = pa.schema([pa.field("fid", pa.int32()), *[pa.field(r, pa.string()) for r in _R.values()]])
 
 
 @dataclass
@@ -93,8 +91,9 @@ def count_policeuk(
     engine: Engine = "duckdb",
     memory_limit: str = "1GB",
     threads: int | None = None,
+    spark: Any = None,
 ) -> EventCounts:
-    """Count police.uk stop-and-search records by force, month, ethnicity, ... without loading the rows.
+    """Count police.uk stop-and-search records by force, month, ethnicity, ... on DuckDB, Polars or Spark.
 
     Parameters
     ----------
@@ -108,30 +107,37 @@ def count_policeuk(
         Columns to count by, any of ``force, month, file_month, ethnicity,
         ethnicity_detailed, officer_defined_ethnicity, ethnicity_source, sex, age_band,
         search_type, vehicle_only, legal_power, object_of_search, outcome, arrest, hit,
-        strip_search, policing_operation`` (the canonical events columns of that name).
-        Add ``"vehicle_only"`` to use the counts in :func:`~equity_metrics.disparity`
-        when some searches are vehicle-only.
+        outcome_linked, strip_search, policing_operation`` (the canonical events columns
+        of that name). Add ``"vehicle_only"`` to use the counts in
+        :func:`~equity_metrics.disparity` when some searches are vehicle-only.
     engine
-        ``"duckdb"`` (needs ``pip install "equity_metrics[large]"``) or ``"pandas"``
-        (:func:`read_policeuk` then a group-by: the reference, for data that fit in memory).
+        Where the count query runs (the same query, the same answer):
+        ``"duckdb"`` (default; embedded, for data bigger than memory: ``pip install
+        "equity_metrics[large]"``), ``"polars"`` (in memory), ``"spark"`` (``pip install
+        "equity_metrics[spark]"`` and Java 17+: a local ``local[2]`` session, or the
+        session given as ``spark=``), or ``"pandas"`` (:func:`read_policeuk` then a
+        group-by: the reference, with the rows in memory).
     memory_limit
         DuckDB's memory limit (``"1GB"``, ``"500MB"``); DuckDB spills to a temporary
         folder beyond it.
     threads
         DuckDB threads (default: up to 4).
+    spark
+        An existing ``SparkSession`` (a cluster's, Databricks') for ``engine="spark"``;
+        default: a local session created once per process.
 
     Returns
     -------
     EventCounts
         ``data`` (the ``by`` columns and ``n``), ``ledger`` and ``rejects``, equal to
-        those of :func:`read_policeuk` on the same sources.
+        those of :func:`read_policeuk` on the same sources, whatever the engine.
 
     Raises
     ------
     OptionError
-        A bad option; ``engine="duckdb"`` without duckdb installed; files whose names
-        carry no force and no ``force=`` (use ``engine="pandas"``: it reads their
-        ``Force`` column).
+        A bad option; an engine whose package (or Java, for Spark) is missing; files
+        whose names carry no force and no ``force=`` (use ``engine="pandas"``: it reads
+        their ``Force`` column).
     EmptyFileError, MissingColumnsError, FileFormatError, EncodingError, ReadError
         As :func:`read_policeuk`.
 
@@ -141,6 +147,9 @@ def count_policeuk(
     >>> c = count_policeuk(em.datasets.sample_path() / "policeuk", by=["force", "ethnicity"])
     >>> c.data.columns.tolist(), int(c.data["n"].sum()) == c.ledger.rows_kept
     (['force', 'ethnicity', 'n'], True)
+    >>> p = count_policeuk(em.datasets.sample_path() / "policeuk", by=["force", "ethnicity"], engine="polars")
+    >>> p.data.equals(c.data), p.ledger.to_dict() == c.ledger.to_dict()
+    (True, True)
     """
     by = check_by(by)
     check_option("engine", engine, Engine)
@@ -151,54 +160,49 @@ def count_policeuk(
         res = read_policeuk(sources, **opts)
         vo = int(res.data["vehicle_only"].fillna(False).to_numpy(bool).sum())
         return EventCounts(counts_from_events(res.data, by), res.ledger, res.rejects, by, "pandas", vo)
-    duckdb = _import_duckdb()
-    if threads is not None and (not isinstance(threads, int) or threads < 1):
-        raise OptionError(f"threads={threads!r} must be a positive whole number, or None for the default")
+    if spark is not None and engine != "spark":
+        raise OptionError(f"spark= is a SparkSession for engine='spark'; engine is {engine!r}")
     tmp = tempfile.mkdtemp(prefix="equity_metrics_large_")
     try:
-        con = _connect(duckdb, tmp, memory_limit, threads)
+        backend = backend_for(engine, tmp, memory_limit=memory_limit, threads=threads, spark=spark)
         try:
-            return _Run(con, tmp, by, **opts).run(sources)
+            return _Run(backend, by, **opts).run(sources)
         finally:
-            con.close()
+            backend.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _import_duckdb():
+def _fast_table(text: str, body: bytes, header_line: int, cols: list[str], fid: int) -> pa.Table | None:
+    """The staged rows of a file that is one record per physical line (as the reader's fast path), else None."""
+    if header_line != 1 or "\n\n" in text or "\n\r\n" in text or ("\r" in text and "\r" in text.replace("\r\n", "")):
+        return None
+    n_phys = text.count("\n") + (0 if text.endswith("\n") else 1)
+    bad: list = []
     try:
-        import duckdb
-    except ImportError:
-        raise OptionError(f'engine="duckdb" needs the duckdb package: {_INSTALL}, or pass engine="pandas"') from None
-    return duckdb
-
-
-def _connect(duckdb, tmp: str, memory_limit: str, threads: int | None):
-    config = {
-        "memory_limit": str(memory_limit),
-        "threads": threads or min(4, os.cpu_count() or 1),
-        "temp_directory": os.path.join(tmp, "spill"),
-        "autoinstall_known_extensions": False,  # never reach the network
-        "autoload_known_extensions": False,
-        "preserve_insertion_order": False,
-    }
-    try:
-        con = duckdb.connect(":memory:", config=config)  # spills to temp_directory beyond memory_limit
-    except duckdb.Error as exc:
-        raise OptionError(f"DuckDB refused the settings memory_limit={memory_limit!r}, threads={threads!r} ({exc})") from None
-    con.execute("SET TimeZone = 'UTC'")
-    try:
-        con.execute("SELECT timezone('Europe/London', TIMESTAMPTZ '2020-01-01 00:00:00+00')").fetchall()
-    except duckdb.Error as exc:  # pragma: no cover - the ICU extension ships inside the duckdb wheel
-        raise OptionError(f"this duckdb build has no time zone support (ICU) ({exc}); use engine='pandas'") from None
-    return con
+        table = pacsv.read_csv(
+            io.BytesIO(body),
+            read_options=pacsv.ReadOptions(column_names=cols, skip_rows=1, use_threads=False),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=lambda row: bad.append(row) or "skip", ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=list(POLICEUK_COLUMNS), column_types={c: pa.string() for c in POLICEUK_COLUMNS},
+                strings_can_be_null=False, quoted_strings_can_be_null=False,
+            ),
+        )  # fmt: skip
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if bad or table.num_rows != n_phys - 1:
+        return None
+    columns = {"fid": pa.array(np.full(table.num_rows, fid, dtype=np.int32))}
+    columns.update({r: table.column(c) for c, r in _R.items()})
+    return pa.table(columns, schema=_SCHEMA)
 
 
 class _Run:
-    """One count: load files into DuckDB, then ledger, rejects and counts by SQL."""
+    """One count: stage the files' rows on the engine, then ledger, rejects and counts by the neutral query."""
 
-    def __init__(self, con, tmp, by, *, forces, months, force, ethnicity_field, fallback, expected_months, encoding):
-        self.con, self.tmp, self.by = con, tmp, by
+    def __init__(self, backend, by, *, forces, months, force, ethnicity_field, fallback, expected_months, encoding):
+        self.backend, self.by = backend, by
         self.ethnicity_field, self.fallback, self.encoding = ethnicity_field, fallback, encoding
         self.want_forces = None
         if forces is not None:
@@ -213,31 +217,6 @@ class _Run:
         self.files: list[_Info] = []
         self.seen: set[tuple[str, str]] = set()
         self.skipped: Counter = Counter()
-        self.pending: list[tuple[_Info, str, tuple[str, ...]]] = []
-        self.pending_bytes = 0
-        cols = ", ".join(f"{r} VARCHAR" for r in _R.values())
-        con.execute(
-            f"CREATE TABLE raw (fid INTEGER, {cols}, month VARCHAR, utc_month VARCHAR, filter_month VARCHAR, "
-            "reason VARCHAR, odd BOOLEAN)"
-        )
-
-    def _insert(self, source: str, params: Any = None) -> None:
-        """INSERT the rows of ``source`` (fid and the r0..r14 text columns) with their dates converted in SQL.
-
-        Plain ISO 8601 dates within 1900-2100 get their local (Europe/London) and UTC months here;
-        the others are flagged ``odd`` and settled once per distinct value in :meth:`_settle_dates`."""
-        cols = ", ".join(_R.values())
-        self.con.execute(
-            f"""INSERT INTO raw
-            WITH s AS (SELECT fid, {cols}, CASE WHEN regexp_full_match(r1, '{_FAST_DATE}') THEN try_cast(r1 AS TIMESTAMPTZ) END AS t0
-                       FROM ({source})),
-            u AS (SELECT s.* EXCLUDE (t0), CASE WHEN t0 >= TIMESTAMPTZ '1900-01-01 00:00:00+00'
-                                          AND t0 < TIMESTAMPTZ '2101-01-01 00:00:00+00' THEN t0 END AS ts FROM s)
-            SELECT fid, {cols}, strftime(timezone('{TIMEZONE}', ts), '%Y-%m') AS month,
-                   strftime(timezone('UTC', ts), '%Y-%m') AS utc_month, strftime(timezone('{TIMEZONE}', ts), '%Y-%m'),
-                   NULL, ts IS NULL FROM u""",
-            params,
-        )
 
     # ------------------------------------------------------------------ loading
     def _select(self, base: str) -> bool:
@@ -253,14 +232,13 @@ class _Run:
     def run(self, sources: Sources) -> EventCounts:
         for name, data in iter_files(sources, select=self._select):
             self._add(name, data)
-        self._flush()
         if not self.files:
             raise _nothing_selected(self.seen, self.want_forces, self.want_months)
         self.files.sort(key=lambda f: (f.force or "\uffff", f.month or pd.Period("9999-12", freq="M"), f.name))
         return self._finish()
 
     def _add(self, name: str, data: bytes) -> None:
-        """Decode and check one file as the reader does; queue it for DuckDB, or parse it here if it is odd."""
+        """Decode and check one file as the reader does, then stage its rows."""
         dec = decode_bytes(data, name, encoding=self.encoding)
         text, notes = dec.text, list(dec.notes)
         reader, header_line, cols = read_header(text, name, notes)
@@ -293,71 +271,17 @@ class _Run:
         if fslug is not None and not is_known_force(fslug):
             rec.notes.append(f"force {fslug!r} is not one of the 44 police.uk forces")
         body = data if dec.encoding == "utf-8" and not data.startswith(b"\xef\xbb\xbf") else text.encode("utf-8")
-        if header_line != 1 or "\n\n" in text or "\n\r\n" in text:  # the reader's careful path
-            self._python_file(info, body)
+        table = _fast_table(text, body, header_line, cols, info.fid)
+        if table is None:  # not one record per physical line: the reader's careful parser
+            self._stage(info, body)
             return
-        path = os.path.join(self.tmp, f"{info.fid}.csv")
-        with open(path, "wb") as fh:
-            fh.write(body)
-        n_phys = text.count("\n") + (0 if text.endswith("\n") else 1)
-        info.rows = n_phys - 1  # checked against what DuckDB reads
-        self.pending.append((info, path, tuple(cols)))
-        self.pending_bytes += len(body)
-        if self.pending_bytes >= _BATCH_BYTES:
-            self._flush()
+        info.rows = table.num_rows
+        if not dates_all_fast(table[_R["Date"]].combine_chunks()):  # rejects (file, line, raw record) as the reader
+            self._rejects(info, parse_csv_text(body, info.name, encoding="utf-8", required=POLICEUK_COLUMNS))
+        if table.num_rows:
+            self.backend.add(table)
 
-    def _flush(self) -> None:
-        """Load the queued files with DuckDB's CSV reader; files it reads differently go to the reader's parser."""
-        if not self.pending:
-            return
-        by_header: dict[tuple[str, ...], list[tuple[_Info, str]]] = {}
-        for info, path, cols in self.pending:
-            by_header.setdefault(cols, []).append((info, path))
-        odd: list[tuple[_Info, str]] = []
-        for cols, items in by_header.items():
-            pos = {c: i for i, c in reversed(list(enumerate(cols)))}
-            spec = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(cols)))
-            sel = ", ".join(f"coalesce(c{pos[c]}, '') AS {r}" for c, r in _R.items())
-            paths = [p for _, p in items]
-            try:
-                self._insert(
-                    f"SELECT CAST(parse_filename(filename, true) AS INTEGER) AS fid, {sel} "
-                    f"FROM read_csv(?, header = true, auto_detect = false, columns = {{{spec}}}, delim = ',', quote = '\"', "
-                    "escape = '\"', filename = true, store_rejects = true, strict_mode = true, encoding = 'utf-8')",
-                    [paths],
-                )
-                bad = {r[0] for r in self.con.execute(
-                    "SELECT DISTINCT s.file_path FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id) "
-                    "WHERE s.file_path IN (SELECT unnest(?))", [paths]).fetchall()}  # fmt: skip
-            except Exception:  # noqa: BLE001 - any DuckDB failure: the reader's parser handles these files
-                self.con.execute("DELETE FROM raw WHERE fid IN (SELECT unnest(?))", [[i.fid for i, _ in items]])
-                odd += items
-                continue
-            fids = [i.fid for i, _ in items]
-            got = dict(self.con.execute(
-                "SELECT fid, count(*) FROM raw WHERE fid IN (SELECT unnest(?)) GROUP BY fid", [fids]).fetchall())  # fmt: skip
-            odd += [(i, p) for i, p in items if p in bad or got.get(i.fid, 0) != i.rows]
-        if odd:
-            self.con.execute("DELETE FROM raw WHERE fid IN (SELECT unnest(?))", [[i.fid for i, _ in odd]])
-            for info, path in odd:
-                with open(path, "rb") as fh:
-                    self._python_file(info, fh.read())
-        # files with a date that is not plain ISO 8601: their rejects (line, raw record) come from the reader's parser
-        ok = {i.fid for i, _ in odd}
-        fids = [i.fid for i, _, _ in self.pending if i.fid not in ok]
-        if fids:
-            odd_dates = {r[0] for r in self.con.execute(
-                "SELECT DISTINCT fid FROM raw WHERE odd AND fid IN (SELECT unnest(?))", [fids]).fetchall()}  # fmt: skip
-            for info, path, _ in self.pending:
-                if info.fid in odd_dates:
-                    with open(path, "rb") as fh:
-                        parsed = parse_csv_text(fh.read(), info.name, encoding="utf-8", required=POLICEUK_COLUMNS)
-                    self._rejects(info, parsed)
-        for _, path, _ in self.pending:
-            os.remove(path)
-        self.pending, self.pending_bytes = [], 0
-
-    def _python_file(self, info: _Info, body: bytes) -> None:
+    def _stage(self, info: _Info, body: bytes) -> None:
         """Parse one file with the reader's parser (exact line numbers, ragged rows) and stage its rows."""
         parsed = parse_csv_text(body, info.name, encoding="utf-8", required=POLICEUK_COLUMNS)
         # the file record already holds the decoding and header notes; add what the careful parse found after them
@@ -365,12 +289,13 @@ class _Run:
         info.record.notes[info.head_notes : info.head_notes] = new
         info.rows = parsed.rows_read
         frame = parsed.frame
-        table = pa.table({"fid": pa.array(np.full(len(frame), info.fid, dtype=np.int32)),
-                          **{r: pa.array(frame[c].to_numpy(dtype=object), type=pa.string()) for c, r in _R.items()}})  # fmt: skip
-        self.con.register("staged_file", table)
-        self._insert("SELECT * FROM staged_file")
-        self.con.unregister("staged_file")
-        self._rejects(info, parsed)
+        n = len(frame)
+        cols = {r: pa.array(frame[c], type=pa.string()) if n else pa.array([], type=pa.string()) for c, r in _R.items()}
+        table = pa.table({"fid": pa.array(np.full(n, info.fid, dtype=np.int32)), **cols}, schema=_SCHEMA)
+        if parsed.bad or not dates_all_fast(table[_R["Date"]].combine_chunks()):
+            self._rejects(info, parsed)  # ragged rows, and dates the query leaves to the reader's function
+        if n:
+            self.backend.add(table)
 
     def _rejects(self, info: _Info, parsed) -> None:
         """Reject records of one file, exactly as the reader builds them (ragged rows, then unusable dates)."""
@@ -409,43 +334,17 @@ class _Run:
             out |= d.notna().to_numpy() & ~month.isin(self.want_months).to_numpy()
         return out
 
-    # ------------------------------------------------------------------ SQL
-    def _q(self, sql: str, params: Any = None) -> list[tuple]:
-        return self.con.execute(sql, params).fetchall() if params is not None else self.con.execute(sql).fetchall()
-
-    def _table(self, name: str, columns: dict[str, pa.Array]) -> None:
-        self.con.register(f"{name}_src", pa.table(columns))
-        self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_src")
-        self.con.unregister(f"{name}_src")
-
+    # ------------------------------------------------------------------ the query
     def _finish(self) -> EventCounts:
-        con = self.con
         order = {f.fid: i for i, f in enumerate(self.files)}
-        self._table("files", {
+        files = pa.table({
             "fid": pa.array([f.fid for f in self.files], type=pa.int32()),
             "force": pa.array([f.force for f in self.files], type=pa.string()),
             "file_month": pa.array([str(f.month) if f.month is not None else None for f in self.files], type=pa.string()),
             "unnamed": pa.array([f.month is None for f in self.files], type=pa.bool_()),
         })  # fmt: skip
-        # ---- dates: plain ISO 8601 in SQL, anything else once per distinct value with the reader's function
-        odd = [r[0] for r in self._q("SELECT DISTINCT r1 FROM raw WHERE odd")]
-        if odd:
-            self._table("odd_dates", odd_dates(odd))
-            con.execute(
-                "UPDATE raw SET month = o.month, utc_month = o.utc_month, filter_month = o.filter_month, reason = o.reason "
-                "FROM odd_dates o WHERE raw.odd AND raw.r1 = o.d"
-            )
-        months = [str(m) for m in self.want_months] if self.want_months is not None else None
-        con.execute(f"""
-            CREATE VIEW ev AS SELECT raw.* EXCLUDE (filter_month, odd), f.force, f.file_month, f.unnamed,
-              coalesce(f.unnamed AND ({self._exclusion_sql(months)}), false) AS excluded
-            FROM raw JOIN files f USING (fid)
-        """)  # fmt: skip
-        con.execute("CREATE VIEW k AS SELECT * FROM ev WHERE reason IS NULL AND NOT excluded")
-        # ---- per-file accounting
-        per = {fid: (kept, rej, exc) for fid, kept, rej, exc in self._q(
-            "SELECT fid, count(*) FILTER (WHERE reason IS NULL AND NOT excluded), "
-            "count(*) FILTER (WHERE reason IS NOT NULL AND NOT excluded), count(*) FILTER (WHERE excluded) FROM ev GROUP BY fid")}  # fmt: skip
+        q = CountQuery(self, self.backend, self.backend.rows(_SCHEMA), files)
+        per = q.per_file()
         records: list[dict] = []
         notes: list[str] = []
         excluded_total = 0
@@ -453,7 +352,7 @@ class _Run:
             kept, rej, exc = per.get(f.fid, (0, 0, 0))
             if rej != f.date_rejects:
                 raise EquityMetricsError(
-                    f"internal error: {f.name}: DuckDB rejected {rej} date(s) but the reader's parser {f.date_rejects}; "
+                    f"internal error: {f.name}: the {self.backend.name} engine rejected {rej} date(s) but the reader's parser {f.date_rejects}; "
                     "please report this with the file (engine='pandas' reads it)"
                 )
             f.record.rows_read = f.rows - exc
@@ -467,14 +366,13 @@ class _Run:
             notes.append(f"{excluded_total} row(s) of files without force and month in their names excluded by forces=/months=")
         ledger = Ledger(source="policeuk", files=[f.record for f in self.files])
         ledger.rejected_by_reason = dict(sorted(Counter(r["reason"] for r in records).items()))
-        maps, missing, unknown = field_maps(self)
+        maps, missing, unknown = q.field_maps()
         ledger.missing_by_field = dict(sorted(missing.items()))
         ledger.unknown_by_field = dict(sorted(unknown.items()))
-        dup_key = ", ".join(["fid", *_R.values()])
-        ledger.duplicates = int(self._q(f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM k GROUP BY {dup_key})")[0][0])
+        ledger.duplicates = q.duplicates()
         ledger.choices = _choices(self.ethnicity_field, self.fallback)
-        coverage(self, ledger, notes)
-        data, vehicle_only, fallback_used = group_counts(self, maps)
+        coverage(self, ledger, notes, q.attribution())
+        data, vehicle_only, fallback_used = q.group_counts(maps)
         if self.fallback != "none":
             notes.append(
                 f"ethnicity: officer-defined group used for {fallback_used:,} row(s) whose self-defined group was blank or not stated"
@@ -490,13 +388,4 @@ class _Run:
         if twins:
             notes.append(f"{twins} file(s) have the same bytes as another file read: their searches are in the table twice")
         ledger.notes = notes
-        return EventCounts(data, ledger, Rejects(_reject_frame(records)), self.by, "duckdb", vehicle_only)
-
-    def _exclusion_sql(self, months: list[str] | None) -> str:
-        parts = []
-        if self.want_forces is not None and (self.force_opt or "") not in self.want_forces:
-            parts.append("true")
-        if months is not None:
-            listed = ", ".join("'" + m + "'" for m in months)
-            parts.append(f"(filter_month IS NOT NULL AND filter_month NOT IN ({listed}))")
-        return " OR ".join(parts) or "false"
+        return EventCounts(data, ledger, Rejects(_reject_frame(records)), self.by, self.backend.name, vehicle_only)

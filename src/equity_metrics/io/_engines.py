@@ -1,0 +1,291 @@
+"""Backends of the engine-neutral count query: where the staged rows live and the query runs.
+
+:func:`~equity_metrics.io.large.count_policeuk` writes the rows of every police.uk
+file (all text, plus the file id ``fid``) as Arrow batches, then runs ONE query
+written with `Narwhals <https://narwhals-dev.github.io/narwhals/>`_ on them
+(:mod:`equity_metrics.io._count_query`). A backend only says where the batches go
+and how small tables are handed to the engine:
+
+* ``"polars"``: in memory (a Polars ``LazyFrame``), for data that fit;
+* ``"duckdb"``: a table of an embedded DuckDB with a ``memory_limit`` (it spills to a
+  temporary folder beyond it): the default, for data bigger than memory;
+* ``"spark"``: Parquet parts read by a ``SparkSession`` (an existing one, e.g. a
+  cluster's or Databricks', or a local one: ``local[2]``, few shuffle partitions,
+  quiet logs, no UI, bound to 127.0.0.1).
+
+Nothing here knows about police.uk; nothing distributes work itself.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Literal
+
+import narwhals as nw
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..errors import OptionError
+
+#: Engines of the count query (``"pandas"`` is the reference: the in-memory reader, then a group-by).
+Engine = Literal["duckdb", "polars", "spark", "pandas"]
+
+_INSTALL = {
+    "duckdb": 'pip install "equity_metrics[large]"',
+    "polars": 'pip install "equity_metrics[large]"',
+    "spark": 'pip install "equity_metrics[spark]" (and Java 17+ on the PATH or in JAVA_HOME)',
+}
+_PART_ROWS = 400_000
+_LOCAL_SPARK: Any = None
+
+
+def _missing(engine: str, package: str) -> OptionError:
+    return OptionError(f'engine="{engine}" needs the {package} package: {_INSTALL[engine]}; or pass engine="pandas"')
+
+
+class Backend:
+    """Where the staged rows go, and how tables are handed to the engine as Narwhals LazyFrames."""
+
+    name = "base"
+
+    def __init__(self, tmp: str) -> None:
+        self.tmp = tmp
+        self._batch: list[pa.Table] = []
+        self._rows = 0
+        self._parts: list[str] = []
+        self._schema: pa.Schema | None = None
+
+    # ---- staging
+    def add(self, table: pa.Table) -> None:
+        """Queue a batch of staged rows (written out in parts of about 400,000 rows)."""
+        self._schema = table.schema
+        self._batch.append(table)
+        self._rows += table.num_rows
+        if self._rows >= _PART_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._batch:
+            return
+        table = pa.concat_tables(self._batch)
+        self._batch, self._rows = [], 0
+        path = os.path.join(self.tmp, f"part-{len(self._parts):05d}.parquet")
+        pq.write_table(table, path, compression="none")
+        self._parts.append(path)
+
+    def rows(self, schema: pa.Schema) -> nw.LazyFrame:
+        """Every staged row, as one LazyFrame of the engine."""
+        self._flush()
+        if not self._parts:
+            return self.table(schema.empty_table())
+        return self._read_parts(self._parts)
+
+    def _read_parts(self, paths: list[str]) -> nw.LazyFrame:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # ---- small tables and results
+    def table(self, table: pa.Table) -> nw.LazyFrame:  # pragma: no cover - abstract
+        """A small Arrow table (a map, the file list) as a LazyFrame of the engine."""
+        raise NotImplementedError
+
+    def keep(self, lf: nw.LazyFrame) -> nw.LazyFrame:
+        """Materialise an intermediate result that several queries read (default: leave it lazy)."""
+        return lf
+
+    def collect(self, lf: nw.LazyFrame) -> pd.DataFrame:
+        """Run a query; its (small) result as pandas with plain object columns."""
+        out = lf.collect("pyarrow").to_native()
+        return out.to_pandas(types_mapper=None).astype(object).where(lambda d: d.notna(), None)
+
+    def close(self) -> None:
+        """Release what the backend opened (not a SparkSession the caller gave)."""
+
+
+class PolarsBackend(Backend):
+    """In memory: the staged batches stay Arrow tables, queried by Polars."""
+
+    name = "polars"
+
+    def __init__(self, tmp: str) -> None:
+        super().__init__(tmp)
+        try:
+            import polars as pl
+        except ImportError:
+            raise _missing("polars", "polars") from None
+        self.pl = pl
+        self._all: list[pa.Table] = []
+
+    def _flush(self) -> None:
+        self._all += self._batch
+        self._batch, self._rows = [], 0
+
+    def rows(self, schema: pa.Schema) -> nw.LazyFrame:
+        self._flush()
+        table = pa.concat_tables(self._all) if self._all else schema.empty_table()
+        self._all = []
+        return self.table(table)
+
+    def table(self, table: pa.Table) -> nw.LazyFrame:
+        return nw.from_native(self.pl.from_arrow(table).lazy())
+
+    def keep(self, lf: nw.LazyFrame) -> nw.LazyFrame:
+        return nw.from_native(lf.to_native().collect().lazy())
+
+
+class DuckDBBackend(Backend):
+    """Parquet parts on disk, queried by an embedded DuckDB with a memory limit (spilling beyond it)."""
+
+    name = "duckdb"
+
+    def __init__(self, tmp: str, memory_limit: str = "1GB", threads: int | None = None) -> None:
+        super().__init__(tmp)
+        try:
+            import duckdb
+        except ImportError:
+            raise _missing("duckdb", "duckdb") from None
+        if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
+            raise OptionError(f"threads={threads!r} must be a positive whole number, or None for the default")
+        config = {
+            "memory_limit": str(memory_limit),
+            "threads": threads or min(4, os.cpu_count() or 1),
+            "temp_directory": os.path.join(tmp, "spill"),
+            "autoinstall_known_extensions": False,  # never reach the network
+            "autoload_known_extensions": False,
+            "preserve_insertion_order": False,
+        }
+        try:
+            self.con = duckdb.connect(":memory:", config=config)
+        except duckdb.Error as exc:
+            raise OptionError(f"DuckDB refused the settings memory_limit={memory_limit!r}, threads={threads!r} ({exc})") from None
+        self._n = 0
+        self._raw = False
+
+    def _flush(self) -> None:
+        """Batches go into a DuckDB table (compressed in memory, spilled to disk beyond memory_limit)."""
+        if not self._batch:
+            return
+        table = pa.concat_tables(self._batch)
+        self._batch, self._rows = [], 0
+        self.con.register("staged_batch", table)
+        if self._raw:
+            self.con.execute("INSERT INTO raw SELECT * FROM staged_batch")
+        else:
+            self.con.execute("CREATE TABLE raw AS SELECT * FROM staged_batch")
+            self._raw = True
+        self.con.unregister("staged_batch")
+
+    def rows(self, schema: pa.Schema) -> nw.LazyFrame:
+        self._flush()
+        return nw.from_native(self.con.table("raw")) if self._raw else self.table(schema.empty_table())
+
+    def _name(self) -> str:
+        self._n += 1
+        return f"t{self._n}"
+
+    def table(self, table: pa.Table) -> nw.LazyFrame:
+        name = self._name()
+        self.con.register(f"{name}_src", table)
+        self.con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_src")
+        self.con.unregister(f"{name}_src")
+        return nw.from_native(self.con.table(name))
+
+    def keep(self, lf: nw.LazyFrame) -> nw.LazyFrame:
+        name = self._name()
+        lf.to_native().to_table(name)
+        return nw.from_native(self.con.table(name))
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def local_spark_session() -> Any:
+    """A local SparkSession for the count query: ``local[2]``, 2 shuffle partitions, quiet, no UI, no network.
+
+    Created once per process and reused (starting the JVM takes seconds).
+    """
+    global _LOCAL_SPARK
+    if _LOCAL_SPARK is not None:
+        return _LOCAL_SPARK
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise _missing("spark", "pyspark") from None
+    if not java_available():
+        raise OptionError('engine="spark" needs Java 17 or later (java on the PATH or JAVA_HOME); or pass engine="duckdb"')
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = (
+        SparkSession.builder.master("local[2]")
+        .appName("equity_metrics")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.adaptive.enabled", "true")
+        .config("spark.driver.memory", "1g")
+        .config("spark.driver.extraJavaOptions", "-Dlog4j2.level=ERROR")
+    )
+    import warnings
+
+    with warnings.catch_warnings():  # pyspark's notice about pandas versions: not the user's concern here
+        warnings.simplefilter("ignore", FutureWarning)
+        session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    _LOCAL_SPARK = session
+    return session
+
+
+def java_available() -> bool:
+    """Whether a Java runtime can be found (JAVA_HOME or ``java`` on the PATH)."""
+    import shutil
+
+    home = os.environ.get("JAVA_HOME")
+    if home and os.path.exists(os.path.join(home, "bin", "java")):
+        return True
+    return shutil.which("java") is not None
+
+
+class SparkBackend(Backend):
+    """Parquet parts read by a SparkSession (the caller's, or a local ``local[2]`` one)."""
+
+    name = "spark"
+
+    def __init__(self, tmp: str, session: Any = None) -> None:
+        super().__init__(tmp)
+        self.spark = session if session is not None else local_spark_session()
+        self._cached: list[Any] = []
+
+    def _read_parts(self, paths: list[str]) -> nw.LazyFrame:
+        return nw.from_native(self.spark.read.parquet(*[f"file://{os.path.abspath(p)}" for p in paths]))
+
+    def table(self, table: pa.Table) -> nw.LazyFrame:
+        from pyspark.sql import types as T
+
+        kinds = {pa.string(): T.StringType(), pa.bool_(): T.BooleanType(), pa.int32(): T.IntegerType(), pa.int64(): T.LongType()}
+        schema = T.StructType([T.StructField(f.name, kinds[f.type], True) for f in table.schema])
+        rows = table.to_pylist()
+        return nw.from_native(self.spark.createDataFrame([tuple(r.values()) for r in rows], schema=schema))
+
+    def keep(self, lf: nw.LazyFrame) -> nw.LazyFrame:
+        df = lf.to_native().cache()
+        self._cached.append(df)
+        return nw.from_native(df)
+
+    def close(self) -> None:
+        for df in self._cached:
+            df.unpersist()
+
+
+def backend_for(engine: str, tmp: str, *, memory_limit: str, threads: int | None, spark: Any) -> Backend:
+    """The backend of ``engine`` (not ``"pandas"``: that one is the reader itself)."""
+    if engine == "duckdb":
+        return DuckDBBackend(tmp, memory_limit, threads)
+    if engine == "polars":
+        return PolarsBackend(tmp)
+    return SparkBackend(tmp, spark)
