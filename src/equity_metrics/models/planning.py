@@ -483,13 +483,21 @@ def untreated_matrix(data, *, outcome: str | None = None, unit: str | None = Non
 # ----------------------------------------------------------------------------- the report's design
 @dataclass(repr=False)
 class DesignMDE(ResultBase):
-    """The analytic MDE of a training evaluation's design, as a share of the untrained level (see :func:`design_mde`)."""
+    """The analytic MDE of a training evaluation's design, as a share of the untrained level (see :func:`design_mde`).
+
+    ``mde``/``mde_share``: for the design's actual cohorts (:func:`schedule_std_error`);
+    ``mde_bpw``/``mde_share_bpw``: Burlig, Preonas & Woerman's one-date approximation with
+    ``pre``/``post`` periods.
+    """
 
     mde: float
     mde_share: float
+    mde_bpw: float
+    mde_share_bpw: float
     base: float
     units: int
     share_treated: float
+    cohorts: int
     pre: int
     post: int
     alpha: float
@@ -499,42 +507,48 @@ class DesignMDE(ResultBase):
     notes: list[str] = field(default_factory=list)
 
     def tidy(self) -> pd.DataFrame:
-        """One row: ``outcome, units, share_treated, pre, post, alpha, power, base, mde, mde_share, sentence``."""
-        return pd.DataFrame([{k: getattr(self, k) for k in ("outcome", "units", "share_treated", "pre", "post",
-                                                            "alpha", "power", "base", "mde", "mde_share",
-                                                            "sentence")}])
+        """One row: ``outcome, units, share_treated, cohorts, pre, post, alpha, power, base, mde, mde_share, mde_bpw,
+        mde_share_bpw, sentence``."""
+        return pd.DataFrame([{k: getattr(self, k) for k in ("outcome", "units", "share_treated", "cohorts", "pre",
+                                                            "post", "alpha", "power", "base", "mde", "mde_share",
+                                                            "mde_bpw", "mde_share_bpw", "sentence")}])
 
     def summary(self) -> str:
-        return "\n".join([self.sentence] + [f"note: {n}" for n in self.notes])
+        return "\n".join([self.sentence, f"(one-date approximation, Burlig, Preonas & Woerman 2020, {self.pre} pre / "
+                                         f"{self.post} post periods: {self.mde_share_bpw:.0%})"]
+                         + [f"note: {n}" for n in self.notes])
 
     def __repr__(self) -> str:
         return f"<DesignMDE {self.outcome}: {self.mde_share:.1%} of the untrained level>"
 
 
-def design_mde(panel: PanelResult, *, outcome: str | None = None, estimator: Literal["cs", "twfe"] = "cs",
+def design_mde(panel: PanelResult, *, outcome: str | None = None, estimator: Literal["cs", "efficient"] = "cs",
                alpha: float = 0.05, power: float = 0.80) -> DesignMDE:
     """The design's minimum detectable effect (analytic), as a share of the untrained level, with a plain sentence.
 
-    For the report's training section: ``J`` = units in the panel, ``P`` = share ever treated,
-    ``r`` = the treated units' average number of periods from training to the end of the
-    panel, ``m`` = 1 for Callaway & Sant'Anna (each post period is compared with the period
-    just before training) or the average number of periods before training for the
-    two-way fixed-effects DiD. Variances come from the never-treated units' history
-    (:func:`panel_mde`); the untrained level is their mean outcome. Staggered timing is
-    approximated by one date (check with :func:`equity_metrics.power`).
+    For the report's training section. The MDE is ``(z_{1-alpha/2} + z_power) * SE`` with the SE
+    of the evaluation's estimator (Callaway & Sant'Anna not-yet-treated by default) for the
+    panel's actual cohorts and units, computed from the covariance of the never-treated units'
+    outcomes over the periods (:func:`schedule_std_error`); the untrained level is their mean
+    outcome per unit and period. It says how large a true change the design could reliably
+    detect, whatever the estimate turned out to be. Also given: Burlig, Preonas & Woerman's
+    one-date approximation (``J`` units, share ``P`` treated, ``m = 1`` period before for CS,
+    ``r`` = average periods after training).
 
     Examples
     --------
-    >>> from equity_metrics.datasets import load_sample_panel   # doctest: +SKIP
-    >>> design_mde(panel, outcome="use_of_force").sentence      # doctest: +SKIP
+    >>> d = design_mde(panel, outcome="use_of_force")   # doctest: +SKIP
+    >>> d.sentence                                       # doctest: +SKIP
+    'With 9,914 units of which 9% were trained, this design can reliably detect ...'
     """
-    check_option("estimator", estimator, Literal["cs", "twfe"])
+    check_option("estimator", estimator, Literal["cs", "efficient"])
     if not isinstance(panel, PanelResult):
         raise OptionError("design_mde needs the PanelResult from build_panel (it knows who was trained when).")
     d = panel.data
     outcome = outcome or (panel.outcomes[0] if len(panel.outcomes) == 1 else None)
     if outcome is None:
         raise OptionError(f"name the outcome: the panel has {panel.outcomes}.")
+    a, pw = _check_level("alpha", alpha), _check_level("power", power)
     per_unit = d.groupby(panel.unit, sort=True).agg(g=(panel.first_treated, "first"))
     tmin, tmax = int(d["time"].min()), int(d["time"].max())
     g = per_unit["g"].to_numpy(float)
@@ -542,21 +556,34 @@ def design_mde(panel: PanelResult, *, outcome: str | None = None, estimator: Lit
     if not treated.any():
         raise EstimationError("design_mde: nobody is treated inside the panel's window; there is no design to size.")
     y, _, notes = untreated_matrix(panel, outcome=outcome)
-    j = int(len(per_unit))
-    p = float(treated.mean())
+    if y.shape[1] != tmax - tmin + 1:
+        raise EstimationError("design_mde: the never-treated units do not cover every period of the panel; "
+                              "build it with balanced=True.")
+    never = ~np.isfinite(g) | (g <= 0) | (g > tmax)
+    early = ~never & ~treated
+    if early.any():  # treated in or before the first period: no comparison, the estimators drop them
+        notes.append(f"{int(early.sum()):,} unit(s) trained in or before the first period left out (as the "
+                     "estimator does)")
+    j = int((never | treated).sum())
+    p = float(treated.sum() / j)
+    starts, sizes = np.unique(g[treated] - tmin + 1, return_counts=True)
+    base = float(y.mean())
+    mult = stats.norm.ppf(1 - a / 2) + stats.norm.ppf(pw)
+    se = schedule_std_error(np.cov(y.T), starts, sizes, j, estimator=estimator)
+    mde = mult * se
     r = int(max(1, round(float(np.mean(tmax - g[treated] + 1)))))
     m = 1 if estimator == "cs" else int(max(1, round(float(np.mean(g[treated] - tmin)))))
     if m + r > y.shape[1]:
         r = max(1, y.shape[1] - m)
-        notes.append(f"post periods capped at {r} (the untreated history is {y.shape[1]} periods long)")
-    res = panel_mde(y, pre=m, post=r, units=j, share_treated=min(max(p, 1 / j), 1 - 1 / j), alpha=alpha, power=power)
-    row = res.table.iloc[0]
-    share = float(row["mde_share"])
-    lvl = int(round(100 * (1 - alpha)))
-    sentence = (f"With {j:,} units of which {p:.0%} were trained, this design can reliably detect (with "
-                f"{power:.0%} power, {lvl}% confidence) only a change in {outcome} of about {share:.0%} of the "
-                f"untrained level ({float(row['mde']):.3g} per unit and period against {float(row['base']):.3g}) "
-                "or larger; smaller true changes may well go unseen.")
-    return DesignMDE(mde=float(row["mde"]), mde_share=share, base=float(row["base"]), units=j, share_treated=p,
-                     pre=m, post=r, alpha=float(alpha), power=float(power), outcome=outcome, sentence=sentence,
-                     notes=notes + res.notes)
+    bpw = panel_mde(y, pre=m, post=r, units=j, share_treated=min(max(p, 1 / j), 1 - 1 / j), alpha=a,
+                    power=pw).table.iloc[0]
+    share = mde / base if base > 0 else float("nan")
+    lvl = int(round(100 * (1 - a)))
+    sentence = (f"With {j:,} units of which {p:.0%} were trained (in {starts.size} cohort(s)), this design can "
+                f"reliably detect (with {pw:.0%} power, {lvl}% confidence) only a change in {outcome} of about "
+                f"{share:.0%} of the untrained level ({mde:.3g} per unit and period against {base:.3g}) or larger; "
+                "smaller true changes may well go unseen.")
+    return DesignMDE(mde=float(mde), mde_share=float(share), mde_bpw=float(bpw["mde"]),
+                     mde_share_bpw=float(bpw["mde_share"]), base=base, units=j, share_treated=p,
+                     cohorts=int(starts.size), pre=m, post=r, alpha=a, power=pw, outcome=outcome,
+                     sentence=sentence, notes=notes)
