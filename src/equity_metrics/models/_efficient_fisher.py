@@ -24,7 +24,7 @@ import numpy as np
 
 from .did._linear import single_thread_blas
 
-__all__ = ["fisher_counts", "fisher_counts_reference"]
+__all__ = ["fisher_counts", "fisher_counts_reference", "fisher_statistics", "fisher_statistics_reference"]
 
 _EPS = np.finfo(float).eps
 _MEMORY = 24 * 2**20  # bytes of per-batch work arrays (small: gathers stay in cache)
@@ -36,20 +36,25 @@ def _compare(stat: np.ndarray, obs: np.ndarray) -> np.ndarray:
         return np.abs(stat) >= np.abs(obs) - 1e-12 * np.abs(obs)
 
 
-def fisher_counts_reference(y, gi, n_g, des, mode, beta_value, times, glist, t_obs, t_obs_n, n_fisher, seed):
-    """Counts of ``|t*| >= |t|`` over ``n_fisher`` permutations, one permutation at a time (reference)."""
+def fisher_statistics_reference(y, gi, n_g, des, mode, beta_value, times, glist, n_fisher, seed):
+    """Studentised statistics ``(n_fisher, rows)`` (refined, Neyman), one permutation at a time (reference)."""
     from .efficient import _estimate, _stats
 
     rng = np.random.default_rng(seed)
-    ge_r, ge_n = np.zeros(t_obs.size), np.zeros(t_obs.size)
-    for _ in range(n_fisher):
+    st_r, st_n = np.empty((n_fisher, des.a.shape[0])), np.empty((n_fisher, des.a.shape[0]))
+    for b in range(n_fisher):
         gp = gi[rng.permutation(gi.size)]
         yb, sp = _stats(y, gp, glist.size)
         e_, s_, sn_, *_ = _estimate(yb, sp, n_g, des, mode, beta_value, times, glist)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ge_r += _compare(e_ / s_, t_obs)
-            ge_n += _compare(e_ / sn_, t_obs_n)
-    return ge_r, ge_n
+            st_r[b], st_n[b] = e_ / s_, e_ / sn_
+    return st_r, st_n
+
+
+def fisher_counts_reference(y, gi, n_g, des, mode, beta_value, times, glist, t_obs, t_obs_n, n_fisher, seed):
+    """Counts of ``|t*| >= |t|`` over ``n_fisher`` permutations, one permutation at a time (reference)."""
+    st_r, st_n = fisher_statistics_reference(y, gi, n_g, des, mode, beta_value, times, glist, n_fisher, seed)
+    return _compare(st_r, t_obs).sum(axis=0).astype(float), _compare(st_n, t_obs_n).sum(axis=0).astype(float)
 
 
 def _pinvh_apply(sub: np.ndarray, rhs: np.ndarray) -> np.ndarray:
@@ -84,10 +89,24 @@ def _pinvh_apply(sub: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     return out.reshape(rhs.shape)
 
 
-@single_thread_blas
 def fisher_counts(y, gi, n_g, des, mode, beta_value, times, glist, t_obs, t_obs_n, n_fisher, seed,
                   *, memory: int = _MEMORY):
     """Counts of ``|t*| >= |t|`` (refined and Neyman studentisation) over ``n_fisher`` permutations.
+
+    ``comparisons="all"`` designs use the one-at-a-time loop; others
+    :func:`fisher_statistics`.  Returns ``(ge_refined, ge_neyman)``.
+    """
+    if des.shared_c:
+        return fisher_counts_reference(y, gi, n_g, des, mode, beta_value, times, glist, t_obs, t_obs_n,
+                                       n_fisher, seed)
+    st_r, st_n = fisher_statistics(y, gi, n_g, des, mode, beta_value, times, glist, n_fisher, seed,
+                                   memory=memory)
+    return _compare(st_r, t_obs).sum(axis=0).astype(float), _compare(st_n, t_obs_n).sum(axis=0).astype(float)
+
+
+@single_thread_blas
+def fisher_statistics(y, gi, n_g, des, mode, beta_value, times, glist, n_fisher, seed, *, memory: int = _MEMORY):
+    """Studentised statistics ``(n_fisher, rows)`` (refined, Neyman) of every permutation, in batches.
 
     Parameters are those of the estimator internals in ``efficient.py``:
     outcomes ``y`` (units x periods), cohort index ``gi`` of each unit, cohort
@@ -97,11 +116,8 @@ def fisher_counts(y, gi, n_g, des, mode, beta_value, times, glist, t_obs, t_obs_
     Returns
     -------
     tuple of numpy.ndarray
-        ``(ge_refined, ge_neyman)``, one count per row of the design.
+        ``(refined, neyman)``, each ``(n_fisher, rows)``.
     """
-    if des.shared_c:
-        return fisher_counts_reference(y, gi, n_g, des, mode, beta_value, times, glist, t_obs, t_obs_n,
-                                       n_fisher, seed)
     n, T = y.shape
     G = glist.size
     a, c = des.a, des.c
@@ -147,7 +163,7 @@ def fisher_counts(y, gi, n_g, des, mode, beta_value, times, glist, t_obs, t_obs_
     batch = int(np.clip(memory // max(per_perm, 1), 1, 256))
 
     rng = np.random.default_rng(seed)
-    ge_r, ge_n = np.zeros(J), np.zeros(J)
+    st_r, st_n = np.empty((n_fisher, J)), np.empty((n_fisher, J))
     ar = np.arange(n)
     nf3 = nf[None, :, None]
     for start in range(0, n_fisher, batch):
@@ -206,6 +222,6 @@ def fisher_counts(y, gi, n_g, des, mode, beta_value, times, glist, t_obs, t_obs_
         est = est_a - beta * est_c
         v_ney = vaa - 2.0 * beta * vac + beta * beta * vcc
         with np.errstate(divide="ignore", invalid="ignore"):
-            ge_r += _compare(est / np.sqrt(np.clip(v_ney - adj, 0, None)), t_obs).sum(axis=0)
-            ge_n += _compare(est / np.sqrt(np.clip(v_ney, 0, None)), t_obs_n).sum(axis=0)
-    return ge_r, ge_n
+            st_r[start : start + nb] = est / np.sqrt(np.clip(v_ney - adj, 0, None))
+            st_n[start : start + nb] = est / np.sqrt(np.clip(v_ney, 0, None))
+    return st_r, st_n
