@@ -251,3 +251,17 @@ def test_coverage_under_parallel_trends():
     print(rates)
     for k, v in rates.items():
         assert 0.91 <= v <= 0.995, (k, v)
+
+
+@pytest.mark.slow
+def test_lp_fallback_agrees_with_vertex_enumeration(monkeypatch):
+    """Problems too large to enumerate use per-point HiGHS LPs and Newton steps for the truncation."""
+    from equity_metrics.models.honest import _arp
+
+    kw = dict(num_pre=3, num_post=2, m=[0.5], grid_points=40, breakdown=False)
+    b, s = np.r_[B[1:4], B[4:6]], S[np.ix_([1, 2, 3, 4, 5], [1, 2, 3, 4, 5])]
+    fast = [honest_did(b, s, method="conditional", **kw).table, honest_did(b, s, **kw).table]
+    monkeypatch.setattr(_arp, "MAX_BASES", 0)
+    slow = [honest_did(b, s, method="conditional", **kw).table, honest_did(b, s, **kw).table]
+    for f, sl in zip(fast, slow):
+        np.testing.assert_allclose(f[["lb", "ub"]], sl[["lb", "ub"]], atol=1e-12)
