@@ -65,6 +65,33 @@ def test_vectorised_estimate_equals_explicit_weights(sim, sim_result):
         assert row["z"] == pytest.approx((share - expected) / np.sqrt(var), rel=1e-8)
 
 
+def test_partners_in_the_same_incident_are_left_out_of_the_comparison(sim):
+    ev = sim[0].copy()
+    # "incidents": same district, date and watch (several officers each)
+    ev["incident"] = ev["district"] + "|" + ev["datetime"].dt.strftime("%Y-%m-%d") + "|" + (ev["datetime"].dt.hour // 8).astype(str)
+    res = internal_benchmark(ev, min_encounters=40, incident="incident")
+    assert any("in an incident (incident) shared with the examined officer" in n for n in res.notes)
+    y = (ev["ethnicity"] == "Black").to_numpy(float)
+    cells = cell_codes(feature_frame(ev, ("district", "shift", "year"), datetime="datetime"))
+    m = ridge_logit(dummies(feature_frame(ev, ("beat", "hour", "weekday", "month"), datetime="datetime")), y)
+    r = y - m
+    t = res.tidy(include_officer_ids=True).set_index("officer")
+    off, inc = ev["officer_id"].to_numpy(), ev["incident"].to_numpy()
+    for oid in t.index[[0, 250, -1]]:
+        mine = off == oid
+        pool = ~mine & ~np.isin(inc, inc[mine])
+        n_ic = pd.Series(cells[mine]).value_counts()
+        n_pool = pd.Series(cells[pool]).value_counts()
+        w = np.zeros(len(y))
+        for c in n_ic.index.intersection(n_pool.index):
+            w[pool & (cells == c)] = n_ic[c] / n_pool[c]
+        ok = mine & np.isin(cells, n_pool.index)
+        rbar_w = np.sum(w * r) / w.sum()
+        var = np.sum(m[ok] * (1 - m[ok])) / ok.sum() ** 2 + np.sum(w**2 * (r - rbar_w) ** 2) / w.sum() ** 2
+        assert t.loc[oid, "z"] == pytest.approx((r[ok].mean() - rbar_w) / np.sqrt(var), rel=1e-8)
+        assert t.loc[oid, "expected_weighted"] == pytest.approx(np.sum(w * y) / w.sum(), abs=1e-10)
+
+
 def test_weighting_removes_deployment_confounding():
     ev, truth = simulate_officer_encounters(n_officers=500, n_biased=0, officer_sd=0.0, seed=11)
     res = internal_benchmark(ev, min_encounters=40)

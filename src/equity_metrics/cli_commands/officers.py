@@ -70,7 +70,7 @@ def _read(args):
 
 def _defaults(args) -> None:
     """Fill the options left unset: the generic defaults, or the Chicago worked example's with --chicago."""
-    from ..examples.chicago_officers import ADJUST_FOR, MATCH_ON
+    from ..examples.chicago_officers import ADJUST_FOR, INCIDENT, MATCH_ON
 
     chicago = bool(args.chicago)
     if args.match_on is None:
@@ -79,6 +79,8 @@ def _defaults(args) -> None:
         args.adjust_for = list(ADJUST_FOR) if chicago else ["beat", "hour", "weekday", "month"]
     if args.min_encounters is None:
         args.min_encounters = 20 if chicago else 50
+    if args.incident is None and chicago:
+        args.incident = INCIDENT
 
 
 def run(args) -> int:
@@ -97,7 +99,7 @@ def run(args) -> int:
         events = events[events["event_type"].astype("string").isin(args.event_type).fillna(False)]
     res = internal_benchmark(
         events, officer=args.officer, group=args.group, target=args.target, match_on=args.match_on,
-        adjust_for=args.adjust_for, min_encounters=args.min_encounters, null=args.null, threshold=args.fdr,
+        adjust_for=args.adjust_for, incident=args.incident or None, min_encounters=args.min_encounters, null=args.null, threshold=args.fdr,
     )
     per_officer = res.tidy(include_officer_ids=args.include_officer_ids)
     overview = res.overview()
@@ -125,7 +127,7 @@ def run(args) -> int:
         parameters={
             "chicago": args.chicago, "format": args.format, "mapping": args.mapping, "event_type": args.event_type,
             "officer": args.officer, "group": args.group, "target": args.target, "match_on": list(args.match_on),
-            "adjust_for": list(args.adjust_for), "min_encounters": args.min_encounters, "null": args.null,
+            "adjust_for": list(args.adjust_for), "incident": args.incident, "min_encounters": args.min_encounters, "null": args.null,
             "fdr": args.fdr, "include_officer_ids": bool(args.include_officer_ids), "table_format": args.table_format,
         },
     )
@@ -162,6 +164,9 @@ def add_officers_parser(sub) -> None:
     q.add_argument("--adjust-for", nargs="*", default=None,
                    help="outcome-regression features (default: beat hour weekday month, plus officer_unit with "
                         "--chicago; give the flag alone for weighting only)")
+    q.add_argument("--incident", default=None,
+                   help="incident identifier column: partners' encounters in the officer's incidents are not "
+                        "compared with the officer (default: none; event_no with --chicago)")
     q.add_argument("--min-encounters", type=int, default=None,
                    help="encounters an officer needs (default: 50; 20 with --chicago)")
     q.add_argument("--null", choices=["ml", "central", "theoretical"], default="ml",

@@ -12,7 +12,9 @@ Use-of-force reports are sparse per officer (median 4 per officer in 12 years),
 so the default minimum is 20 reports: about 550 officers. Each officer's
 reports are compared with other officers' reports in the same district x shift
 x year (propensity cells), adjusted for beat, hour, weekday, month and the
-officer's unit of assignment (outcome regression).
+officer's unit of assignment (outcome regression). Two thirds of the reports
+share an incident (``event_no``) with another officer's report, usually of the
+same subject: those partner reports are left out of the officer's comparison.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ __all__ = ["chicago_officer_events", "chicago_officer_benchmark"]
 #: Propensity cells and outcome-model features of the worked example.
 MATCH_ON = ("district", "shift", "year")
 ADJUST_FOR = ("beat", "hour", "weekday", "month", "officer_unit")
+#: Incident identifier: reports by partners at the same incident are not the officer's comparison.
+INCIDENT = "event_no"
 
 
 def chicago_officer_events(folder: str | os.PathLike) -> pd.DataFrame:
@@ -79,5 +83,5 @@ def chicago_officer_benchmark(
     548
     """
     events = chicago_officer_events(folder)
-    return internal_benchmark(events, target=target, match_on=MATCH_ON, adjust_for=ADJUST_FOR,
+    return internal_benchmark(events, target=target, match_on=MATCH_ON, adjust_for=ADJUST_FOR, incident=INCIDENT,
                               min_encounters=min_encounters, threshold=threshold)

@@ -115,3 +115,28 @@ def ridge_logit(X: sparse.csr_matrix, y: np.ndarray, *, ridge: float = 1.0, maxi
         if np.max(np.abs(step)) < tol * (1 + np.max(np.abs(beta))):
             break
     return 1 / (1 + np.exp(-(X @ beta)))
+
+
+def partner_sums(off_codes: np.ndarray, incident: np.ndarray, cells: np.ndarray, eligible: np.ndarray,
+                 values: dict[str, np.ndarray], n_cells: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Sums of other officers' encounters that share an incident with an eligible officer, by (officer, cell).
+
+    ``incident`` holds integer incident codes (-1: none). Returns the keys
+    ``officer * n_cells + cell`` (sorted, unique) and the sums of each value
+    (plus ``"n"``) over those partner encounters, so that they can be removed
+    from the officer's comparison pool.
+    """
+    has = incident >= 0
+    enc = pd.DataFrame({"inc": incident[has], "off": off_codes[has], "cell": cells[has],
+                        **{k: v[has] for k, v in values.items()}})
+    mine = enc.loc[eligible[enc["off"].to_numpy()], ["off", "inc"]].drop_duplicates().rename(columns={"off": "me"})
+    pairs = mine.merge(enc, on="inc", how="inner")
+    pairs = pairs[pairs["off"] != pairs["me"]]
+    if pairs.empty:
+        return np.zeros(0, np.int64), {k: np.zeros(0) for k in ("n", *values)}
+    key = pairs["me"].to_numpy(np.int64) * n_cells + pairs["cell"].to_numpy(np.int64)
+    uk, inv = np.unique(key, return_inverse=True)
+    sums = {"n": np.bincount(inv, minlength=len(uk)).astype(float)}
+    for k in values:
+        sums[k] = np.bincount(inv, weights=pairs[k].to_numpy(float), minlength=len(uk))
+    return uk, sums

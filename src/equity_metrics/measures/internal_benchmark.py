@@ -67,7 +67,7 @@ import pandas as pd
 from .._options import check_option
 from .._results import ResultBase
 from ..errors import DataValidationError, EstimationError, MissingColumnsError
-from ._officer_design import cell_codes, dummies, feature_frame, ridge_logit
+from ._officer_design import cell_codes, dummies, feature_frame, partner_sums, ridge_logit
 from .locfdr import LocfdrResult, NullType, locfdr
 
 __all__ = ["OfficerBenchmarkResult", "internal_benchmark", "officer_benchmark_overview"]
@@ -235,6 +235,7 @@ def internal_benchmark(
     match_on: Sequence[str] = ("district", "shift", "year"),
     adjust_for: Sequence[str] = ("beat", "hour", "weekday", "month"),
     datetime: str = "datetime",
+    incident: str | None = None,
     min_encounters: int = 50,
     unknown: Sequence[str] = UNKNOWN_GROUPS,
     null: NullType = "ml",
@@ -265,6 +266,11 @@ def internal_benchmark(
         augmentation); finer than ``match_on``. Empty for weighting only.
     datetime
         Event-time column for the derived features.
+    incident
+        Optional incident identifier column (e.g. Chicago's ``event_no``): other
+        officers' encounters in an incident the officer was part of (a partner's
+        report of the same subject) are left out of the officer's comparison, so
+        that the officer is not compared with their own incidents.
     min_encounters
         Officers with fewer encounters of known subject group are not examined
         (they still serve as comparisons).
@@ -357,13 +363,28 @@ def internal_benchmark(
     sel = eligible[oc_off]
     oc_off, oc_cell = oc_off[sel], oc_cell[sel]
     oc = {k: v[sel] for k, v in oc.items()}
-    others = cell_tot["n"][oc_cell] - oc["n"]
+    ex = {k: np.zeros(len(oc_off)) for k in ("n", "y", "r", "r2")}
+    if incident is not None:
+        if incident not in data.columns:
+            raise MissingColumnsError(file=None, missing=[incident], found=list(data.columns),
+                                      hint="Name the incident identifier column with incident=, or leave it out")
+        inc_txt = d[incident].astype("string").str.strip()
+        inc_codes = pd.factorize(inc_txt.where(inc_txt != ""), use_na_sentinel=True)[0]
+        pk, psum = partner_sums(off_codes, inc_codes, cells, eligible, {"y": y, "r": r, "r2": r * r}, n_cells)
+        pos = np.searchsorted(uk[sel], pk)
+        found = (pos < len(oc_off)) & (uk[sel][np.minimum(pos, len(oc_off) - 1)] == pk)
+        for k in ex:
+            np.add.at(ex[k], pos[found], psum[k][found])
+        notes.append(f"other officers' encounters in an incident ({incident}) shared with the examined officer are left "
+                     f"out of that officer's comparison ({int(psum['n'][found].sum()):,} such exclusions, counted once "
+                     "per examined officer)")
+    others = cell_tot["n"][oc_cell] - oc["n"] - ex["n"]
     matched = others > 0
     n_ic = np.where(matched, oc["n"], 0.0)
     wc = np.where(matched, oc["n"] / np.where(matched, others, 1.0), 0.0)  # weight per other encounter in the cell
-    q1 = cell_tot["r"][oc_cell] - oc["r"]
-    q2 = cell_tot["r2"][oc_cell] - oc["r2"]
-    qy = cell_tot["y"][oc_cell] - oc["y"]
+    q1 = cell_tot["r"][oc_cell] - oc["r"] - ex["r"]
+    q2 = cell_tot["r2"][oc_cell] - oc["r2"] - ex["r2"]
+    qy = cell_tot["y"][oc_cell] - oc["y"] - ex["y"]
 
     def per_officer(v: np.ndarray) -> np.ndarray:
         return np.bincount(oc_off, weights=v, minlength=n_off)
@@ -400,7 +421,7 @@ def internal_benchmark(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         lf = locfdr(z[idx], bre=int(bre), df=df, null=null, threshold=threshold)
-    notes += [f"locfdr: {w.message}" for w in caught]
+    notes += [str(w.message) for w in caught]
     table = pd.DataFrame({
         "officer_id": np.asarray(off_ids)[idx].astype(str),
         "n_encounters": n_i_all[idx].astype(int),
