@@ -24,7 +24,7 @@ import pandas as pd
 from .._results import ResultBase
 from .._options import check_option
 from .._security import escape_html
-from ..errors import EquityMetricsError, OptionError
+from ..errors import DataValidationError, EquityMetricsError, OptionError
 from ..ethnicity import BROAD_GROUPS, DETAILED_GROUPS
 from ..ledger import Ledger, ReadResult, Rejects
 from ..schema import AGE_BANDS, SEXES
@@ -175,7 +175,7 @@ class EventCounts(ResultBase):
     by
         The columns counted by.
     engine
-        ``"duckdb"`` or ``"pandas"``.
+        The engine that counted: ``"duckdb"``, ``"polars"``, ``"spark"`` or ``"pandas"``.
     vehicle_only_rows
         Vehicle-only searches among the events counted (whatever ``by`` is), so that
         :func:`~equity_metrics.measures.disparity.disparity` can tell whether counts
@@ -217,6 +217,38 @@ class EventCounts(ResultBase):
     def tidy(self) -> pd.DataFrame:
         """The counts table (``by`` columns then ``n``), a copy."""
         return self.data.copy()
+
+    def to_events(self, *, exclude_vehicle_only: bool = False) -> ReadResult:
+        """One row per event (each cell's ``by`` values repeated ``n`` times), with the ledger and rejects.
+
+        For measures that work on rows (:func:`~equity_metrics.outcome_test`,
+        :func:`~equity_metrics.trend` counts, :func:`~equity_metrics.build_panel`):
+        only the ``by`` columns (and ``event_type="search"``) are there, so they give
+        exactly what they give on the reader's events for those columns.
+
+        Parameters
+        ----------
+        exclude_vehicle_only
+            The caller leaves vehicle-only searches out: refuse counts that include some
+            but have no ``vehicle_only`` column (count with ``"vehicle_only"`` in ``by``).
+
+        Examples
+        --------
+        >>> import equity_metrics as em
+        >>> c = em.count_policeuk(em.datasets.sample_path() / "policeuk", by=["force", "ethnicity"], engine="polars")
+        >>> ev = c.to_events()
+        >>> len(ev.data) == c.total, list(ev.data.columns)
+        (True, ['force', 'ethnicity', 'event_type'])
+        """
+        if exclude_vehicle_only and "vehicle_only" not in self.by and self.vehicle_only_rows:
+            raise DataValidationError(
+                f"these counts include {self.vehicle_only_rows:,} vehicle-only searches but have no vehicle_only column, so "
+                "they cannot be left out; count with 'vehicle_only' in by=, or pass exclude_vehicle_only=False"
+            )
+        idx = np.repeat(np.arange(len(self.data)), self.data["n"].to_numpy(dtype=np.int64))
+        data = self.data.drop(columns="n").iloc[idx].reset_index(drop=True)
+        data["event_type"] = pd.array(["search"] * len(data), dtype="str")
+        return ReadResult(data, self.ledger, self.rejects, kind="events")
 
 
     def write_rejects(self, path: str | Path) -> Path:

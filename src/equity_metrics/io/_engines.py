@@ -85,6 +85,10 @@ class Backend:
     def _read_parts(self, paths: list[str]) -> nw.LazyFrame:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def parquet(self, path: str) -> nw.LazyFrame:
+        """Parquet file(s) (a file, a folder or a glob) read by the engine."""
+        return self._read_parts([path])
+
     # ---- small tables and results
     def table(self, table: pa.Table) -> nw.LazyFrame:  # pragma: no cover - abstract
         """A small Arrow table (a map, the file list) as a LazyFrame of the engine."""
@@ -129,6 +133,11 @@ class PolarsBackend(Backend):
 
     def table(self, table: pa.Table) -> nw.LazyFrame:
         return nw.from_native(self.pl.from_arrow(table).lazy())
+
+    def parquet(self, path: str) -> nw.LazyFrame:
+        if os.path.isdir(path):
+            path = os.path.join(path, "*.parquet")
+        return nw.from_native(self.pl.scan_parquet(path))
 
     def keep(self, lf: nw.LazyFrame) -> nw.LazyFrame:
         return nw.from_native(lf.to_native().collect().lazy())
@@ -179,6 +188,11 @@ class DuckDBBackend(Backend):
     def rows(self, schema: pa.Schema) -> nw.LazyFrame:
         self._flush()
         return nw.from_native(self.con.table("raw")) if self._raw else self.table(schema.empty_table())
+
+    def parquet(self, path: str) -> nw.LazyFrame:
+        if os.path.isdir(path):
+            path = os.path.join(path, "*.parquet")
+        return nw.from_native(self.con.read_parquet(path))
 
     def _name(self) -> str:
         self._n += 1
@@ -289,3 +303,58 @@ def backend_for(engine: str, tmp: str, *, memory_limit: str, threads: int | None
     if engine == "polars":
         return PolarsBackend(tmp)
     return SparkBackend(tmp, spark)
+
+
+def group_count(
+    source: Any,
+    by: list[str],
+    *,
+    engine: str,
+    month: str | None = "month",
+    memory_limit: str = "1GB",
+    threads: int | None = None,
+    spark: Any = None,
+) -> pd.DataFrame:
+    """Rows of ``source`` counted by ``by`` on ``engine`` (the same Narwhals query everywhere): ``by`` columns and ``n``.
+
+    ``source`` is an Arrow table, a Parquet file/folder/glob (str or path), or a native
+    frame of the engine (a Polars DataFrame/LazyFrame, a DuckDB relation, a Spark
+    DataFrame). ``month`` (if among ``by``) is counted by its first 7 characters as
+    text (``YYYY-MM``), whatever its type. Missing values form their own cells.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> t = pa.table({"officer_id": ["a", "a", "b"], "month": ["2020-01", "2020-01", "2020-02"]})
+    >>> group_count(t, ["officer_id", "month"], engine="polars").sort_values("officer_id")["n"].tolist()
+    [2, 1]
+    """
+    import tempfile
+
+    tmp = tempfile.mkdtemp(prefix="equity_metrics_count_")
+    backend = backend_for(engine, tmp, memory_limit=memory_limit, threads=threads, spark=spark)
+    try:
+        if isinstance(source, pa.Table):
+            lf = backend.table(source)
+        elif isinstance(source, (str, os.PathLike)):
+            lf = backend.parquet(os.fspath(source))
+        else:
+            try:
+                lf = nw.from_native(source)
+            except TypeError:
+                raise OptionError(
+                    f"cannot count a {type(source).__name__} on engine={engine!r}: pass a pandas DataFrame, a Parquet "
+                    "path, or a frame of that engine (Polars, DuckDB relation, Spark DataFrame)"
+                ) from None
+            lf = lf.lazy() if isinstance(lf, nw.DataFrame) else lf
+        missing = [b for b in by if b not in lf.columns]
+        if missing:
+            raise OptionError(f"the events have no column(s) {missing}; they have {list(lf.columns)[:20]}")
+        if month in by:
+            lf = lf.with_columns(nw.col(month).cast(nw.String).str.slice(0, 7))
+        return backend.collect(lf.group_by(*by).agg(nw.len().cast(nw.Int64).alias("n")))
+    finally:
+        backend.close()
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -31,6 +31,7 @@ from .._options import check_option
 from .._security import escape_html
 from ..errors import EstimationError
 from ..ethnicity import NOT_STATED
+from ..io._counts import EventCounts
 from ..ledger import ReadResult
 from ..outcome_codes import LINKED_COVERAGE_MIN, is_arrest, is_nfa, outcome_known
 from ._common import UNRELIABLE_BELOW, as_list, frame_of, need_columns
@@ -233,7 +234,7 @@ class OutcomeTestResult(ResultBase):
 
 
 def outcome_test(
-    events: pd.DataFrame | ReadResult,
+    events: pd.DataFrame | ReadResult | EventCounts,
     *,
     by: str | Sequence[str] | None = "force",
     group_col: str = "ethnicity",
@@ -252,7 +253,10 @@ def outcome_test(
     Parameters
     ----------
     events
-        Canonical events (searches). ``hit`` is the canonical find (outcome other than
+        Canonical events (searches), or :class:`~equity_metrics.EventCounts` from
+        :func:`~equity_metrics.count_policeuk` on any engine counted by the columns used
+        (e.g. ``force, ethnicity, hit, arrest, outcome, outcome_linked, legal_power,
+        vehicle_only``). ``hit`` is the canonical find (outcome other than
         no further action, linked to the object of search); ``arrest`` and
         ``outcome`` give the other two measures.
     by
@@ -290,6 +294,8 @@ def outcome_test(
     check_option("pooled_method", pooled_method, PooledMethod)
     measure = _ALIAS.get(outcome, outcome)
     by_cols = as_list(by)
+    if isinstance(events, EventCounts):  # counts from count_policeuk (any engine): a row per event
+        events = events.to_events(exclude_vehicle_only=exclude_vehicle_only)
     ev = frame_of(events, "events")
     need_columns(ev, [group_col] + by_cols, "events")
     notes: list[str] = []

@@ -23,6 +23,7 @@ from .._results import ResultBase
 from .._options import check_option
 from .._security import escape_html
 from ..errors import DataValidationError
+from ..io._counts import EventCounts
 from ..ledger import ReadResult
 from ._common import (
     UNRELIABLE_BELOW,
@@ -282,7 +283,7 @@ def _baseline_label(index_to: str, labels: list[str], period: str) -> str:
 
 # ----------------------------------------------------------------------------- main entry
 def trend(
-    events: pd.DataFrame | ReadResult,
+    events: pd.DataFrame | ReadResult | EventCounts,
     population: pd.DataFrame | ReadResult | None = None,
     *,
     by: str | None = "force",
@@ -302,7 +303,9 @@ def trend(
     Parameters
     ----------
     events
-        Canonical events table (``month`` and ``group_col`` columns, and ``by``).
+        Canonical events table (``month`` and ``group_col`` columns, and ``by``), or
+        :class:`~equity_metrics.EventCounts` from :func:`~equity_metrics.count_policeuk`
+        on any engine (count by ``month``, the group, ``by`` and ``vehicle_only``).
     population
         Population table (needed for ``measure="rate"`` and ``"ratio"``; optional for counts,
         when it fills the ``population`` column).
@@ -343,7 +346,9 @@ def trend(
     """
     check_option("period", period, TrendPeriod)
     check_option("measure", measure, TrendMeasure)
-    ev = frame_of(events, "events")
+    if isinstance(events, EventCounts) and measure == "count":  # counts from count_policeuk (any engine): a row per event
+        events = events.to_events(exclude_vehicle_only=exclude_vehicle_only)
+    ev = frame_of(events.data if isinstance(events, EventCounts) else events, "events")
     need_columns(ev, [group_col, "month"] + ([by] if by else []), "events")
     notes: list[str] = []
     pop_tab = None
@@ -392,7 +397,7 @@ def trend(
             ref_ev = None
         if measure == "ratio":
             tab = tab[tab["group"] != reference]
-        missing = {(a, m) for a, m in events.ledger.months_missing} if isinstance(events, ReadResult) else set()
+        missing = {(a, m) for a, m in events.ledger.months_missing} if isinstance(events, (ReadResult, EventCounts)) else set()
         tab = _complete(tab, period, measure, missing, alpha)
     tab = tab.reset_index(drop=True)
     tab = _coverage_columns(tab, events, ev, by, period)

@@ -11,14 +11,20 @@ here is public, and every name is re-exported from ``models.panel``.
 
 from __future__ import annotations
 
+import glob
+import os
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ..areas import normalise_forces
 from ..errors import DataValidationError
+from ..ledger import ReadResult
 from ..ethnicity import NOT_STATED
 from ..measures._common import frame_of, need_columns
 from ..schema import EVENT_TYPES
@@ -100,12 +106,16 @@ def _dates(s: pd.Series | None, n: int) -> np.ndarray:
     return d.to_numpy(dtype="datetime64[ns]")
 
 
-def _modal(keys: pd.Series, values: pd.Series) -> pd.Series:
-    """Most frequent non-missing ``values`` per key (ties: first in sort order)."""
-    d = pd.DataFrame({"k": keys.astype("string").to_numpy(), "v": values.astype("string").to_numpy()}).dropna()
+def _modal(keys: pd.Series, values: pd.Series, w: np.ndarray | None = None) -> pd.Series:
+    """Most frequent non-missing ``values`` per key (ties: first in sort order); ``w``: events per row (counts)."""
+    d = pd.DataFrame({"k": keys.astype("string").to_numpy(), "v": values.astype("string").to_numpy()})
+    if w is not None:
+        d["w"] = w
+    d = d.dropna()
     if d.empty:
         return pd.Series(dtype="string")
-    c = d.groupby(["k", "v"], sort=True).size().rename("n").reset_index()
+    g = d.groupby(["k", "v"], sort=True)
+    c = (g.size() if w is None else g["w"].sum()).rename("n").reset_index()
     c = c.sort_values(["k", "n"], ascending=[True, False], kind="stable").drop_duplicates("k")
     return pd.Series(c["v"].to_numpy(), index=c["k"].to_numpy())
 
@@ -128,14 +138,76 @@ def _first_completion(keys: pd.Series, completed: np.ndarray) -> pd.Series:
     return d.groupby("k", sort=True)["c"].min() if len(d) else pd.Series(dtype="datetime64[ns]")
 
 
+def _n(mask: np.ndarray, w: np.ndarray | None) -> int:
+    """Events in ``mask``: rows, or the rows' counts ``w`` when the events are counts."""
+    return int(mask.sum()) if w is None else int(w[mask].sum())
+
+
+#: columns of the events the builder reads (besides the unit): what an engine counts them by
+PANEL_COLUMNS = ("month", "event_type", "ethnicity", "hit", "vehicle_only", "search_conducted", "force", "unit")
+
+
+def _engine_events(events, unit: str, engine: str, exclude_vehicle_only: bool) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The events as rows and their counts ``w``: counts from count_policeuk, or events counted on ``engine``.
+
+    ``engine="pandas"`` (and no counts): the events themselves, ``w`` None (one event per row)."""
+    from ..io._counts import EventCounts
+    from ..io._engines import group_count
+
+    if isinstance(events, EventCounts):
+        if exclude_vehicle_only and "vehicle_only" not in events.by and events.vehicle_only_rows:
+            events.to_events(exclude_vehicle_only=True)  # raises: say how to count them
+        ev = events.data.drop(columns="n").copy()
+        ev["event_type"] = pd.array(["search"] * len(ev), dtype="str")
+        return ev, events.data["n"].to_numpy(dtype=np.int64)
+    if engine == "pandas":
+        return frame_of(events, "events"), None
+    if isinstance(events, (pd.DataFrame, ReadResult)):
+        ev = frame_of(events, "events")
+        need_columns(ev, [unit, "month"], "events")
+        cols = list(dict.fromkeys([unit, *[c for c in PANEL_COLUMNS if c in ev.columns]]))
+        table = {}
+        for c in cols:
+            s = ev[c]
+            if c == "month":
+                table[c] = pa.array([None if pd.isna(x) else str(x) for x in _to_periods(s, "M")], type=pa.string())
+            elif s.dtype == bool or isinstance(s.dtype, pd.BooleanDtype):
+                table[c] = pa.array(s.astype("boolean").to_numpy(dtype=object, na_value=None), type=pa.bool_())
+            else:
+                table[c] = pa.array(s.astype("string").to_numpy(dtype=object, na_value=None), type=pa.string())
+        source: Any = pa.table(table)
+    else:  # a Parquet path, or a frame of the engine (Polars, DuckDB relation, Spark DataFrame)
+        source = events
+        if isinstance(events, (str, os.PathLike)):
+            p = os.fspath(events)
+            files = sorted(glob.glob(os.path.join(p, "*.parquet"))) if os.path.isdir(p) else sorted(glob.glob(p)) or [p]
+            have = pq.read_schema(files[0]).names
+        else:
+            import narwhals as nw
+
+            have = nw.from_native(events).columns
+        cols = list(dict.fromkeys([unit, *[c for c in PANEL_COLUMNS if c in have]]))
+    counts = group_count(source, cols, engine=engine)
+    out = pd.DataFrame(index=range(len(counts)))
+    for c in cols:
+        vals = counts[c].tolist()
+        if c == "month":
+            out[c] = pd.PeriodIndex([None if v is None else str(v) for v in vals], freq="M")
+        elif c in ("hit", "vehicle_only", "search_conducted"):
+            out[c] = pd.array([None if v is None else bool(v) for v in vals], dtype="boolean")
+        else:
+            out[c] = pd.array([None if v is None else str(v) for v in vals], dtype="string")
+    return out, counts["n"].to_numpy(dtype=np.int64)
+
+
 # ----------------------------------------------------------------------------- steps
-def _window(ev, ukey, unit, period, start, end, ev_dropped):
+def _window(ev, ukey, unit, period, start, end, ev_dropped, w=None):
     """Period ordinals of the events, the in-window mask and the window's periods."""
     has_unit = ukey.notna().to_numpy()
-    ev_dropped[f"no {unit}"] = int((~has_unit).sum())
+    ev_dropped[f"no {unit}"] = _n(~has_unit, w)
     per = _to_periods(ev["month"], period)
     ok = has_unit & ~pd.isna(per)
-    ev_dropped["no month"] = int((has_unit & ~ok).sum())
+    ev_dropped["no month"] = _n(has_unit & ~ok, w)
     if not ok.any():
         raise DataValidationError(f"no event has both a {unit!r} and a month; check the events table.")
     ords = np.where(ok, per.asi8, 0)
@@ -144,7 +216,7 @@ def _window(ev, ukey, unit, period, start, end, ev_dropped):
     if p1 < p0:
         raise DataValidationError(f"end {p1} is before start {p0}.")
     in_win = ok & (ords >= p0.ordinal) & (ords <= p1.ordinal)
-    ev_dropped["outside the window"] = int((ok & ~in_win).sum())
+    ev_dropped["outside the window"] = _n(ok & ~in_win, w)
     return ords, in_win, pd.period_range(p0, p1, freq=period)
 
 
@@ -164,7 +236,7 @@ def _select_courses(tr, course, notes):
     return tr[tr["course"].astype("string").isin(want).fillna(False).to_numpy()], want
 
 
-def _officers(ev, tr, ukey, in_win, ev_units, officers, units_dropped, ev_dropped, notes):
+def _officers(ev, tr, ukey, in_win, ev_units, officers, units_dropped, ev_dropped, notes, w=None):
     """Officer universe, service dates (appointed, resigned) and each officer's force."""
     service = None
     if officers is not None:
@@ -176,7 +248,7 @@ def _officers(ev, tr, ukey, in_win, ev_units, officers, units_dropped, ev_droppe
         outside = pd.Index(ev_units)[~pd.Index(ev_units).isin(universe)]
         if len(outside):
             units_dropped += [(str(u_), "not in the officers table") for u_ in outside]
-            ev_dropped["officer not in the officers table"] = int(ukey[in_win].isin(outside).sum())
+            ev_dropped["officer not in the officers table"] = _n(in_win & ukey.isin(outside).to_numpy(bool), w)
         forces = (normalise_forces(off["force"]).replace("", pd.NA) if "force" in off.columns
                   else pd.Series(pd.NA, index=off.index, dtype="string"))
         forces = pd.Series(forces.to_numpy(), index=universe, dtype="string")
@@ -196,12 +268,12 @@ def _officers(ev, tr, ukey, in_win, ev_units, officers, units_dropped, ev_droppe
             notes.append("no service dates: every officer counted as in service for the whole window (exposure 1)")
         forces = pd.Series(pd.NA, index=universe, dtype="string")
     if "force" in ev.columns and forces.isna().any():
-        modal = _modal(ukey[in_win], normalise_forces(ev.loc[in_win, "force"]).replace("", pd.NA))
+        modal = _modal(ukey[in_win], normalise_forces(ev.loc[in_win, "force"]).replace("", pd.NA), None if w is None else w[in_win])
         forces = forces.fillna(modal.reindex(universe).astype("string"))
     return universe, service, forces
 
 
-def _officer_treatment(ev, tr, ukey, in_win, levels, completed, universe, unit_force, officers, notes):
+def _officer_treatment(ev, tr, ukey, in_win, levels, completed, universe, unit_force, officers, notes, w=None):
     """First completion per officer: own course, their unit's and their force's (earliest)."""
     parts = []
 
@@ -224,7 +296,7 @@ def _officer_treatment(ev, tr, ukey, in_win, levels, completed, universe, unit_f
             both = tr["officer_id"].notna() & tr["unit"].notna()
             unit_map = _modal(tr.loc[both, "officer_id"], tr.loc[both, "unit"])
         elif "unit" in ev.columns:
-            unit_map = _modal(ukey[in_win], ev.loc[in_win, "unit"])
+            unit_map = _modal(ukey[in_win], ev.loc[in_win, "unit"], None if w is None else w[in_win])
         if unit_map is None:
             raise DataValidationError("the training table has unit-level records but no officer's unit is known: "
                                       "pass officers= with officer_id and unit columns.")
@@ -275,8 +347,10 @@ def _exposure(periods, universe, service, notes) -> np.ndarray:
     return np.clip((hi - lo).astype("timedelta64[s]").astype(float) / secs[None, :], 0, 1)
 
 
-def _outcome_columns(ev, specs, use, flat, size, exclude_vehicle_only, bench) -> dict[str, np.ndarray]:
+def _outcome_columns(ev, specs, use, flat, size, exclude_vehicle_only, bench, w=None) -> dict[str, np.ndarray]:
     def count(mask):
+        if w is not None:  # events given as counts: exact integer sums
+            return np.rint(np.bincount(flat[use & mask], weights=w[use & mask], minlength=size)).astype(np.int64)
         return np.bincount(flat[use & mask], minlength=size).astype(np.int64)
 
     def ratio(num, den):

@@ -19,7 +19,7 @@ earliest first-treated period, so that every treated unit has
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,8 @@ from .._security import escape_html
 from ..areas import normalise_forces
 from ..errors import DataValidationError
 from ..measures._common import frame_of, need_columns
+from ..io._engines import Engine
+from ._panel_build import _engine_events, _n
 from ._panel_build import (  # noqa: F401  (re-exported: the names this module always offered)
     _LEVELS,
     _area_treatment,
@@ -182,7 +184,7 @@ class PanelResult(ResultBase):
 
 # ----------------------------------------------------------------------------- main
 def build_panel(
-    events: pd.DataFrame,
+    events: pd.DataFrame | Any,
     training: pd.DataFrame,
     *,
     unit: str = "officer_id",
@@ -196,6 +198,7 @@ def build_panel(
     benchmark_share: float | dict[str, float] | None = None,
     exclude_vehicle_only: bool = True,
     treated_from: TreatedFrom = "next",
+    engine: Engine = "pandas",
 ) -> PanelResult:
     """Build a unit x period panel of outcomes and training status.
 
@@ -248,6 +251,15 @@ def build_panel(
         completion, so the period of completion counts as untreated; or
         ``"completion"``: from the period that contains the completion date
         (when courses end early in the period, as in the synthetic samples).
+    engine
+        Where the events are counted by unit x month x event type (x ethnicity, hit,
+        vehicle-only, force): ``"pandas"`` (default: the rows in memory), or
+        ``"duckdb"``, ``"polars"``, ``"spark"`` (the engine-neutral count of
+        :func:`~equity_metrics.count_policeuk`); then ``events`` may also be a Parquet
+        path or a frame of that engine (a Polars frame, a DuckDB relation, a Spark
+        DataFrame). The panel is the same on every engine. ``events`` may also be
+        :class:`~equity_metrics.EventCounts` (police.uk searches counted by ``force`` and
+        ``month``, on any engine) for an area panel by force.
 
     Returns
     -------
@@ -270,7 +282,8 @@ def build_panel(
     """
     check_option("period", period, PeriodFreq)
     check_option("treated_from", treated_from, TreatedFrom)
-    ev = frame_of(events, "events")
+    check_option("engine", engine, Engine)
+    ev, w = _engine_events(events, unit, engine, exclude_vehicle_only)  # w: events per row when counted (else None)
     tr = frame_of(training, "training")
     specs = _parse_outcomes(outcome)
     officer_panel = unit == "officer_id"
@@ -282,7 +295,7 @@ def build_panel(
     ev_dropped: dict[str, int] = {}
 
     ukey = normalise_forces(ev[unit]).replace("", pd.NA) if unit == "force" else ev[unit].astype("string")
-    ords, in_win, periods = _window(ev, ukey, unit, period, start, end, ev_dropped)
+    ords, in_win, periods = _window(ev, ukey, unit, period, start, end, ev_dropped, w)
     p_start, p_end, n_t = periods[0], periods[-1], len(periods)
     tr, courses = _select_courses(tr, course, notes)
     completed = _dates(tr["completed"], len(tr))
@@ -293,8 +306,8 @@ def build_panel(
     units_dropped: list[tuple[str, str]] = []
     if officer_panel:
         universe, service, unit_force = _officers(ev, tr, ukey, in_win, ev_units, officers, units_dropped,
-                                                  ev_dropped, notes)
-        first_done = _officer_treatment(ev, tr, ukey, in_win, levels, completed, universe, unit_force, officers, notes)
+                                                  ev_dropped, notes, w)
+        first_done = _officer_treatment(ev, tr, ukey, in_win, levels, completed, universe, unit_force, officers, notes, w)
     else:
         if officers is not None:
             notes.append("officers= is ignored for area panels (exposure is 1)")
@@ -321,10 +334,10 @@ def build_panel(
     use = in_win & (ucode >= 0)
     flat = np.where(use, ucode * n_t + np.where(in_win, ords - p_start.ordinal, 0), -1)
     out_of_service = use & ~present.ravel()[np.where(use, flat, 0)]
-    ev_dropped["outside the unit's service (or dropped unit)"] = int(out_of_service.sum())
+    ev_dropped["outside the unit's service (or dropped unit)"] = _n(out_of_service, w)
     use &= ~out_of_service
     cols = _outcome_columns(ev, specs, use, flat, n_u * n_t, exclude_vehicle_only,
-                            lambda grp: np.repeat(_benchmark(benchmark_share, universe, unit, unit_force, notes, grp), n_t))
+                            lambda grp: np.repeat(_benchmark(benchmark_share, universe, unit, unit_force, notes, grp), n_t), w)
 
     # --- assemble -------------------------------------------------------------------------------
     keep_flat = np.flatnonzero(present.ravel())
