@@ -116,8 +116,13 @@ def test_planted_biased_officers_are_found(sim, sim_result):
     assert set(t.loc[flagged, "direction"]) == {"higher"}
 
 
-def test_officer_ids_only_on_request(sim, sim_result):
+def test_officer_ids_only_on_request(sim, sim_result, tmp_path):
     ids = set(sim[0]["officer_id"])
+    written = sim_result.to_csv(tmp_path / "officers.csv").read_text()
+    assert not any(i in written for i in ids)
+    sentence = sim_result.statement()
+    assert sentence.startswith("Of 600 officers with at least 40 encounters, ") and "higher" in sentence
+    assert not any(i in sentence for i in ids)
     t = sim_result.tidy()
     assert not ids & set(t["officer"])
     assert t["officer"].iloc[0] == "officer_0001" and t["officer"].is_unique

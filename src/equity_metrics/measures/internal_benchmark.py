@@ -128,6 +128,28 @@ class OfficerBenchmarkResult(ResultBase):
         """One row, no identifiers: officers examined and flagged, and the distribution of z (for reports)."""
         return officer_benchmark_overview(self)
 
+    def statement(self) -> str:
+        """One sentence for a command report: officers examined and flagged, no identifiers.
+
+        Examples
+        --------
+        >>> result.statement()  # doctest: +SKIP
+        'Of 548 officers with at least 20 encounters, none had a share of Black subjects ...'
+        """
+        o = self.overview().iloc[0]
+        k, hi, lo = int(o["n_flagged"]), int(o["n_flagged_higher"]), int(o["n_flagged_lower"])
+        head = (f"Of {self.n_officers:,} officers with at least {self.min_encounters} encounters, "
+                if self.n_officers else "No officer had enough encounters to be examined")
+        if not self.n_officers:
+            return head + "."
+        if k == 0:
+            return (head + f"none had a share of {self.target} subjects that stands out from colleagues working the "
+                    f"same places, times and assignments (local false discovery rate below {self.threshold:g}).")
+        parts = [f"{hi:,} higher" if hi else "", f"{lo:,} lower" if lo else ""]
+        return (head + f"{k:,} ({100 * k / self.n_officers:.1f}%) had a share of {self.target} subjects that stands out "
+                f"from colleagues working the same places, times and assignments ({' and '.join(p for p in parts if p)}; "
+                f"local false discovery rate below {self.threshold:g}). A flag is a reason to look, not a finding of bias.")
+
     def summary(self) -> str:
         o = self.overview().iloc[0]
         t = self.table
