@@ -70,9 +70,16 @@ def test_plan_flags_override_and_errors(tmp_path, capsys):
     assert "not a period" in capsys.readouterr().err
 
 
-def test_sample_config_is_valid():
+def test_sample_config_runs(tmp_path):
+    """reports/plan-sample.toml: events + roster + officers built into the panel, the history before training."""
     from equity_metrics.cli_commands.plan import load_plan_config
 
     cfg = load_plan_config(ROOT / "reports" / "plan-sample.toml")
     assert Path(cfg["data"]["events"]).is_file() and Path(cfg["data"]["training"]).is_file()
     assert cfg["design"]["effect"] < 0 and len(cfg["design"]["schedule"]) >= 2
+    assert main(["-q", "plan", str(ROOT / "reports" / "plan-sample.toml"), "--n-sims", "20",
+                 "--out", str(tmp_path / "s")]) == 0
+    design = pd.read_csv(tmp_path / "s" / "design.csv").iloc[0]
+    assert design["units_trained"] == 60 and design["periods"] == 9 and 0 < design["mde_schedule"] < 2
+    man = json.loads((tmp_path / "s" / "manifest.json").read_text())
+    assert {i["role"] for i in man["inputs"]} >= {"config", "events", "training", "officers"}
