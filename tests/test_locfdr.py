@@ -58,6 +58,47 @@ def test_flags_tail_fdp_and_fdrright_match_r_locfdr(lfdrsim):
 
 
 @pytest.mark.shared
+def test_standard_errors_match_r_locfdr(lfdrsim):
+    # R: w$fp0[c("theSD", "mleSD", "cmeSD"), ]
+    res = locfdr(lfdrsim)
+    for null in ("theoretical", "ml", "central"):
+        for q in ("sd_delta", "sd_sigma", "sd_p0"):
+            row = REF[(REF.quantity == q) & (REF.null == null)]
+            if len(row):
+                assert res.estimates.loc[null, q] == pytest.approx(float(row.value.iloc[0]),
+                                                                   abs=float(row.abs_tol.iloc[0])), (null, q)
+
+
+@pytest.mark.shared
+def test_bin_table_matches_r_mat_including_lfdrse(lfdrsim):
+    # R: w$mat[1:5, ] (printed to 7 significant digits)
+    mat = pd.read_csv(Path(__file__).parent / "results" / "locfdr_lfdrsim_mat.csv")
+    b = locfdr(lfdrsim).bins.head(5)
+    ours = {"x": b["x"], "fdr": b["fdr"], "Fdrleft": b["fdr_left"], "Fdrright": b["fdr_right"], "f": b["f"],
+            "f0": b["f0"], "f0theo": b["f0_theoretical"], "fdrtheo": b["fdr_theoretical"], "counts": b["count"],
+            "lfdrse": b["lfdr_se"], "p1f1": b["p1f1"]}
+    for col, values in ours.items():
+        np.testing.assert_allclose(values.to_numpy(), mat[col].to_numpy(), rtol=6e-7, atol=1e-12, err_msg=col)
+
+
+@pytest.mark.shared
+def test_flagged_cases_are_r_s(lfdrsim):
+    # R: which(w$fdr < .2)
+    text = (Path(__file__).parent / "results" / "locfdr_lfdrsim_flagged.txt").read_text()
+    r_cases = [int(v) for line in text.splitlines() if not line.startswith("#") for v in line.split()]
+    assert len(r_cases) == 110
+    assert (np.flatnonzero(locfdr(lfdrsim).fdr < 0.2) + 1).tolist() == r_cases
+
+
+def test_lfdr_se_for_every_null():
+    rng = np.random.default_rng(8)
+    z = np.r_[rng.normal(size=1800), rng.normal(3, 1, size=200)]
+    for null in ("ml", "central", "theoretical"):
+        se = locfdr(z, null=null).bins["lfdr_se"].to_numpy()
+        assert np.isfinite(se).all() and (se > 0).all(), null
+
+
+@pytest.mark.shared
 def test_cases_beyond_the_last_midpoint_take_its_fdr_as_r_approx_rule_2(lfdrsim):
     res = locfdr(lfdrsim)
     top = int(np.argmax(lfdrsim))

@@ -34,12 +34,14 @@ nulltype=1, type=0)``, written afresh in Python:
    near the centre where it reaches 1 and (ML) within ``delta +/- sigma``;
    per case by linear interpolation between bin midpoints, constant beyond the
    first and last midpoints (R ``approx(rule=2)``);
-5. tail-area false discovery rates ``Fdr_left`` / ``Fdr_right`` per bin and
-   Efron's expected non-null fdr ``Efdr``.
+5. tail-area false discovery rates ``Fdr_left`` / ``Fdr_right`` per bin,
+   Efron's expected non-null fdr ``Efdr``, the delta-method standard errors of
+   the null estimates (R ``locmle``, ``loccov2``) and of ``log fdr`` per bin
+   (R ``lfdrse``: ``loccov`` for ML, ``loccov2`` otherwise).
 
 Not ported: the split-normal null (``nulltype=3``), polynomial ``f``
-(``type=1``), the delta-method standard errors of ``log fdr`` (``lfdrse``), the
-``mult`` sample-size projections and R's plots (see :meth:`LocfdrResult.plot`).
+(``type=1``), the ``mult`` sample-size projections, ``cdf1`` and R's plots (see
+:meth:`LocfdrResult.plot`).
 
 References: Efron B (2004) JASA 99:96-104; Efron B (2007) JASA 102:93-103;
 Efron B (2010) *Large-Scale Inference*, Cambridge University Press, ch. 6;
@@ -187,7 +189,37 @@ def _locmle(z: np.ndarray, xlim: tuple[float, float], d: float = 0.0, s: float =
     matt[1:, 1:] = np.eye(2)
     C = matt @ mat @ matt.T
     sd = np.sqrt(np.diag(C))
+    _locmle.state = {"n": n, "n0": n0, "p0": p0, "d": d, "s": s, "aa": aa, "bb": bb, "JV": JV, "Y": Y, "H": H}
     return np.array([d, s, p0, sd[1], sd[2], sd[0]])
+
+
+def _ml_lfdr_cov(st: dict, x: np.ndarray, X: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """R ``loccov`` (sw = 0): delta-method covariance of log fdr at the bin midpoints under the ML null.
+
+    As in R, the bins entering the null's influence are those with ``x`` strictly between the
+    *standardised* ends of the ML interval (``locmle``'s ``aa``, ``bb``).
+    """
+    n, n0, p0, d, s, H, JV, Y = (st[k] for k in ("n", "n0", "p0", "d", "s", "H", "JV", "Y"))
+    K = len(x)
+    M = np.vstack([np.ones(K), x - Y[0], x**2 - Y[1]])
+    inside = (x > st["aa"]) & (x < st["bb"])
+    if inside.any():  # R: M[, -i0] <- 0 (with no i0 R changes nothing)
+        M[:, ~inside] = 0.0
+    xstd = (x - d) / s
+    U = np.column_stack([xstd - H[1] / H[0], xstd**2 - H[2] / H[0]])
+    left = np.column_stack([np.full(K, 1 - n0 / n), U @ JV / s])
+    dl0plus = left @ M / n / H[0] / p0
+    G = X.T @ (f[:, None] * X)
+    D = dl0plus - X @ np.linalg.solve(G, X.T)
+    return D @ (f[:, None] * D.T)
+
+
+def _cm_lfdr_cov(X: np.ndarray, X0: np.ndarray, i0: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """R ``loccov2``'s ``Cov``: covariance of log fdr under central matching (or the theoretical null, ``X0 = 1``)."""
+    Xt, X0t = X[i0], X0[i0]
+    G = X.T @ (f[:, None] * X)
+    C = X0 @ np.linalg.solve(X0t.T @ X0t, X0t.T) @ Xt - X
+    return C @ np.linalg.solve(G, C.T)
 
 
 def _comb(i: int, j: int) -> float:
@@ -233,7 +265,8 @@ class LocfdrResult(ResultBase):
         DataFrame per histogram bin: ``x`` (midpoint), ``count``, ``f`` (fitted
         mixture), ``f0`` (fitted null, scaled to the counts), ``f0_theoretical``,
         ``fdr``, ``fdr_theoretical``, ``fdr_left``, ``fdr_right`` (tail-area
-        Fdr) and ``p1f1`` (estimated non-null counts): R's ``mat``.
+        Fdr), ``lfdr_se`` (delta-method SE of log fdr) and ``p1f1`` (estimated
+        non-null counts): R's ``mat``.
     efdr
         Expected fdr of the non-null cases (overall, left, right): low is good power.
     misfit
@@ -450,8 +483,11 @@ def locfdr(
         start = _locmle(zz, (med, sc))
         b = 1.0
     ml = np.full(6, np.nan)
+    ml_state = None
     if np.isfinite(start[0]):
+        _locmle.state = None
         ml = _locmle(zz, (start[0], b * start[1]), d=start[0], s=start[1])
+        ml_state = _locmle.state
         est["ml"] = list(ml)
     if not np.isfinite(ml[0]):
         if null == "ml":
@@ -494,13 +530,28 @@ def locfdr(
                                        columns=["delta", "sigma", "p0", "sd_delta", "sd_sigma", "sd_p0"])
     bins = pd.DataFrame({
         "x": x, "count": yall, "f": f, "f0": f0 if null != "theoretical" else f00, "f0_theoretical": f00,
-        "fdr": fd, "fdr_theoretical": fdr0, "fdr_left": fdr_left, "fdr_right": fdr_right, "p1f1": (1 - fd) * fall,
+        "fdr": fd, "fdr_theoretical": fdr0, "fdr_left": fdr_left, "fdr_right": fdr_right,
+        "lfdr_se": _lfdr_se(null, ml_state, x, X, X0, i0, f, cm_failed), "p1f1": (1 - fd) * fall,
     })
     per_case = np.interp(zz, x, fd)  # linear; constant beyond the end midpoints = R approx(rule = 2)
     return LocfdrResult(fdr=per_case, z=zz, null=null, estimates=estimates, bins=bins, efdr=efdr, misfit=misfit,
                         threshold=float(threshold),
                         settings={"bre": int(bre), "df": int(df), "pct": pct, "pct0": pct0,
                                   "r_nulltype": _R_NULLTYPE[null]})
+
+
+def _lfdr_se(null: str, ml_state, x, X, X0, i0, f, cm_failed: bool) -> np.ndarray:
+    """R's ``lfdrse``: delta-method standard error of log fdr per bin, for the null in use."""
+    try:
+        if null == "ml":
+            cov = _ml_lfdr_cov(ml_state, x, X, f) if ml_state is not None else None
+        elif null == "central":
+            cov = None if cm_failed or len(i0) < 3 else _cm_lfdr_cov(X, X0, i0, f)
+        else:
+            cov = _cm_lfdr_cov(X, np.ones((len(x), 1)), i0, f) if len(i0) else None
+    except np.linalg.LinAlgError:
+        cov = None
+    return np.full(len(x), np.nan) if cov is None else np.sqrt(np.clip(np.diag(cov), 0, None))
 
 
 def _raise_centre(fdr: np.ndarray, x: np.ndarray, xmax: float) -> np.ndarray:
