@@ -38,6 +38,7 @@ import os
 import statistics
 import sys
 import time
+import tracemalloc
 import warnings
 from unittest import mock
 
@@ -153,6 +154,14 @@ def bench_cs(runs: int) -> None:
         med_r, cpu_r, walls_r, ld = time_it(run_reference, df, control, runs=max(1, runs // 2))
         print(f"  ours, per-block path   : median {med_r:.3f} s wall, {cpu_r:.3f} s CPU  [{fmt(walls_r)}]  ({ld})"
               f"  -> fast path is {med_r / med:.1f}x faster")
+        peaks = []
+        for fn in (run_ours, run_reference):
+            tracemalloc.start()
+            fn(df, control)
+            peaks.append(tracemalloc.get_traced_memory()[1] / 2**20)
+            tracemalloc.stop()
+        print(f"  peak traced memory of one fit + aggregations: fast path {peaks[0]:.0f} MiB, "
+              f"per-block path {peaks[1]:.0f} MiB")
         if diff_diff is not None:
             run_diff_diff(df, control)
             med_d, cpu_d, walls_d, ld = time_it(run_diff_diff, df, control, runs=runs)
@@ -187,6 +196,7 @@ def bench_fisher(n_fisher: int, n_ref: int) -> None:
             ref_w, ref_c = time.perf_counter() - t0 - fit_w, time.process_time() - c0 - fit_c
         per = ref_w / n_ref
         print(f"  one permutation at a time (previous implementation): {per * 1000:.0f} ms per permutation "
+              f"({ref_c / n_ref * 1000:.0f} ms CPU) "
               f"({n_ref} timed, {ld} -> {load()}) -> {per * n_fisher:.0f} s for {n_fisher:,}"
               f"   RATIO vectorised / loop = {wall / (per * n_fisher):.3f}")
 

@@ -130,6 +130,13 @@ def staggered_did(
 
     Notes
     -----
+    Without covariates the three methods coincide (a difference in mean
+    outcome changes) and all cells, influence functions, aggregations and
+    bootstrap draws are computed at once as linear maps of the units x
+    periods outcome matrix (``_fast.py``): 8,000 officers x 72 months with 48
+    cohorts take a fraction of a second.  With covariates each group of cells
+    sharing treated and comparison units is fitted separately.
+
     Units first treated in (or before) the first period are dropped, as R
     does, and units first treated after the last period count as never
     treated; see ``.notes``.  Without never-treated units and with
