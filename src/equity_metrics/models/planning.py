@@ -523,7 +523,7 @@ class DesignMDE(ResultBase):
 
 
 def design_mde(panel: PanelResult, *, outcome: str | None = None, estimator: Literal["cs", "efficient"] = "cs",
-               alpha: float = 0.05, power: float = 0.80) -> DesignMDE:
+               alpha: float = 0.05, power: float = 0.80, label: str | None = None) -> DesignMDE:
     """The design's minimum detectable effect (analytic), as a share of the untrained level, with a plain sentence.
 
     For the report's training section. The MDE is ``(z_{1-alpha/2} + z_power) * SE`` with the SE
@@ -533,7 +533,9 @@ def design_mde(panel: PanelResult, *, outcome: str | None = None, estimator: Lit
     outcome per unit and period. It says how large a true change the design could reliably
     detect, whatever the estimate turned out to be. Also given: Burlig, Preonas & Woerman's
     one-date approximation (``J`` units, share ``P`` treated, ``m = 1`` period before for CS,
-    ``r`` = average periods after training).
+    ``r`` = average periods after training). ``label`` names the outcome in the sentence
+    (default: the column name). Count outcomes only: a share with months without events has no
+    complete untreated history (EstimationError).
 
     Examples
     --------
@@ -580,7 +582,7 @@ def design_mde(panel: PanelResult, *, outcome: str | None = None, estimator: Lit
     share = mde / base if base > 0 else float("nan")
     lvl = int(round(100 * (1 - a)))
     sentence = (f"With {j:,} units of which {p:.0%} were trained (in {starts.size} cohort(s)), this design can "
-                f"reliably detect (with {pw:.0%} power, {lvl}% confidence) only a change in {outcome} of about "
+                f"reliably detect (with {pw:.0%} power, {lvl}% confidence) only a change in {label or outcome} of about "
                 f"{share:.0%} of the untrained level ({mde:.3g} per unit and period against {base:.3g}) or larger; "
                 "smaller true changes may well go unseen.")
     return DesignMDE(mde=float(mde), mde_share=float(share), mde_bpw=float(bpw["mde"]),
