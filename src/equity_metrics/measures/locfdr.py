@@ -129,10 +129,11 @@ def _glm_poisson(y: np.ndarray, X: np.ndarray, *, maxit: int = 25, epsilon: floa
 
 
 def _locmle(z: np.ndarray, xlim: tuple[float, float], d: float = 0.0, s: float = 1.0,
-            jmle: int = 35, ep: float = 1e-5) -> np.ndarray:
+            jmle: int = 35, ep: float = 1e-5, state: dict | None = None) -> np.ndarray:
     """R ``locmle``: truncated-normal ML of (delta, sigma, p0) and their SDs on ``|z - xlim[0]| <= xlim[1]``.
 
-    Returns ``[delta, sigma, p0, sd_delta, sd_sigma, sd_p0]`` (NaN when the iteration fails).
+    Returns ``[delta, sigma, p0, sd_delta, sd_sigma, sd_p0]`` (NaN when the iteration fails);
+    a ``state`` dict, when given, receives what R's ``loccov`` needs.
     """
     n = len(z)
     a0, b0 = xlim[0] - xlim[1], xlim[0] + xlim[1]
@@ -189,7 +190,8 @@ def _locmle(z: np.ndarray, xlim: tuple[float, float], d: float = 0.0, s: float =
     matt[1:, 1:] = np.eye(2)
     C = matt @ mat @ matt.T
     sd = np.sqrt(np.diag(C))
-    _locmle.state = {"n": n, "n0": n0, "p0": p0, "d": d, "s": s, "aa": aa, "bb": bb, "JV": JV, "Y": Y, "H": H}
+    if state is not None:
+        state.update({"n": n, "n0": n0, "p0": p0, "d": d, "s": s, "aa": aa, "bb": bb, "JV": JV, "Y": Y, "H": H})
     return np.array([d, s, p0, sd[1], sd[2], sd[0]])
 
 
@@ -485,9 +487,9 @@ def locfdr(
     ml = np.full(6, np.nan)
     ml_state = None
     if np.isfinite(start[0]):
-        _locmle.state = None
-        ml = _locmle(zz, (start[0], b * start[1]), d=start[0], s=start[1])
-        ml_state = _locmle.state
+        state: dict = {}
+        ml = _locmle(zz, (start[0], b * start[1]), d=start[0], s=start[1], state=state)
+        ml_state = state or None
         est["ml"] = list(ml)
     if not np.isfinite(ml[0]):
         if null == "ml":
