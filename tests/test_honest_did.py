@@ -265,3 +265,57 @@ def test_lp_fallback_agrees_with_vertex_enumeration(monkeypatch):
     slow = [honest_did(b, s, method="conditional", **kw).table, honest_did(b, s, **kw).table]
     for f, sl in zip(fast, slow):
         np.testing.assert_allclose(f[["lb", "ub"]], sl[["lb", "ub"]], atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- more R numbers (3 digits)
+CONS = json.loads((Path(__file__).parent / "results" / "honestdid_bc_r_consistency.json").read_text())
+
+
+def _half_unit(v: float) -> float:
+    """Half a unit of the 3rd significant digit of a printed value."""
+    return 0.5 * 10 ** (np.floor(np.log10(abs(v))) - 2) + 1e-12
+
+
+def _assert_printed(ours, printed, slack: float = 0.0):
+    for o, p in zip(ours, printed):
+        assert abs(o - p) <= _half_unit(p) + slack, (list(ours), printed)
+
+
+@pytest.mark.parametrize("method", ["C-LF", "conditional"])
+@pytest.mark.parametrize("k", [1, 3])
+def test_rm_grid100_matches_r(method, k):
+    ref = CONS["rm_grid100"]
+    res = honest_did(B, S, **BC, target=np.eye(4)[k - 1], m=ref["Mbar"], grid_points=100, grid_lb=-1, grid_ub=1,
+                     method=method, breakdown=False)
+    _assert_printed(res.table["lb"], ref[f"l{k}"]["lb"])
+    _assert_printed(res.table["ub"], ref[f"l{k}"]["ub"])
+
+
+def test_rm_default_close_to_r():
+    """R's default C-LF grid (1000 points, step 7.6e-4): within 0.002 (R's least-favourable draws in the
+    version that printed these differ from 0.2.8's); R's last two upper bounds are its grid end, which we
+    widen instead (reported in the notes)."""
+    ref = CONS["rm_default"]
+    res = honest_did(B, S, **BC, breakdown=False)
+    np.testing.assert_allclose(res.table["m"], np.linspace(0, 2, 10))
+    np.testing.assert_allclose(res.table["lb"], ref["lb"], atol=2e-3)
+    np.testing.assert_allclose(res.table["ub"][:8], ref["ub"][:8], atol=2e-3)
+    assert (res.table["ub"][8:] > 0.379).all() and any("widened" in n for n in res.notes)
+
+
+def test_sd_flci_matches_r():
+    ref = CONS["sd_flci_default"]
+    res = honest_did(B, S, **BC, restriction="smoothness", breakdown=False)
+    _assert_printed(res.table["m"][1:], ref["M"][1:])  # R's default Mvec (DeltaSD_upperBound_Mpre)
+    # M = 0.0225 has a flat optimum in the estimator's sd: R's derivative bisection on its simulated
+    # half-length stops somewhere in it (Stata's port: 0.183/0.327), moving the centre by ~0.001
+    keep = [0, *range(2, 10)]
+    _assert_printed(res.table["lb"][keep], [ref["lb"][i] for i in keep])
+    _assert_printed(res.table["ub"][keep], [ref["ub"][i] for i in keep])
+    _assert_printed(res.table["lb"][1:2], ref["lb"][1:2], slack=2e-3)
+    _assert_printed(res.table["ub"][1:2], ref["ub"][1:2], slack=2e-3)
+    ref = CONS["sd_flci_m03"]
+    for k in (1, 3):
+        res = honest_did(B, S, **BC, restriction="smoothness", target=np.eye(4)[k - 1], m=ref["M"], breakdown=False)
+        _assert_printed(res.table["lb"], ref[f"l{k}"]["lb"])
+        _assert_printed(res.table["ub"], ref[f"l{k}"]["ub"])

@@ -26,7 +26,7 @@ from functools import lru_cache
 from itertools import product
 
 import numpy as np
-from scipy.optimize import brentq, minimize
+from scipy.optimize import brentq, minimize, minimize_scalar
 from scipy.special import ndtr
 
 from ._rng import r_rnorm
@@ -190,13 +190,16 @@ def optimal_flci(
     prob = _BiasProblem(np.asarray(sigma, float), num_pre, num_post, np.asarray(l_vec, float))
     h_min, h0 = prob.h_bounds()
 
-    def half(h: float) -> float:
+    def half(h: float, mode: str = quantile) -> float:
         bias = prob.solve(h)[0]
         if not np.isfinite(bias):
             return np.nan
-        return folded_normal_quantile(1 - alpha, m * bias / h, mode=quantile) * h
+        return folded_normal_quantile(1 - alpha, m * bias / h, mode=mode) * h
 
-    hstar = _bisection(half, h_min, h0, num_points)
+    # R bisects on numerical derivatives of the simulated (piecewise-linear) half-length; near a flat
+    # interior optimum that lands anywhere in a noisy band. We locate h* on the smooth exact
+    # half-length (same corner rules as R), then evaluate the half-length as R does.
+    hstar = _optimal_h(lambda h: half(h, "exact"), h_min, h0, num_points)
     if np.isnan(hstar):
         grid = np.linspace(h_min, h0, num_points)
         vals = np.array([half(h) for h in grid])
@@ -207,6 +210,26 @@ def optimal_flci(
     hl = folded_normal_quantile(1 - alpha, m * bias / hstar, mode=quantile) * hstar
     w = np.concatenate([prob.weights(z), np.asarray(l_vec, float)])
     return FlciSolution(weights=w, half_length=float(hl), sd=float(hstar), max_bias=float(m * bias))
+
+
+def _optimal_h(f, a: float, b: float, num_points: int) -> float:
+    """Minimum of the convex half-length on ``[a, b]``: R's corner rules, else bounded Brent."""
+    if not b > a:
+        return a
+    dif = min((b - a) / num_points, abs(b) * _EPS ** (1 / 3))
+    fa, fb = f(a), f(b)
+    if np.isnan(fa) or np.isnan(fb):
+        return np.nan
+    fpa = (f(a + dif) - fa) / dif
+    fpb = (f(b - dif) - fb) / -dif
+    if fpb < 0:
+        return b
+    if fpa > 0:
+        return a
+    res = minimize_scalar(f, bounds=(a, b), method="bounded", options={"xatol": 1e-10 * b})
+    if not res.success or not np.isfinite(res.fun):
+        return _bisection(f, a, b, num_points)
+    return float(res.x)
 
 
 def _bisection(f, a: float, b: float, num_points: int) -> float:
