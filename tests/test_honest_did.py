@@ -176,11 +176,14 @@ def test_validation_errors():
         honest_did(B[:4], S[:4, :4], num_pre=4, num_post=0)
 
 
-def test_result_protocol():
+def test_result_protocol(tmp_path):
     res = honest_did(B, S, **BC, m=[0, 1], grid_points=200)
     assert "HonestDiD" in str(res) and "<pre>" in res._repr_html_()
     tidy = res.tidy()
     assert tidy["method"].iloc[0] == "original"
+    back = pd.read_csv(res.to_csv(tmp_path / "h.csv"))
+    assert list(back.columns) == list(tidy.columns) and len(back) == len(tidy) == 3
+    assert len(pd.read_excel(res.to_excel(tmp_path / "h.xlsx"), sheet_name="table")) == 3
     import matplotlib
 
     matplotlib.use("Agg")
