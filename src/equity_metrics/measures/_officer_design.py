@@ -11,10 +11,18 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from ..errors import DataValidationError, MissingColumnsError
+from ..errors import DataValidationError, closest_matches
 
 #: Features derived from the event time when the table has no column of that name.
 TIME_FEATURES = ("hour", "weekday", "month", "year", "shift", "quarter")
+
+
+def missing_columns(missing: Sequence[str], found: Sequence[str], hint: str) -> DataValidationError:
+    """A request naming columns the events table does not have (the CLI's exit 4), with the closest names."""
+    near = {m: closest_matches(m, [str(f) for f in found]) for m in missing}
+    desc = "; ".join(f"{m!r}" + (f" (closest: {', '.join(repr(c) for c in near[m])})" if near[m] else "")
+                     for m in missing)
+    return DataValidationError(f"the events table has no column {desc}. {hint}")
 
 
 def _shift(hour: pd.Series) -> pd.Series:
@@ -34,13 +42,13 @@ def feature_frame(data: pd.DataFrame, columns: Sequence[str], *, datetime: str) 
     need_time = [c for c in columns if c not in data.columns and c in TIME_FEATURES]
     missing = [c for c in columns if c not in data.columns and c not in TIME_FEATURES]
     if missing:
-        raise MissingColumnsError(file=None, missing=missing, found=list(data.columns),
-                                  hint="Name columns of the events table in match_on / adjust_for, or one of the "
-                                       f"derived time features {', '.join(TIME_FEATURES)}")
+        raise missing_columns(missing, list(data.columns),
+                              "Name columns of the events table in match_on / adjust_for, or one of the derived time "
+                              f"features {', '.join(TIME_FEATURES)}")
     if need_time:
         if datetime not in data.columns:
-            raise MissingColumnsError(file=None, missing=[datetime], found=list(data.columns),
-                                      hint=f"{', '.join(need_time)} are derived from the event time: pass datetime=")
+            raise missing_columns([datetime], list(data.columns),
+                                  f"{', '.join(need_time)} are derived from the event time: pass datetime=")
         ts = pd.to_datetime(data[datetime], errors="coerce", utc=False)
         # local wall-clock time is what matters: a zone-aware column keeps its own zone
         known = data["time_known"].fillna(False).to_numpy(bool) if "time_known" in data.columns else np.ones(len(data), bool)

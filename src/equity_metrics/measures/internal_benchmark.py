@@ -66,8 +66,8 @@ import pandas as pd
 
 from .._options import check_option
 from .._results import ResultBase
-from ..errors import DataValidationError, EstimationError, MissingColumnsError
-from ._officer_design import cell_codes, dummies, feature_frame, partner_sums, ridge_logit
+from ..errors import DataValidationError, EstimationError
+from ._officer_design import cell_codes, dummies, feature_frame, missing_columns, partner_sums, ridge_logit
 from .locfdr import LocfdrResult, NullType, locfdr
 
 __all__ = ["OfficerBenchmarkResult", "internal_benchmark", "officer_benchmark_overview"]
@@ -335,8 +335,8 @@ def internal_benchmark(
     match_on, adjust_for = tuple(match_on), tuple(adjust_for)
     missing = [c for c in (officer, group) if c not in data.columns]
     if missing:
-        raise MissingColumnsError(file=None, missing=missing, found=list(data.columns),
-                                  hint="Name the officer and subject-group columns with officer= and group=")
+        raise missing_columns(missing, list(data.columns),
+                              "Name the officer and subject-group columns with officer= and group=")
     if not isinstance(min_encounters, (int, np.integer)) or min_encounters < 5:
         raise DataValidationError(f"min_encounters={min_encounters!r}: give an integer of at least 5 (default 50)")
     if not 0 < threshold < 1:
@@ -388,8 +388,8 @@ def internal_benchmark(
     ex = {k: np.zeros(len(oc_off)) for k in ("n", "y", "r", "r2")}
     if incident is not None:
         if incident not in data.columns:
-            raise MissingColumnsError(file=None, missing=[incident], found=list(data.columns),
-                                      hint="Name the incident identifier column with incident=, or leave it out")
+            raise missing_columns([incident], list(data.columns),
+                                  "Name the incident identifier column with incident=, or leave it out")
         inc_txt = d[incident].astype("string").str.strip()
         inc_codes = pd.factorize(inc_txt.where(inc_txt != ""), use_na_sentinel=True)[0]
         pk, psum = partner_sums(off_codes, inc_codes, cells, eligible, {"y": y, "r": r, "r2": r * r}, n_cells)
