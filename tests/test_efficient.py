@@ -239,6 +239,8 @@ def test_vectorised_fisher_matches_permutation_loop(case, joint, monkeypatch):
     from equity_metrics.models import _efficient_fisher as ef
 
     monkeypatch.setattr(ef, "_JOINT_MAX", 40 if joint else 0)
+    if not joint:
+        monkeypatch.setattr(ef, "_PROJ_MEMORY", 1)  # projections one row at a time (permutations replayed)
     kw = FISHER_CASES[case]
     d = simulate(n=240, T=7, cohorts=(3, 4, 6), never=0.2 if case % 2 else 0.0, effect=0.2, seed=40 + case)
     args = _fisher_inputs(d, **kw)

@@ -28,6 +28,7 @@ __all__ = ["fisher_counts", "fisher_counts_reference", "fisher_statistics", "fis
 
 _EPS = np.finfo(float).eps
 _MEMORY = 24 * 2**20  # bytes of per-batch work arrays (small: gathers stay in cache)
+_PROJ_MEMORY = 64 * 2**20  # bytes of the (cohort, unit) projections of a chunk of rows
 _JOINT_MAX = 40  # largest joint Gram (pre-periods + 1 + 2 x rows) computed per cohort block
 
 
@@ -137,37 +138,70 @@ def fisher_statistics(y, gi, n_g, des, mode, beta_value, times, glist, n_fisher,
             groups.append((np.flatnonzero(gmin == m), m_len, int(np.searchsorted(glist, m))))
     m_max = max((g[1] for g in groups), default=0)
 
+    yc = y - y.mean(axis=0)
+    # pre-period outcomes and a column of ones (its cross-products give sums and counts)
+    ypre1 = np.ascontiguousarray(np.column_stack([yc[:, :m_max], np.ones(n)]))
+    order0 = np.argsort(gi, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    coh_off = (np.repeat(np.arange(G), sizes) * n)[None, :]
+    ctx = dict(n=n, G=G, nf=nf, den=den, n_tot=n_tot, m_max=m_max, ypre1=ypre1, order0=order0, bounds=bounds,
+               coh_off=coh_off, n_fisher=n_fisher, seed=seed, memory=memory)
+
+    # per-permutation moments of every row; rows in chunks so that the projections fit in memory
+    # (each chunk replays the same permutations)
+    mom = {k: np.empty((n_fisher, J)) for k in ("est_a", "est_c", "vaa", "vac", "vcc", "adj")}
+    chunk = int(max(1, min(J, _PROJ_MEMORY // (G * n * 2 * 8))))
+    for j0 in range(0, J, chunk):
+        rows_c = np.arange(j0, min(J, j0 + chunk))
+        local = []
+        for rows, m_len, g0 in groups:
+            sel = rows[(rows >= rows_c[0]) & (rows <= rows_c[-1])]
+            if sel.size:
+                local.append((sel - j0, m_len, g0))
+        _row_moments(yc, a[rows_c], c[rows_c], local, ctx, mom, rows_c)
+
+    if mode == "efficient":
+        thr = 1e-14 * np.maximum(np.abs(mom["vac"]).max(axis=1, initial=0), 1e-300)[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            beta = np.where(mom["vcc"] > thr, mom["vac"] / mom["vcc"], 0.0)
+    else:
+        beta = np.full((n_fisher, J), beta_value)
+    est = mom["est_a"] - beta * mom["est_c"]
+    v_ney = mom["vaa"] - 2.0 * beta * mom["vac"] + beta * beta * mom["vcc"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return est / np.sqrt(np.clip(v_ney - mom["adj"], 0, None)), est / np.sqrt(np.clip(v_ney, 0, None))
+
+
+def _row_moments(yc, a, c, groups, ctx, mom, rows_c) -> None:
+    """Fill ``mom[k][:, rows_c]`` (cohort-summed means, variances, refinement) for every permutation."""
+    n, G, nf, den, n_tot, m_max = ctx["n"], ctx["G"], ctx["nf"], ctx["den"], ctx["n_tot"], ctx["m_max"]
+    ypre1, order0, bounds, coh_off = ctx["ypre1"], ctx["order0"], ctx["bounds"], ctx["coh_off"]
+    n_fisher = ctx["n_fisher"]
+    J, T = a.shape[0], yc.shape[1]
+    starts = bounds[:-1]
     # projections of every unit on every cohort's weights, centred over units (shifts cancel);
     # row g * n + i holds unit i's projections for cohort g: [pa (J), pc (J)]
-    yc = y - y.mean(axis=0)
     proj = (yc @ np.concatenate([a, c]).reshape(2 * J * G, T).T).reshape(n, 2, J, G)
     proj -= proj.mean(axis=0)
     papc = np.ascontiguousarray(proj.transpose(3, 0, 1, 2).reshape(G * n, 2 * J))
     del proj
-    # pre-period outcomes and a column of ones (its cross-products give sums and counts)
-    ypre1 = np.ascontiguousarray(np.column_stack([yc[:, :m_max], np.ones(n)]))
     k1 = m_max + 1
     # few rows: one source row [pre-periods, 1, pa, pc] per (cohort, unit) and one Gram per cohort block
     # gives every sum needed; many rows: separate gathers, per-row second moments
-    joint = k1 + 2 * J <= _JOINT_MAX and G * n * (k1 + 2 * J) * 8 <= 256 * 2**20
+    joint = k1 + 2 * J <= _JOINT_MAX and G * n * (k1 + 2 * J) * 8 <= _PROJ_MEMORY
     if joint:
         src = np.concatenate([np.broadcast_to(ypre1, (G, n, k1)).reshape(G * n, k1), papc], axis=1)
         del papc
     kk = k1 + 2 * J
-
-    order0 = np.argsort(gi, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(sizes)])
-    starts = bounds[:-1]
-    coh_off = (np.repeat(np.arange(G), sizes) * n)[None, :]
     per_perm = 8 * (n * (k1 + 8 * J + 3) + G * kk * kk * 3)
-    batch = int(np.clip(memory // max(per_perm, 1), 1, 256))
+    batch = int(np.clip(ctx["memory"] // max(per_perm, 1), 1, 256))
 
-    rng = np.random.default_rng(seed)
-    st_r, st_n = np.empty((n_fisher, J)), np.empty((n_fisher, J))
+    rng = np.random.default_rng(ctx["seed"])
     ar = np.arange(n)
     nf3 = nf[None, :, None]
     for start in range(0, n_fisher, batch):
         nb = min(batch, n_fisher - start)
+        sl = (slice(start, start + nb), rows_c)
         perms = np.stack([rng.permutation(n) for _ in range(nb)])
         inv = np.empty_like(perms)
         np.put_along_axis(inv, perms, np.broadcast_to(ar, perms.shape), axis=1)
@@ -196,10 +230,10 @@ def fisher_statistics(y, gi, n_g, des, mode, beta_value, times, glist, n_fisher,
             )  # (nb, G, 3J): sums of pa^2, pc^2, pa*pc
         means = cross[:, :, m_max, :] / nf3  # (nb, G, 2J)
         ma, mc = means[..., :J], means[..., J:]
-        vaa = ((sq[..., :J] - nf3 * ma * ma) / den[None, :, None] / nf3).sum(axis=1)
-        vcc = ((sq[..., J : 2 * J] - nf3 * mc * mc) / den[None, :, None] / nf3).sum(axis=1)
-        vac = ((sq[..., 2 * J :] - nf3 * ma * mc) / den[None, :, None] / nf3).sum(axis=1)
-        est_a, est_c = ma.sum(axis=1), mc.sum(axis=1)
+        mom["vaa"][sl] = ((sq[..., :J] - nf3 * ma * ma) / den[None, :, None] / nf3).sum(axis=1)
+        mom["vcc"][sl] = ((sq[..., J : 2 * J] - nf3 * mc * mc) / den[None, :, None] / nf3).sum(axis=1)
+        mom["vac"][sl] = ((sq[..., 2 * J :] - nf3 * ma * mc) / den[None, :, None] / nf3).sum(axis=1)
+        mom["est_a"][sl], mom["est_c"][sl] = ma.sum(axis=1), mc.sum(axis=1)
         adj = np.zeros((nb, J))
         if groups:
             myp = gram[:, :, m_max, :m_max] / nf3  # (nb, G, m_max)
@@ -213,15 +247,4 @@ def fisher_statistics(y, gi, n_g, des, mode, beta_value, times, glist, n_fisher,
                 bsum = proj_r.sum(axis=1)
                 avg = sub.mean(axis=1)
                 adj[:, rows] = np.einsum("bmj,bmn,bnj->bj", bsum, avg, bsum) / n_tot
-        if mode == "efficient":
-            thr = 1e-14 * np.maximum(np.abs(vac).max(axis=1, initial=0), 1e-300)[:, None]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                beta = np.where(vcc > thr, vac / vcc, 0.0)
-        else:
-            beta = np.full((nb, J), beta_value)
-        est = est_a - beta * est_c
-        v_ney = vaa - 2.0 * beta * vac + beta * beta * vcc
-        with np.errstate(divide="ignore", invalid="ignore"):
-            st_r[start : start + nb] = est / np.sqrt(np.clip(v_ney - adj, 0, None))
-            st_n[start : start + nb] = est / np.sqrt(np.clip(v_ney, 0, None))
-    return st_r, st_n
+        mom["adj"][sl] = adj
