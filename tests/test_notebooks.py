@@ -32,7 +32,7 @@ jupytext = pytest.importorskip("jupytext")
 from conftest import ROOT, need_shared  # noqa: E402
 
 NOTEBOOKS = ROOT / "notebooks"
-NAMES = ["01_analyst_quickstart", "02_real_44_forces", "03_training_impact", "04_command_report",
+NAMES = ["01_analyst_quickstart", "02_real_44_forces", "03_training_impact", "04_command_report", "05_benchmark_free_tests",
          "06_how_sure_how_big_who", "07_trust_and_confidence"]
 SYNC = ".venv/bin/jupytext --sync notebooks/*.py"  # what to run after editing a notebook's .py (or its .ipynb)
 CHICAGO_HEADING = "## (b) Chicago"
@@ -364,3 +364,39 @@ def test_07_trust_real_series(kernel_name):
     assert c["npi_verdict"] in {"no_clear_change", "clear_narrowing", "clear_widening"}
     assert c["planted_covered"] is True
     assert sum("image/png" in o.get("data", {}) for cell in nb.cells for o in cell.get("outputs", [])) >= 2
+
+
+# ----------------------------------------------------------------------------- 05 benchmark-free tests
+VEIL_REAL_HEADING = "### (c) The 44 forces"
+
+
+def test_05_veil_synthetic_part(kernel_name):
+    """Part A(a)-(b): sun times to the second and the planted darkness odds ratio recovered (real part off)."""
+    import equity_metrics.measures as m
+
+    if not hasattr(m, "veil_of_darkness"):
+        pytest.skip("equity_metrics.measures.veil_of_darkness is not available")
+    nb = execute("05_benchmark_free_tests", kernel_name, overrides="RUN_REAL = False")
+    assert_clean(nb)
+    assert "part A(c): skipped: RUN_REAL = False was set" in "\n".join(texts(nb))
+    c = marker(nb)
+    # OPP tutorial (R suncalc::getSunlightTimes), Philadelphia 2017-06-26 and 2017-12-06
+    assert c["philadelphia_sunset"] == ["20:34:39", "16:36:56"] and c["philadelphia_dusk"] == ["21:07:26", "17:07:09"]
+    assert c["synthetic_ci"][0] < c["synthetic_planted"] < c["synthetic_ci"][1] and c["synthetic_ci"][1] < 1
+    assert c["clock_change_ci"][0] < c["synthetic_planted"] < c["clock_change_ci"][1]
+    assert c["synthetic_robustness_all_below_1"] is True and c["synthetic_bookkeeping"] is True
+    assert sum("image/png" in o.get("data", {}) for cell in nb.cells for o in cell.get("outputs", [])) >= 1
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+def test_05_veil_real_part(kernel_name):
+    need_shared("data", "policeuk", "policeuk_stop_search_44_forces_2019-01_2021-11.tar.gz")
+    nb = execute("05_benchmark_free_tests", kernel_name)
+    assert_clean(nb)
+    assert "part A(c): running" in "\n".join(texts(nb))
+    c = marker(nb)
+    assert c["real_rows"] == 1_034_848 and c["real_forces"] == 44 and 30 <= c["real_applicable"] <= 38
+    r = c["real_reasons"]
+    assert r["dyfed-powys"] == "no times of day recorded" and "12-hour clock" in r["city-of-london"]
+    assert c["real_dst_ci"][0] < c["real_dst_or"] < c["real_dst_ci"][1] and c["real_dst_n"] > 10_000

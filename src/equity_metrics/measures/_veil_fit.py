@@ -28,6 +28,7 @@ class Fit:
     odds_ratio: float
     n_cells: int
     n_parameters: int
+    n_aliased: int
     converged: bool
     knots: tuple
     boundary_knots: tuple
@@ -61,6 +62,28 @@ def design_matrix(counts: pd.DataFrame, *, spline: NaturalSpline, area: bool, in
     return pd.concat(parts, axis=1)
 
 
+def _drop_aliased(x: pd.DataFrame, tol: float = 1e-7) -> tuple[pd.DataFrame, list[str]]:
+    """Drop columns that are linear combinations of earlier ones, as R's glm does (its coefficient is NA).
+
+    A column is aliased when its part orthogonal to the earlier columns is below ``tol`` of its norm
+    (R's ``qr`` tolerance 1e-7); the first such column is dropped and the check repeated.
+    """
+    from scipy.linalg import qr
+
+    aliased: list[str] = []
+    while x.shape[1] > 1:
+        a = x.to_numpy(float)
+        r = qr(a, mode="r", check_finite=False)[0]
+        norms = np.sqrt((a * a).sum(axis=0))
+        small = np.abs(np.diag(r)) <= tol * np.where(norms > 0, norms, 1.0)
+        if not small.any():
+            break
+        j = int(np.argmax(small))
+        aliased.append(x.columns[j])
+        x = x.drop(columns=x.columns[j])
+    return x, aliased
+
+
 def fit_counts(counts: pd.DataFrame, *, spline_df: int, area: bool, interact_time_area: bool, season_year: bool,
                level: float) -> Fit:
     """Binomial GLM of (n_minority, n_majority) on the design; the is_dark coefficient with a Wald interval."""
@@ -79,10 +102,10 @@ def fit_counts(counts: pd.DataFrame, *, spline_df: int, area: bool, interact_tim
     # drop columns without variation in the data (e.g. an area indicator absent after filtering)
     keep = [c for c in x.columns if c in ("const", "is_dark") or np.ptp(x[c].to_numpy()) > 0]
     x = x[keep]
-    rank = np.linalg.matrix_rank(x.to_numpy())
-    if rank < x.shape[1]:
-        raise EstimationError(f"the veil-of-darkness design is rank deficient ({rank} of {x.shape[1]} columns): "
-                              "too few distinct clock minutes for the spline; lower spline_df")
+    x, aliased = _drop_aliased(x)
+    if "is_dark" in aliased:
+        raise EstimationError("is_dark is collinear with the other terms (light and dark never share a clock "
+                              "minute within an area): the test cannot separate darkness from clock time")
     y = counts[["n_minority", "n_majority"]].to_numpy(float)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -93,11 +116,13 @@ def fit_counts(counts: pd.DataFrame, *, spline_df: int, area: bool, interact_tim
     bad = [c for c in caught if issubclass(c.category, (ConvergenceWarning, PerfectSeparationWarning))]
     converged = bool(res.converged) and not bad
     est, se = float(res.params["is_dark"]), float(res.bse["is_dark"])
-    if not (np.isfinite(est) and np.isfinite(se)):
-        raise EstimationError("the veil-of-darkness GLM gave no finite darkness coefficient (separation?)")
+    if not (np.isfinite(est) and np.isfinite(se)) or abs(est) > 15:
+        raise EstimationError("the veil-of-darkness GLM diverged (no finite darkness odds ratio: separation, usually "
+                              "areas or windows with very few searches); drop small areas or the time x area "
+                              "interaction")
     z = stats.norm.ppf(0.5 + level / 2)
     p = float(2 * stats.norm.sf(abs(est / se))) if se > 0 else float("nan")
     return Fit(estimate=est, std_error=se, p_value=p, ci_low=float(np.exp(est - z * se)),
                ci_high=float(np.exp(est + z * se)), odds_ratio=float(np.exp(est)), n_cells=len(counts),
-               n_parameters=x.shape[1], converged=converged, knots=tuple(spline.knots.tolist()),
+               n_parameters=x.shape[1], n_aliased=len(aliased), converged=converged, knots=tuple(spline.knots.tolist()),
                boundary_knots=tuple(spline.boundary_knots.tolist()))

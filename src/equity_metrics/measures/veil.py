@@ -119,6 +119,9 @@ class VeilResult(ResultBase):
             "  reading: an odds ratio below 1 means the " + self.minority + " share of those searched is lower "
             "after dark than in daylight at the same clock time (consistent with visibility affecting decisions).",
         ]
+        if f.n_aliased:
+            lines.append(f"  note: {f.n_aliased} control column(s) aliased with others were dropped (R's glm reports "
+                         "them as NA)")
         if not f.converged:
             lines.append("  WARNING: the GLM did not converge cleanly; treat the estimate with caution.")
         if self.n_minority < 50:
