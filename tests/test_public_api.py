@@ -57,3 +57,11 @@ def test_star_import_gives_the_analyst_api():
     names = set(ns) - {"__builtins__"}
     assert {"read_policeuk", "disparity", "staggered_did", "Ledger", "measures", "models", "datasets"} <= names
     assert not {"annotations", "np", "pd"} & names
+
+
+def test_veil_of_darkness_is_public():
+    import equity_metrics as em
+
+    assert {"veil_of_darkness", "veil_of_darkness_by_area", "sun_times", "VeilResult", "VeilByAreaResult"} \
+        <= set(em.__all__) & set(em.measures.__all__)
+    assert {"veil_plot", "veil_by_area_plot"} <= set(importlib.import_module("equity_metrics.plots").__all__)
