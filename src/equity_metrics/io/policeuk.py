@@ -22,37 +22,24 @@ What the reader does about the quirks of these files (all recorded in the ledger
 
 from __future__ import annotations
 
-import os
 import re
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
+import polars as pl
 
-from ..areas import is_known_force, normalise_force, normalise_forces
+from ..areas import is_known_force, normalise_force
 from .._options import check_option
 from ..errors import FileFormatError, OptionError, ReadError, closest_matches
-from ..ledger import FileRecord, Ledger, ReadResult, Rejects
-from ..schema import conform
-from ._sources import OnDamage, Sources, base_name, decode_bytes, iter_files, parse_csv_text, raw_json, sha256_bytes
-from .policeuk_api import (
-    _NAT,
-    POLICEUK_COLUMNS,
-    TIMEZONE,
-    EthnicityField,
-    Fallback,
-    _check_ethnicity_options,
-    _choices,
-    _convert,
-    _factor,
-    _reject_frame,
-)
+from ..ledger import FileRecord, Ledger, ReadResult
+from ._sources import OnDamage, Sources, base_name, decode_bytes, iter_files, parse_csv_text
+from ._policeuk_assemble import INDEX_NOTE, PoliceukFile, assemble
+from ._policeuk_scan import BATCH_BYTES, Encoder, fast_body, parse_bodies, prefetch
+from .policeuk_api import _FIELD_OF, POLICEUK_COLUMNS, EthnicityField, Fallback, _check_ethnicity_options, _choices
 
 __all__ = ["read_policeuk", "parse_policeuk_filename", "POLICEUK_COLUMNS", "EthnicityField", "Fallback"]
 
@@ -121,16 +108,7 @@ def _months_option(value: Any, name: str) -> list[pd.Period] | None:
 # ============================================================================ the CSV reader
 
 
-@dataclass
-class _File:
-    name: str
-    force: str | None  # None: per row, from a Force column
-    month: pd.Period | None  # None: the name carries no month
-    frame: pd.DataFrame
-    lines: np.ndarray
-    rows: np.ndarray  # data-record number (1-based) of each parsed record
-    record: FileRecord
-    bad: list[dict]
+_File = PoliceukFile
 
 
 def read_policeuk(
@@ -249,17 +227,19 @@ def read_policeuk(
         from .._progress import progress as _progress_bar
 
         items = _progress_bar(items, desc="reading police.uk files")
-    parsed = _parse_all(items, encoding, force_opt, strict)
+    files, failed, enc = _read_all(items, encoding, force_opt, strict)
     suspect = {d["suspect_file"] for d in damage if d.get("suspect_file")}
-    parsed = [_suspect(f) if isinstance(f, _File) and f.name in suspect else f for f in parsed]
-    files = [f for f in parsed if isinstance(f, _File)]
-    failed = [f for f in parsed if isinstance(f, _Failed)]
+    failed += [_suspect(f) for f in files if f.name in suspect]
+    files = [f for f in files if f.name not in suspect]
     if not files:
         if failed:  # nothing at all could be read: say why, for the first file
             raise failed[0].error
         raise _nothing_selected(seen, want_forces, want_months)
-    seen_forces = {f for f, _ in seen}
-    res = _assemble(files, want_forces, want_months, exp_months, ethnicity_field, fallback, skipped, seen_forces)
+    res = assemble(
+        files, enc, columns=POLICEUK_COLUMNS, field_of=_FIELD_OF, want_forces=want_forces, want_months=want_months,
+        exp_months=exp_months, ethnicity_field=ethnicity_field, fallback=fallback, skipped=skipped,
+        seen_forces={f for f, _ in seen}, choices=_choices(ethnicity_field, fallback),
+    )
     _record_failures(res.ledger, failed, damage)
     return res
 
@@ -328,244 +308,118 @@ def _nothing_selected(seen: set[tuple[str, str]], want_forces, want_months) -> R
     return ReadError(f"no police.uk stop-and-search file matches{what}", hint=hint)
 
 
-def _parse_all(items: Iterable[tuple[str, bytes]], encoding: str, force_opt: str | None, strict: bool = True) -> list:
-    """Parse files in a few threads (Arrow's CSV parser and zlib release the GIL), in input order."""
-    workers = min(4, os.cpu_count() or 1)
-    out: list[_File | _Failed] = []
-    pending: deque = deque()
-    with ThreadPoolExecutor(workers) as pool:
-        for name, data in items:
-            pending.append(pool.submit(_read_or_reject, name, data, encoding, force_opt, strict))
-            if len(pending) > 2 * workers:  # bounded read-ahead keeps memory flat
-                out.append(pending.popleft().result())
-        out += [f.result() for f in pending]
-    return out
+def _read_all(items: Iterable[tuple[str, bytes]], encoding: str, force_opt: str | None, strict: bool):
+    """Every file parsed and coded: fast files in batches, the others one by one; files that fail are listed."""
+    enc = Encoder()
+    files: list[_File] = []
+    failed: list[_Failed] = []
+    batch: list[tuple[_File, bytes, bytes]] = []
+    cols = list(POLICEUK_COLUMNS)
+
+    def careful(name: str, data: bytes, sha: str) -> None:
+        try:
+            f, frame = _read_one(name, data, sha, encoding, force_opt)
+        except ReadError as exc:
+            if strict:
+                raise
+            failed.append(_Failed(name, exc, _line_count(data, name, encoding), sha))
+            return
+        f.start = enc.add(frame)
+        files.append(f)
+
+    def flush() -> None:
+        df = parse_bodies([b for _, _, b in batch], cols, sum(f.n for f, _, _ in batch))
+        if df is None:  # a record the byte checks did not catch: read these files one by one
+            for f, data, _ in batch:
+                careful(f.name, data, f.record.sha256 or "")
+        else:
+            start = enc.add(df)
+            for f, _, _ in batch:
+                f.start, start = start, start + f.n
+                files.append(f)
+        batch.clear()
+
+    size = 0
+    for name, data, sha in prefetch(items):
+        body = fast_body(data, _HEADER) if _misnamed(name) is None else None
+        f = None
+        if body is not None:
+            try:
+                f = _fast_file(name, body, sha, force_opt)
+            except ReadError:
+                f = None  # the careful path raises (or records) the same error
+        if f is None:
+            careful(name, data, sha)
+            continue
+        batch.append((f, data, body))
+        size += len(body)
+        if size >= BATCH_BYTES:
+            flush()
+            size = 0
+    if batch:
+        flush()
+    return files, failed, enc
 
 
-def _read_or_reject(name: str, data: bytes, encoding: str, force_opt: str | None, strict: bool) -> _File | _Failed:
-    try:
-        return _read_one(name, data, encoding, force_opt)
-    except ReadError as exc:
-        if strict:
-            raise
-        return _Failed(name, exc, _line_count(data, name, encoding), sha256_bytes(data))
-
-
+_HEADER = ",".join(POLICEUK_COLUMNS).encode()
 _PANDAS_INDEX = re.compile(r"^(|Unnamed: 0)$")
 
 
-def _read_one(name: str, data: bytes, encoding: str, force_opt: str | None) -> _File:
-    bad_name = _misnamed(name)
-    if bad_name is not None:
-        raise bad_name
-    parsed = parse_csv_text(data, name, encoding=encoding, required=POLICEUK_COLUMNS)
-    rec = FileRecord(name, parsed.rows_read, encoding=parsed.encoding, sha256=sha256_bytes(data), notes=list(parsed.notes))
-    cols = list(POLICEUK_COLUMNS)
+def _describe(name: str, rec: FileRecord, columns: list[str], force_opt: str | None) -> tuple[str | None, pd.Period | None, bool]:
+    """Force and month of a file (from its name, or force=), checked; notes added to ``rec``."""
     p = parse_policeuk_filename(name)
     fslug, month = (p[0], p[1]) if p else (force_opt, None)
+    has_force = False
     if p is None:
-        if fslug is None and "Force" not in parsed.frame.columns:
+        if fslug is None and "Force" not in columns:
             raise FileFormatError(
                 "the file name does not say which force it is (expected YYYY-MM-<force>-stop-and-search.csv) "
                 "and the file has no Force column",
                 file=name,
                 hint="Pass force='<force>' (e.g. force='west-yorkshire'), or keep the police.uk file name",
             )
-        cols += [] if fslug else ["Force"]
+        has_force = not fslug
         origin = "force=" if fslug else "the Force column"
         rec.notes.append(f"force from {origin}; month from the dates (the file name has none)")
+    return fslug, month, has_force
+
+
+def _known(fslug: str | None, rec: FileRecord) -> None:
+    if fslug is not None and not is_known_force(fslug):
+        rec.notes.append(f"force {fslug!r} is not one of the 44 police.uk forces")
+
+
+def _fast_file(name: str, body: bytes, sha: str, force_opt: str | None) -> _File:
+    n = body.count(b"\n")
+    rec = FileRecord(name, n, encoding="utf-8", sha256=sha, notes=[])
+    fslug, month, _ = _describe(name, rec, list(POLICEUK_COLUMNS), force_opt)
+    _known(fslug, rec)
+    return _File(name, fslug, month, rec, [], n)
+
+
+def _read_one(name: str, data: bytes, sha: str, encoding: str, force_opt: str | None) -> tuple[_File, pl.DataFrame]:
+    """The careful path (quotes, odd headers, other encodings, ragged records): one file, fully checked."""
+    bad_name = _misnamed(name)
+    if bad_name is not None:
+        raise bad_name
+    parsed = parse_csv_text(data, name, encoding=encoding, required=POLICEUK_COLUMNS)
+    rec = FileRecord(name, parsed.rows_read, encoding=parsed.encoding, sha256=sha, notes=list(parsed.notes))
+    fslug, month, has_force = _describe(name, rec, list(parsed.frame.columns), force_opt)
+    cols = list(POLICEUK_COLUMNS) + (["Force"] if has_force else [])
     extra = [c for c in parsed.frame.columns if c not in cols]
     if extra and _PANDAS_INDEX.match(parsed.frame.columns[0]):  # DataFrame.to_csv wrote its index first
         extra = extra[1:]
-        rec.notes.append(_INDEX_NOTE)
+        rec.notes.append(INDEX_NOTE)
     if extra:
         rec.notes.append(f"column(s) not used: {extra[:10]}")
-    if fslug is not None and not is_known_force(fslug):
-        rec.notes.append(f"force {fslug!r} is not one of the 44 police.uk forces")
-    rows = np.arange(1, len(parsed.lines) + 1, dtype=np.int64)
+    _known(fslug, rec)
+    rows = None
     if parsed.bad:  # number records among kept and ragged ones alike
         allrec = np.sort(np.concatenate([parsed.lines, np.array([b["line"] for b in parsed.bad], dtype=np.int64)]))
         rows = np.searchsorted(allrec, parsed.lines) + 1
         for b in parsed.bad:
             b["row"] = int(np.searchsorted(allrec, b["line"]) + 1)
-    frame = parsed.frame if list(parsed.frame.columns) == cols else parsed.frame[cols]
-    return _File(name, fslug, month, frame, parsed.lines, rows, rec, parsed.bad)
-
-
-_INDEX_NOTE = "first column has no name: a pandas index (written by DataFrame.to_csv), ignored"
-
-
-def _assemble(
-    files: list[_File], want_forces, want_months, exp_months, ethnicity_field, fallback, skipped, seen_forces
-) -> ReadResult:
-    files.sort(key=lambda f: (f.force or "\uffff", f.month or pd.Period("9999-12", freq="M"), f.name))
-    per_row_force = any(f.force is None for f in files)
-    cols = list(POLICEUK_COLUMNS) + (["Force"] if per_row_force else [])
-    frames = [f.frame.assign(Force=f.force) if per_row_force and f.force else f.frame for f in files]
-    raw = pd.concat([fr if list(fr.columns) == cols else fr[cols] for fr in frames], ignore_index=True)
-    group = np.repeat(np.arange(len(files), dtype=np.int32), [len(f.frame) for f in files])
-    del frames
-    for f in files:  # the concatenated table holds the text now
-        f.frame = f.frame.iloc[:0]
-    lines = np.concatenate([f.lines for f in files])
-    rownos = np.concatenate([f.rows for f in files])
-    notes: list[str] = []
-    excluded = _row_filter(raw, files, group, want_forces, want_months)
-    if excluded.any():
-        for i, k in Counter(group[excluded].tolist()).items():
-            files[i].record.rows_read -= k
-            files[i].record.notes.append(f"{k} row(s) excluded by forces=/months=")
-        notes.append(f"{int(excluded.sum())} row(s) of files without force and month in their names excluded by forces=/months=")
-        raw = raw.loc[~excluded].reset_index(drop=True)
-        group, lines, rownos = group[~excluded], lines[~excluded], rownos[~excluded]
-    conv = _convert(raw, group=group, source="policeuk", ethnicity_field=ethnicity_field, fallback=fallback)
-    keep, c = conv.keep, conv.columns
-
-    # ---- rejects: ragged records, then rows whose Date is unusable
-    records = [{"file": f.name, "column": None, "value": None, "_g": i, **b} for i, f in enumerate(files) for b in f.bad]
-    if not keep.all():
-        bad = np.flatnonzero(~keep)
-        raws, dates = raw_json(raw, ~keep), raw["Date"].to_numpy(dtype=object)[bad]
-        records += [
-            {"file": files[group[i]].name, "line": int(lines[i]), "row": int(rownos[i]), "column": "Date", "value": str(d),
-             "reason": conv.reason[i], "raw": r, "_g": int(group[i])}
-            for i, d, r in zip(bad, dates, raws)
-        ]
-    g, lines = group[keep], lines[keep]
-
-    # ---- provenance of kept rows
-    if per_row_force:
-        fcodes, _, fstrip = _factor(raw["Force"][keep].reset_index(drop=True))
-        flabels = list(normalise_forces(pd.Series(fstrip, dtype=object)))
-        forces_all = sorted({v for v in flabels if v})
-        force_codes = np.array([forces_all.index(v) if v else -1 for v in flabels] + [-1], dtype=np.int32)[fcodes]
-    else:
-        forces_all = sorted({f.force for f in files})
-        force_codes = np.array([forces_all.index(f.force) for f in files] + [-1], dtype=np.int32)[g]
-    c["force"] = pd.Categorical.from_codes(force_codes, categories=forces_all)
-    month_ord = np.array([f.month.ordinal if f.month else _NAT for f in files] + [_NAT])
-    c["file_month"] = pd.PeriodIndex.from_ordinals(month_ord[g], freq="M")
-    names = [f.name for f in files]
-    if len(set(names)) == len(names):
-        c["source_file"] = pd.Categorical.from_codes(g.astype(np.int32), categories=names)
-    else:  # the same file given twice
-        c["source_file"] = pd.Categorical(np.array(names, dtype=object)[g])
-    c["source_line"] = pd.array(lines, dtype="Int64")
-    c["event_id"] = _event_ids(files, g, lines, force_codes, forces_all)
-    data = pd.DataFrame(c)
-    if per_row_force:  # rows of one file may belong to several forces
-        order = np.lexsort((lines, g, data["force"].cat.codes.to_numpy()))
-        data, g = data.take(order).reset_index(drop=True), g[order]
-
-    # ---- ledger
-    kept_by_file = np.bincount(g, minlength=len(files))
-    rejected_by_file = Counter(r["_g"] for r in records)
-    for i, f in enumerate(files):
-        f.record.rows_kept, f.record.rows_rejected = int(kept_by_file[i]), rejected_by_file.get(i, 0)
-    ledger = Ledger(source="policeuk", files=[f.record for f in files])
-    ledger.rejected_by_reason = dict(sorted(Counter(r["reason"] for r in records).items()))
-    ledger.missing_by_field = dict(sorted(conv.missing.items()))
-    if per_row_force:
-        ledger.missing_by_field["force"] = int((force_codes < 0).sum())
-    ledger.unknown_by_field = dict(sorted(conv.unknown.items()))
-    ledger.duplicates = int(data["duplicate"].sum())
-    ledger.choices = _choices(ethnicity_field, fallback)
-    _coverage(ledger, files, data, want_forces, want_months, exp_months, notes, seen_forces)
-    if fallback != "none":
-        notes.append(
-            f"ethnicity: officer-defined group used for {conv.fallback_used:,} row(s) whose self-defined group was blank or not stated"
-        )
-    if skipped:
-        notes.append("skipped files that are not stop-and-search: " + ", ".join(f"{v} {k}" for k, v in sorted(skipped.items())))
-    flags = ("UTF-8", "UTF-16", "not used")
-    notes += [f"{f.name}: {n}" for f in files for n in f.record.notes if any(x in n for x in flags)]
-    unknown_forces = sorted({n.split("'")[1] for f in files for n in f.record.notes if "not one of the" in n})
-    if unknown_forces:  # once per force, not once per file
-        notes.append(f"force(s) not among the 44 police.uk forces (kept as given): {', '.join(unknown_forces)}")
-    indexed = sum(_INDEX_NOTE in f.record.notes for f in files)
-    if indexed:  # once, not once per file
-        notes.append(f"{indexed} file(s) start with an unnamed column, a pandas index (written by DataFrame.to_csv): ignored")
-    twins = len(files) - len({f.record.sha256 for f in files})
-    if twins:
-        notes.append(f"{twins} file(s) have the same bytes as another file read: their searches are in the table twice")
-    ledger.notes = notes
-    return ReadResult(data=conform(data, "events"), ledger=ledger, rejects=Rejects(_reject_frame(records)), kind="events")
-
-
-def _row_filter(raw: pd.DataFrame, files: list[_File], group: np.ndarray, want_forces, want_months) -> np.ndarray:
-    """Rows of files without force/month in their names that forces=/months= exclude."""
-    unnamed = np.array([f.month is None for f in files] + [False])[group]
-    excluded = np.zeros(len(raw), dtype=bool)
-    if not unnamed.any() or (want_forces is None and want_months is None):
-        return excluded
-    if want_forces is not None:
-        fcol = raw["Force"] if "Force" in raw.columns else pd.Series(np.array([f.force for f in files], dtype=object)[group])
-        excluded |= unnamed & ~normalise_forces(fcol).isin(want_forces).to_numpy()
-    if want_months is not None:
-        d = pd.to_datetime(raw["Date"].str.strip(), format="ISO8601", utc=True, errors="coerce")
-        month = d.dt.tz_convert(TIMEZONE).dt.tz_localize(None).dt.to_period("M")
-        excluded |= unnamed & d.notna().to_numpy() & ~month.isin(want_months).to_numpy()
-    return excluded
-
-
-def _event_ids(files: list[_File], g: np.ndarray, lines: np.ndarray, force_codes: np.ndarray, forces: list[str]):
-    """'<force>/<YYYY-MM>/<line>' (or '<force>/<file stem>/<line>'), unique across files."""
-    seen: Counter = Counter()
-    parts = []
-    for f in files:
-        stem = str(f.month) if f.month is not None else os.path.basename(f.name.split("::")[-1]).rsplit(".", 1)[0]
-        seen[(f.force, stem)] += 1
-        parts.append(stem if seen[(f.force, stem)] == 1 else f"{stem}#{seen[(f.force, stem)]}")
-
-    def decode(codes: np.ndarray, labels: list[str]) -> pa.Array:
-        dictionary = pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int32()), pa.array(labels, type=pa.string()))
-        return dictionary.dictionary_decode()
-
-    ln = pc.cast(pa.array(lines, type=pa.int64()), pa.string())
-    if all(f.force is not None for f in files):  # one prefix per file
-        prefixes = [f"{f.force}/{part}/" for f, part in zip(files, parts)]
-        return pd.arrays.ArrowStringArray(pc.binary_join_element_wise(decode(g.astype(np.int32), prefixes), ln, ""))
-    fv = decode(np.where(force_codes < 0, len(forces), force_codes), list(forces) + ["unknown"])
-    return pd.arrays.ArrowStringArray(pc.binary_join_element_wise(fv, decode(g.astype(np.int32), parts), ln, "/"))
-
-
-def _coverage(
-    ledger: Ledger, files: list[_File], data: pd.DataFrame, want_forces, want_months, exp_months, notes, seen_forces
-) -> None:
-    """months_covered, areas_covered, months_missing (force-months with no file), month attribution check.
-
-    Forces expected: those asked for, else every force named by a file in the sources
-    (even when ``months=`` left none of its files to read)."""
-    have = {(f.force, f.month) for f in files if f.month is not None}
-    areas = {f.force for f in files if f.force}
-    unnamed = data["file_month"].isna().to_numpy()
-    if unnamed.any():
-        sub = data.loc[unnamed, ["force", "month"]].dropna().drop_duplicates()
-        have.update((str(a), m) for a, m in zip(sub["force"], sub["month"]))
-        areas.update(str(a) for a in sub["force"])
-        notes.append("files without a month in their names cover the months of their rows only")
-    months_have = sorted({m for _, m in have})
-    ledger.months_covered = [str(m) for m in months_have]
-    ledger.areas_covered = sorted(areas)
-    span = list(pd.period_range(months_have[0], months_have[-1], freq="M")) if months_have else []
-    expected = exp_months or want_months or span
-    exp_forces = sorted(set(want_forces) if want_forces is not None else areas | seen_forces)
-    ledger.months_missing = sorted((a, str(m)) for a in exp_forces for m in expected if (a, m) not in have)
-    absent = [f for f in (want_forces or []) if f not in areas]
-    if absent:
-        notes.append(f"no file at all for requested force(s) {absent}: every expected month is missing")
-    named = ~unnamed
-    if named.any():
-        fm = data["file_month"][named]
-        local_diff = int((data["month"][named] != fm).sum())
-        utc_month = data["datetime"][named].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("M")
-        utc_diff = int((utc_month != fm).sum())
-        ledger.choices["month_attribution"] = {
-            "rule": f"month = local ({TIMEZONE}) calendar month of Date; file_month = month in the file name",
-            "rows_local_month_not_file_month": local_diff,
-            "rows_utc_month_not_file_month": utc_diff,
-        }
-        notes.append(
-            f"{local_diff:,} row(s) fall in a local month other than their file's month ({utc_diff:,} would by the "
-            "UTC month: summer files start at 23:xx UTC on the previous month's last day)"
-        )
+    frame = pl.DataFrame({c: parsed.frame[c].astype(object).tolist() for c in cols}, schema={c: pl.String for c in cols})
+    f = _File(name, fslug, month, rec, parsed.bad, len(frame), lines=np.asarray(parsed.lines, dtype=np.int64),
+              rows=rows, has_force=has_force)  # fmt: skip
+    return f, frame

@@ -27,21 +27,23 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from .._options import check_option
 from ..areas import is_known_force, normalise_force
 from ..errors import EmptyFileError, FileFormatError, OptionError, ReadError
-from ..ethnicity import BROAD_GROUPS, DETAILED_GROUPS, NOT_STATED, harmonise_ethnicity
 from ..ledger import REJECT_COLUMNS, FileRecord, Ledger, ReadResult, Rejects
-from ..schema import AGE_BANDS, EVENT_TYPES, SEXES, conform
-from ..outcome_codes import ARREST_OUTCOMES, derive_find
+from ..schema import conform
 from ._json_text import _MAX_DEPTH, _depth_over, _raw, _safe_text, _text
+# _BOOL, _SEARCH_TYPES, _SEX, _parse_dates and _to_float are re-exported for the counting engine
+from ._policeuk_convert import _BOOL, _SEARCH_TYPES, _SEX, NAT, TIMEZONE, coded_frame, convert  # noqa: F401
+from ._policeuk_convert import Converted as _Converted
+from ._policeuk_convert import parse_dates as _parse_dates  # noqa: F401
+from ._policeuk_convert import str_take as _str_take
+from ._policeuk_convert import to_float as _to_float  # noqa: F401
 from ._sources import OnDamage, decode_bytes, gunzip, iter_files, sha256_bytes
 
 __all__ = ["read_policeuk_api", "API_FIELDS", "POLICEUK_COLUMNS", "EthnicityField", "Fallback"]
@@ -57,13 +59,7 @@ POLICEUK_COLUMNS: tuple[str, ...] = (
 EthnicityField = Literal["self_defined", "officer_defined"]
 Fallback = Literal["none", "officer_defined"]
 
-TIMEZONE = "Europe/London"
-_DATE_MIN, _DATE_MAX = pd.Timestamp("1900-01-01", tz="UTC"), pd.Timestamp("2101-01-01", tz="UTC")
-_NAT = np.iinfo(np.int64).min
-_SEARCH_TYPES = {s.lower(): s for s in ("Person search", "Person and Vehicle search", "Vehicle search")}
-_SEX = {"male": "Male", "female": "Female", "other": "Other", "not stated": "Not stated", "": "Not stated"}
-# police.uk writes True/False; files rewritten by pandas or spreadsheets hold 1.0/0.0, 1/0 or yes/no
-_BOOL = {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False, "yes": True, "no": False}
+_NAT = NAT
 # raw police.uk column -> canonical field name used in the ledger
 _FIELD_OF = dict(zip(POLICEUK_COLUMNS, (
     "search_type", "datetime", "policing_operation", "policing_operation_name", "latitude", "longitude",
@@ -92,234 +88,16 @@ def _choices(ethnicity_field: str, fallback: str) -> dict[str, Any]:
 
 
 # ============================================================================ conversion
-# Shared by both police.uk readers. ``raw`` is a table of strings with the police.uk
-# column names (plus any extra columns); ``group`` says which input file each row came from.
-
-
-def _factor(s: pd.Series) -> tuple[np.ndarray, list[str], list[str]]:
-    """Codes, distinct raw values, and the same values stripped of spaces."""
-    codes, uniques = pd.factorize(s, use_na_sentinel=False)
-    if not isinstance(uniques.dtype, pd.StringDtype):
-        uniques = pd.Index(["" if pd.isna(u) else str(u) for u in uniques], dtype="str")
-    uniques = uniques.fillna("")
-    raw = uniques.to_numpy(dtype=object).tolist()
-    return np.asarray(codes, dtype=np.int32), raw, uniques.str.strip().to_numpy(dtype=object).tolist()
-
-
-def _cat(codes: np.ndarray, labels: list[Any], categories: Iterable[str] | None = None, ordered: bool = False) -> Any:
-    """Categorical from per-distinct-value labels (None = NA); categories sorted unless given."""
-    cats = list(categories) if categories is not None else sorted({v for v in labels if v is not None})
-    pos = {c: i for i, c in enumerate(cats)}
-    ucode = np.array([pos.get(v, -1) for v in labels] + [-1], dtype=np.int32)
-    return pd.Categorical.from_codes(ucode[codes], categories=cats, ordered=ordered)
-
-
-def _str_take(codes: np.ndarray, labels: list[str | None]) -> pd.api.extensions.ExtensionArray:
-    """A "string" array from per-distinct-value labels (None = NA) and row codes, built in Arrow."""
-    lab = pa.array(list(labels) + [None], type=pa.string())
-    idx = pa.array(np.asarray(codes, dtype=np.int32), type=pa.int32())
-    return pd.arrays.ArrowStringArray(pa.DictionaryArray.from_arrays(idx, lab).dictionary_decode())
-
-
-def _bool(codes: np.ndarray, labels: list[bool | None]) -> pd.arrays.BooleanArray:
-    vals = np.array([bool(v) for v in labels] + [False], dtype=bool)
-    na = np.array([v is None for v in labels] + [True], dtype=bool)
-    return pd.arrays.BooleanArray(vals[codes], na[codes])
-
-
-def _to_float(stripped: list[str], lim: float) -> np.ndarray:
-    vals = pd.to_numeric(pd.Series(stripped, dtype=object), errors="coerce")
-    vals = vals.to_numpy(dtype="float64", na_value=np.nan, copy=True)
-    with np.errstate(invalid="ignore"):
-        vals[~(np.abs(vals) <= lim)] = np.nan
-    return vals
-
-
-def _parse_dates(stripped: list[str]) -> tuple[pd.DatetimeIndex, np.ndarray]:
-    """UTC date-times of distinct Date strings, and a reject reason per value (None if fine)."""
-    try:
-        parsed = pd.to_datetime(pd.Index(stripped, dtype=object), format="ISO8601", utc=True, errors="coerce")
-        parsed = pd.DatetimeIndex(parsed)
-    except (ValueError, TypeError, OverflowError):  # one odd value spoils the batch: parse one by one
-        parsed = pd.DatetimeIndex([_parse_one(v) for v in stripped], dtype="datetime64[us, UTC]")
-    bad = np.asarray(parsed.isna())
-    reason = np.where(bad, "unparseable Date", None).astype(object)
-    out_of_range = ~bad & ~np.asarray((parsed >= _DATE_MIN) & (parsed < _DATE_MAX))
-    reason[out_of_range] = "Date out of range (before 1900 or after 2100)"
-    return parsed.where(~out_of_range).as_unit("ns"), reason
-
-
-def _parse_one(value: str) -> pd.Timestamp:
-    try:
-        t = pd.to_datetime(value, format="ISO8601", utc=True)
-        return t if isinstance(t, pd.Timestamp) else pd.NaT
-    except (ValueError, TypeError, OverflowError):
-        return pd.NaT
-
-
-def _duplicated(keys: list[tuple[np.ndarray, int]]) -> np.ndarray:
-    """2nd+ occurrences of the same combination of codes (each given with its cardinality)."""
-    combined, card = np.zeros(len(keys[0][0]), dtype=np.int64), 1
-    for codes, k in keys:
-        if card * max(k, 1) >= 2**62:
-            combined, uniq = pd.factorize(combined)
-            combined, card = np.asarray(combined, dtype=np.int64), max(len(uniq), 1)
-        combined = combined * max(k, 1) + codes
-        card *= max(k, 1)
-    return pd.Series(combined).duplicated(keep="first").to_numpy()
-
-
-@dataclass
-class _Converted:
-    columns: dict[str, Any]  # canonical columns of the kept rows
-    keep: np.ndarray  # bool over input rows
-    reason: np.ndarray  # reject reason of each input row (None if kept)
-    missing: dict[str, int]
-    unknown: dict[str, int]
-    fallback_used: int
+# Shared by both police.uk readers (the code lives in ._policeuk_convert). ``raw`` is a table
+# of strings with the police.uk column names (plus any extra columns); ``group`` says which
+# input file each row came from.
 
 
 def _convert(raw: pd.DataFrame, *, group: np.ndarray, source: str, ethnicity_field: str, fallback: str) -> _Converted:
     """Vectorised conversion of police.uk text columns (plus any extra columns) to canonical columns."""
-    dcodes, draw, dstrip = _factor(raw["Date"])
-    utc_u, reason_u = _parse_dates(dstrip)
-    reason = np.append(reason_u, "unparseable Date")[dcodes]
-    keep = pd.isna(reason)
-    if not keep.all():
-        raw, group, dcodes = raw.loc[keep].reset_index(drop=True), group[keep], dcodes[keep]
-    n = len(raw)
-    cols: dict[str, Any] = {}
-    missing: Counter = Counter({"datetime": 0})
-    unknown: Counter = Counter()
-    unparsed: dict[str, np.ndarray] = {}  # raw column -> rows with a value present but not understood
-    key = [(group, int(group.max()) + 1 if n else 1), (dcodes, len(draw))]
-
-    def column(col: str) -> tuple[np.ndarray, list[str]]:
-        codes, raws, stripped = _factor(raw[col])
-        key.append((codes, len(raws)))
-        return codes, stripped
-
-    def count(col: str, codes: np.ndarray, stripped: list[str], unknown_u: Any = None) -> None:
-        missing[_FIELD_OF[col]] += int(np.array([v == "" for v in stripped] + [False], dtype=bool)[codes].sum())
-        if unknown_u is not None:
-            uk = np.append(np.asarray(unknown_u, dtype=bool), False)[codes]
-            unknown[_FIELD_OF[col]] += int(uk.sum())
-            if uk.any():
-                unparsed[col] = uk
-
-    # ---- date and time (per distinct value)
-    local_u = utc_u.tz_convert(TIMEZONE)
-    ok_u = ~np.asarray(local_u.isna())
-    midnight = np.zeros(len(local_u) + 1, dtype=bool)
-    month_ord = np.full(len(local_u) + 1, _NAT, dtype=np.int64)
-    lu = local_u[ok_u]
-    midnight[:-1][ok_u] = (lu.hour == 0) & (lu.minute == 0) & (lu.second == 0) & (lu.microsecond == 0) & (lu.nanosecond == 0)
-    month_ord[:-1][ok_u] = (lu.year.to_numpy() - 1970) * 12 + lu.month.to_numpy() - 1
-    cols["datetime"] = local_u.take(dcodes) if len(local_u) else pd.DatetimeIndex([], tz=TIMEZONE).as_unit("ns")
-    cols["datetime_raw"] = raw["Date"].astype("string").array  # shares the text, no copy
-    cols["time_known"] = pd.arrays.BooleanArray(~midnight[dcodes], np.zeros(n, dtype=bool))
-    cols["month"] = pd.PeriodIndex.from_ordinals(month_ord[dcodes], freq="M")
-
-    # ---- categories mapped to fixed labels, free text categories, booleans, numbers
-    for col, name, mapping, cats in (
-        ("Type", "search_type", _SEARCH_TYPES, list(_SEARCH_TYPES.values())),
-        ("Gender", "sex", _SEX, list(SEXES)),
-        ("Age range", "age_band", {a: a for a in AGE_BANDS}, list(AGE_BANDS)),
-    ):
-        codes, stripped = column(col)
-        labels = [mapping.get(s.lower()) for s in stripped]
-        count(col, codes, stripped, [s != "" and lab is None for s, lab in zip(stripped, labels)])
-        cols[name] = _cat(codes, labels, cats, ordered=name == "age_band")
-        if name == "search_type":
-            cols["vehicle_only"] = _bool(codes, [None if lab is None else lab == "Vehicle search" for lab in labels])
-        elif name == "sex":
-            cols["sex_raw"] = _cat(codes, [s or None for s in stripped])
-    for col, name in (("Legislation", "legal_power"), ("Object of search", "object_of_search"), ("Outcome", "outcome")):
-        codes, stripped = column(col)
-        count(col, codes, stripped)
-        cols[name] = _cat(codes, [s or None for s in stripped])
-    cols["arrest"] = _bool(codes, [None if s == "" else s.lower() in ARREST_OUTCOMES for s in stripped])
-    for col, name in (
-        ("Part of a policing operation", "policing_operation"),
-        ("Outcome linked to object of search", "outcome_linked"),
-        ("Removal of more than just outer clothing", "strip_search"),
-    ):
-        codes, stripped = column(col)
-        vals = [_BOOL.get(s.lower()) for s in stripped]
-        count(col, codes, stripped, [s != "" and v is None for s, v in zip(stripped, vals)])
-        cols[name] = _bool(codes, vals)
-    # the one definition of a find (equity_metrics.outcome_codes): not NFA and linked
-    cols["hit"] = derive_find(cols["outcome"], cols["outcome_linked"])
-    codes, stripped = column("Policing operation")
-    count("Policing operation", codes, stripped)
-    cols["policing_operation_name"] = _str_take(codes, [s or None for s in stripped])
-    for col, name, lim in (("Latitude", "latitude", 90.0), ("Longitude", "longitude", 180.0)):
-        codes, stripped = column(col)
-        vals = _to_float(stripped, lim)
-        count(col, codes, stripped, np.array([s != "" for s in stripped], dtype=bool) & np.isnan(vals))
-        cols[name] = np.append(vals, np.nan)[codes]
-
-    # ---- ethnicity: both fields kept raw, one chosen, optional recorded fallback
-    gpos = {g: i for i, g in enumerate(BROAD_GROUPS)}
-    dpos = {g: i for i, g in enumerate(DETAILED_GROUPS)}
-    eth: dict[str, dict[str, Any]] = {}
-    for col, short in (("Self-defined ethnicity", "self_defined"), ("Officer-defined ethnicity", "officer_defined")):
-        codes, stripped = column(col)
-        h = harmonise_ethnicity(pd.Series(stripped, dtype=object))
-        blank = np.array([s == "" for s in stripped], dtype=bool)
-        count(col, codes, stripped, ~np.asarray(h["recognised"], dtype=bool) & ~blank)
-        labels = [s or None for s in stripped]
-        grp = [gpos[g] for g in h["group"].astype(object)] + [gpos[NOT_STATED]]
-        det = [dpos.get(d, dpos[NOT_STATED]) for d in h["detailed"].astype(object)] + [dpos[NOT_STATED]]
-        eth[short] = {
-            "group": np.array(grp, dtype=np.int8)[codes],
-            "detailed": np.array(det, dtype=np.int8)[codes],
-            "blank": np.append(blank, True)[codes],
-            "codes": codes,
-            "labels": labels,
-        }
-        cols[f"{short}_ethnicity_raw"] = _cat(codes, labels)
-    broad = list(BROAD_GROUPS)
-    cols["officer_defined_ethnicity"] = pd.Categorical.from_codes(eth["officer_defined"]["group"], categories=broad)
-    main, other = eth[ethnicity_field], eth["officer_defined"]
-    use_o = np.zeros(n, dtype=bool)
-    if fallback == "officer_defined":
-        use_o = (main["group"] == gpos[NOT_STATED]) & (other["group"] != gpos[NOT_STATED])
-    cols["ethnicity"] = pd.Categorical.from_codes(np.where(use_o, other["group"], main["group"]), categories=broad)
-    cols["ethnicity_detailed"] = pd.Categorical.from_codes(
-        np.where(use_o, other["detailed"], main["detailed"]), categories=list(DETAILED_GROUPS)
-    )
-    nmain = len(main["labels"])
-    raw_codes = np.where(use_o, other["codes"] + nmain, main["codes"])
-    cols["ethnicity_raw"] = _str_take(raw_codes, main["labels"] + other["labels"])
-    src = np.where(use_o, 1, np.where(main["blank"], 2, 0 if ethnicity_field == "self_defined" else 1))
-    sources = ["self_defined", "officer_defined", "none"]
-    cols["ethnicity_source"] = pd.Categorical.from_codes(src.astype(np.int8), categories=sources)
-
-    # ---- constants, exact duplicates (over every raw column), unparsed raw values
-    search = np.full(n, EVENT_TYPES.index("search"), dtype=np.int8)
-    cols["event_type"] = pd.Categorical.from_codes(search, categories=list(EVENT_TYPES))
-    cols["source"] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[source])
-    cols["search_conducted"] = pd.arrays.BooleanArray(np.ones(n, dtype=bool), np.zeros(n, dtype=bool))
-    for col in raw.columns:
-        if col not in POLICEUK_COLUMNS:
-            column(col)
-    dup = _duplicated(key) if n else np.zeros(0, dtype=bool)
-    cols["duplicate"] = pd.arrays.BooleanArray(dup, np.zeros(n, dtype=bool))
-    cols["raw_unparsed"] = _unparsed_json(raw, unparsed, n)
-    return _Converted(cols, keep, reason, dict(missing), dict(unknown), int(use_o.sum()))
-
-
-def _unparsed_json(raw: pd.DataFrame, unparsed: dict[str, np.ndarray], n: int) -> pd.api.extensions.ExtensionArray:
-    """JSON of the raw values that were present but not understood (NA on clean rows)."""
-    if not unparsed:
-        return pd.arrays.ArrowStringArray(pa.nulls(n, pa.string()))
-    out = np.full(n, None, dtype=object)
-    rows = np.flatnonzero(np.logical_or.reduce(list(unparsed.values())))
-    vals = {c: raw[c].to_numpy(dtype=object)[rows] for c in unparsed}
-    for j, r in enumerate(rows):
-        out[r] = json.dumps({c: str(vals[c][j]) for c, m in unparsed.items() if m[r]}, ensure_ascii=False)
-    return pd.arrays.ArrowStringArray(pa.array(out, type=pa.string()))
+    cols, text, utc, reason = coded_frame(raw)
+    return convert(cols, date_text=text, utc_ns=utc, reason=reason, group=np.asarray(group), source=source,
+                   ethnicity_field=ethnicity_field, fallback=fallback, field_of=_FIELD_OF)  # fmt: skip
 
 
 def _reject_frame(records: list[dict]) -> pd.DataFrame:

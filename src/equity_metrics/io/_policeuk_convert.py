@@ -1,0 +1,340 @@
+"""police.uk text columns, already coded, to canonical columns: the conversion both police.uk readers share.
+
+The input is columnar: every text column as integer *codes* into its list of distinct
+raw values (as the CSV engine in :mod:`._policeuk_scan` or ``pandas.factorize``
+produce them), plus the ``Date`` text and its parsed UTC instants. Everything is
+decided once per distinct value (a few dozen labels per column) and spread to the
+rows with one ``numpy`` take; nothing loops over rows except the few rows that hold
+a value that could not be understood (their raw text goes to ``raw_unparsed``).
+
+What it does: UTC to Europe/London, local month and ``time_known``; fixed
+categories (search type, sex, age band), free-text categories, booleans,
+coordinates; ethnicity harmonisation with the recorded field choice and fallback;
+the one definition of a find (:func:`equity_metrics.outcome_codes.derive_find`,
+applied to the distinct outcome x linked pairs); exact duplicates within a file
+(kept and flagged); the ledger's missing/unknown counts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from ..ethnicity import BROAD_GROUPS, DETAILED_GROUPS, NOT_STATED, harmonise_ethnicity
+from ..outcome_codes import ARREST_OUTCOMES, derive_find
+from ..schema import AGE_BANDS, EVENT_TYPES, SEXES
+
+TIMEZONE = "Europe/London"
+NAT = np.iinfo(np.int64).min
+_DAY_NS = 86_400_000_000_000
+_SEARCH_TYPES = {s.lower(): s for s in ("Person search", "Person and Vehicle search", "Vehicle search")}
+_SEX = {"male": "Male", "female": "Female", "other": "Other", "not stated": "Not stated", "": "Not stated"}
+# police.uk writes True/False; files rewritten by pandas or spreadsheets hold 1.0/0.0, 1/0 or yes/no
+_BOOL = {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False, "yes": True, "no": False}
+_DATE_MIN, _DATE_MAX = pd.Timestamp("1900-01-01", tz="UTC"), pd.Timestamp("2101-01-01", tz="UTC")
+
+
+@dataclass
+class Coded:
+    """One text column as codes into its distinct raw values (``raws[codes[i]]`` is row i's text)."""
+
+    codes: np.ndarray  # int32 (or any integer) per row
+    raws: list[str]
+
+    @property
+    def stripped(self) -> list[str]:
+        return [s.strip() for s in self.raws]
+
+
+@dataclass
+class Converted:
+    columns: dict[str, Any]  # canonical columns of the kept rows
+    keep: np.ndarray  # bool over input rows
+    reason: np.ndarray  # reject reason of each input row (None if kept)
+    missing: dict[str, int]
+    unknown: dict[str, int]
+    fallback_used: int
+
+
+def parse_dates(stripped: list[str]) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """UTC date-times of distinct Date strings, and a reject reason per value (None if fine)."""
+    try:
+        parsed = pd.to_datetime(pd.Index(stripped, dtype=object), format="ISO8601", utc=True, errors="coerce")
+        parsed = pd.DatetimeIndex(parsed)
+    except (ValueError, TypeError, OverflowError):  # one odd value spoils the batch: parse one by one
+        parsed = pd.DatetimeIndex([_parse_one(v) for v in stripped], dtype="datetime64[us, UTC]")
+    bad = np.asarray(parsed.isna())
+    reason = np.where(bad, "unparseable Date", None).astype(object)
+    out_of_range = ~bad & ~np.asarray((parsed >= _DATE_MIN) & (parsed < _DATE_MAX))
+    reason[out_of_range] = "Date out of range (before 1900 or after 2100)"
+    return parsed.where(~out_of_range).as_unit("ns"), reason
+
+
+def _parse_one(value: str) -> pd.Timestamp:
+    try:
+        t = pd.to_datetime(value, format="ISO8601", utc=True)
+        return t if isinstance(t, pd.Timestamp) else pd.NaT
+    except (ValueError, TypeError, OverflowError):
+        return pd.NaT
+
+
+def resolve_dates(utc_ns: np.ndarray, raw_text: Any) -> np.ndarray:
+    """Fill, in place, the rows of ``utc_ns`` still at :data:`NAT` by parsing their text (once per value).
+
+    ``raw_text(rows)`` returns the raw ``Date`` text of those rows. Returns the reject
+    reason of every row (None where the date is usable).
+    """
+    reason = np.full(len(utc_ns), None, dtype=object)
+    todo = np.flatnonzero(utc_ns == NAT)
+    if len(todo):
+        codes, uniq = pd.factorize(pd.Series(raw_text(todo), dtype=object).fillna(""), use_na_sentinel=False)
+        parsed, why = parse_dates([str(u).strip() for u in uniq])
+        vals = np.asarray(parsed.asi8, dtype=np.int64).copy()
+        vals[np.asarray(parsed.isna())] = NAT
+        utc_ns[todo] = vals[codes]
+        reason[todo] = why[codes]
+    return reason
+
+
+def _cat(codes: np.ndarray, labels: list[Any], categories: Iterable[str] | None = None, ordered: bool = False) -> Any:
+    """Categorical from per-distinct-value labels (None = NA); categories sorted unless given."""
+    cats = list(categories) if categories is not None else sorted({v for v in labels if v is not None})
+    pos = {c: i for i, c in enumerate(cats)}
+    ucode = np.array([pos.get(v, -1) for v in labels] + [-1], dtype=np.int32)
+    return pd.Categorical.from_codes(ucode[codes], categories=cats, ordered=ordered)
+
+
+def str_take(codes: np.ndarray, labels: list[str | None]) -> pd.api.extensions.ExtensionArray:
+    """A "string" array from per-distinct-value labels (None = NA) and row codes, built in Arrow."""
+    lab = pa.array(list(labels) + [None], type=pa.string())
+    idx = pa.array(np.asarray(codes, dtype=np.int32), type=pa.int32())
+    return pd.arrays.ArrowStringArray(pa.DictionaryArray.from_arrays(idx, lab).dictionary_decode())
+
+
+def _bool(codes: np.ndarray, labels: list[bool | None]) -> pd.arrays.BooleanArray:
+    vals = np.array([bool(v) for v in labels] + [False], dtype=bool)
+    na = np.array([v is None for v in labels] + [True], dtype=bool)
+    return pd.arrays.BooleanArray(vals[codes], na[codes])
+
+
+def to_float(stripped: list[str], lim: float) -> np.ndarray:
+    vals = pd.to_numeric(pd.Series(stripped, dtype=object), errors="coerce")
+    vals = vals.to_numpy(dtype="float64", na_value=np.nan, copy=True)
+    with np.errstate(invalid="ignore"):
+        vals[~(np.abs(vals) <= lim)] = np.nan
+    return vals
+
+
+def duplicated(keys: list[tuple[np.ndarray, int]], text: Any = None) -> np.ndarray:
+    """2nd+ occurrences of the same combination of codes (each given with its cardinality) and ``text``."""
+    import polars as pl
+
+    packed, combined, card = [], np.zeros(len(keys[0][0]), dtype=np.int64), 1
+    for codes, k in keys:  # pack codes into as few int64 as fit
+        k = max(int(k), 1)
+        if card * k >= 2**62:
+            packed.append(combined)
+            combined, card = np.zeros(len(codes), dtype=np.int64), 1
+        combined = combined * k + np.asarray(codes, dtype=np.int64)
+        card *= k
+    packed.append(combined)
+    frame = pl.DataFrame({f"k{i}": k for i, k in enumerate(packed)})
+    if text is not None:
+        frame = frame.with_columns(pl.Series("t", text))
+    return (~frame.select(pl.struct(pl.all()).is_first_distinct()).to_series()).to_numpy()
+
+
+def _find(outcome: pd.Categorical, linked: pd.arrays.BooleanArray) -> pd.arrays.BooleanArray:
+    """``derive_find`` of each distinct (outcome, linked) pair, spread to the rows."""
+    lk = np.where(linked.isna(), 2, linked.to_numpy(dtype=bool, na_value=False).astype(np.int64))
+    pair = np.asarray(outcome.codes, dtype=np.int64) * 3 + lk
+    codes, uniq = pd.factorize(pair)
+    oc, lc = np.asarray(uniq) // 3, np.asarray(uniq) % 3
+    out_u = pd.Categorical.from_codes(oc, categories=outcome.categories)
+    link_u = pd.arrays.BooleanArray(lc == 1, lc == 2)
+    hit_u = derive_find(pd.Series(out_u), link_u)
+    vals, na = hit_u.to_numpy(dtype=bool, na_value=False), np.asarray(hit_u.isna())
+    return pd.arrays.BooleanArray(vals[codes], na[codes])
+
+
+def convert(
+    cols: dict[str, Coded],
+    *,
+    date_text: Any,
+    utc_ns: np.ndarray,
+    reason: np.ndarray,
+    group: np.ndarray,
+    source: str,
+    ethnicity_field: str,
+    fallback: str,
+    field_of: dict[str, str],
+) -> Converted:
+    """Canonical columns from coded police.uk text columns (``cols``: every column but ``Date``, plus extras).
+
+    ``date_text`` is the raw ``Date`` text (an Arrow string array, row-aligned), ``utc_ns``
+    its UTC instants (int64 ns) and ``reason`` the reject reason of each row (None = kept).
+    """
+    keep = pd.isna(reason)
+    if not keep.all():
+        rows = np.flatnonzero(keep)
+        cols = {c: Coded(np.asarray(v.codes)[rows], v.raws) for c, v in cols.items()}
+        group, utc_ns, date_text = group[rows], utc_ns[rows], date_text.take(pa.array(rows))
+    n = len(group)
+    out: dict[str, Any] = {}
+    missing: Counter = Counter({"datetime": 0})
+    unknown: Counter = Counter()
+    unparsed: dict[str, np.ndarray] = {}  # raw column -> rows with a value present but not understood
+    key = [(group, int(group.max()) + 1 if n else 1)]
+
+    def column(col: str) -> tuple[np.ndarray, list[str]]:
+        c = cols[col]
+        key.append((c.codes, len(c.raws)))
+        return np.asarray(c.codes), c.stripped
+
+    def count(col: str, codes: np.ndarray, stripped: list[str], unknown_u: Any = None) -> None:
+        missing[field_of[col]] += int(np.array([v == "" for v in stripped] + [False], dtype=bool)[codes].sum())
+        if unknown_u is not None:
+            uk = np.append(np.asarray(unknown_u, dtype=bool), False)[codes]
+            unknown[field_of[col]] += int(uk.sum())
+            if uk.any():
+                unparsed[col] = uk
+
+    # ---- date and time: UTC instants to local wall time, vectorised over rows
+    utc = pd.DatetimeIndex(np.asarray(utc_ns, dtype=np.int64).view("M8[ns]")).tz_localize("UTC")
+    local = utc.tz_convert(TIMEZONE)
+    wall = np.asarray(local.tz_localize(None).asi8)
+    out["datetime"] = local
+    out["datetime_raw"] = pd.arrays.ArrowStringArray(_as_string(date_text))
+    out["time_known"] = pd.arrays.BooleanArray(np.mod(wall, _DAY_NS) != 0, np.zeros(n, dtype=bool))
+    out["month"] = pd.PeriodIndex.from_ordinals(wall.view("M8[ns]").astype("M8[M]").astype(np.int64), freq="M")
+
+    # ---- categories mapped to fixed labels, free text categories, booleans, numbers
+    for col, name, mapping, cats in (
+        ("Type", "search_type", _SEARCH_TYPES, list(_SEARCH_TYPES.values())),
+        ("Gender", "sex", _SEX, list(SEXES)),
+        ("Age range", "age_band", {a: a for a in AGE_BANDS}, list(AGE_BANDS)),
+    ):
+        codes, stripped = column(col)
+        labels = [mapping.get(s.lower()) for s in stripped]
+        count(col, codes, stripped, [s != "" and lab is None for s, lab in zip(stripped, labels)])
+        out[name] = _cat(codes, labels, cats, ordered=name == "age_band")
+        if name == "search_type":
+            out["vehicle_only"] = _bool(codes, [None if lab is None else lab == "Vehicle search" for lab in labels])
+        elif name == "sex":
+            out["sex_raw"] = _cat(codes, [s or None for s in stripped])
+    for col, name in (("Legislation", "legal_power"), ("Object of search", "object_of_search"), ("Outcome", "outcome")):
+        codes, stripped = column(col)
+        count(col, codes, stripped)
+        out[name] = _cat(codes, [s or None for s in stripped])
+    out["arrest"] = _bool(codes, [None if s == "" else s.lower() in ARREST_OUTCOMES for s in stripped])
+    for col, name in (
+        ("Part of a policing operation", "policing_operation"),
+        ("Outcome linked to object of search", "outcome_linked"),
+        ("Removal of more than just outer clothing", "strip_search"),
+    ):
+        codes, stripped = column(col)
+        vals = [_BOOL.get(s.lower()) for s in stripped]
+        count(col, codes, stripped, [s != "" and v is None for s, v in zip(stripped, vals)])
+        out[name] = _bool(codes, vals)
+    # the one definition of a find (equity_metrics.outcome_codes): not NFA and linked
+    out["hit"] = _find(out["outcome"], out["outcome_linked"])
+    codes, stripped = column("Policing operation")
+    count("Policing operation", codes, stripped)
+    out["policing_operation_name"] = str_take(codes, [s or None for s in stripped])
+    for col, name, lim in (("Latitude", "latitude", 90.0), ("Longitude", "longitude", 180.0)):
+        codes, stripped = column(col)
+        vals = to_float(stripped, lim)
+        count(col, codes, stripped, np.array([s != "" for s in stripped], dtype=bool) & np.isnan(vals))
+        out[name] = np.append(vals, np.nan)[codes]
+
+    # ---- ethnicity: both fields kept raw, one chosen, optional recorded fallback
+    fallback_used = _ethnicity(out, column, count, n, ethnicity_field, fallback)
+
+    # ---- constants, exact duplicates (over every raw column), unparsed raw values
+    search = np.full(n, EVENT_TYPES.index("search"), dtype=np.int8)
+    out["event_type"] = pd.Categorical.from_codes(search, categories=list(EVENT_TYPES))
+    out["source"] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[source])
+    out["search_conducted"] = pd.arrays.BooleanArray(np.ones(n, dtype=bool), np.zeros(n, dtype=bool))
+    for col in cols:
+        if col not in field_of:
+            column(col)
+    dup = duplicated(key, _as_string(date_text)) if n else np.zeros(0, dtype=bool)
+    out["duplicate"] = pd.arrays.BooleanArray(dup, np.zeros(n, dtype=bool))
+    out["raw_unparsed"] = _unparsed_json(cols, unparsed, n)
+    return Converted(out, keep, reason, dict(missing), dict(unknown), fallback_used)
+
+
+def _as_string(text: Any) -> pa.Array | pa.ChunkedArray:
+    """Arrow text as ``large_string`` (what pandas' Arrow-backed "string" dtype holds)."""
+    return text if text.type == pa.large_string() else text.cast(pa.large_string())
+
+
+def _ethnicity(out: dict, column, count, n: int, ethnicity_field: str, fallback: str) -> int:
+    gpos = {g: i for i, g in enumerate(BROAD_GROUPS)}
+    dpos = {g: i for i, g in enumerate(DETAILED_GROUPS)}
+    eth: dict[str, dict[str, Any]] = {}
+    for col, short in (("Self-defined ethnicity", "self_defined"), ("Officer-defined ethnicity", "officer_defined")):
+        codes, stripped = column(col)
+        h = harmonise_ethnicity(pd.Series(stripped, dtype=object))
+        blank = np.array([s == "" for s in stripped], dtype=bool)
+        count(col, codes, stripped, ~np.asarray(h["recognised"], dtype=bool) & ~blank)
+        labels = [s or None for s in stripped]
+        grp = [gpos[g] for g in h["group"].astype(object)] + [gpos[NOT_STATED]]
+        det = [dpos.get(d, dpos[NOT_STATED]) for d in h["detailed"].astype(object)] + [dpos[NOT_STATED]]
+        eth[short] = {
+            "group": np.array(grp, dtype=np.int8)[codes],
+            "detailed": np.array(det, dtype=np.int8)[codes],
+            "blank": np.append(blank, True)[codes],
+            "codes": codes,
+            "labels": labels,
+        }
+        out[f"{short}_ethnicity_raw"] = _cat(codes, labels)
+    broad = list(BROAD_GROUPS)
+    out["officer_defined_ethnicity"] = pd.Categorical.from_codes(eth["officer_defined"]["group"], categories=broad)
+    main, other = eth[ethnicity_field], eth["officer_defined"]
+    use_o = np.zeros(n, dtype=bool)
+    if fallback == "officer_defined":
+        use_o = (main["group"] == gpos[NOT_STATED]) & (other["group"] != gpos[NOT_STATED])
+    out["ethnicity"] = pd.Categorical.from_codes(np.where(use_o, other["group"], main["group"]), categories=broad)
+    out["ethnicity_detailed"] = pd.Categorical.from_codes(
+        np.where(use_o, other["detailed"], main["detailed"]), categories=list(DETAILED_GROUPS)
+    )
+    nmain = len(main["labels"])
+    raw_codes = np.where(use_o, other["codes"] + nmain, main["codes"])
+    out["ethnicity_raw"] = str_take(raw_codes, main["labels"] + other["labels"])
+    src = np.where(use_o, 1, np.where(main["blank"], 2, 0 if ethnicity_field == "self_defined" else 1))
+    out["ethnicity_source"] = pd.Categorical.from_codes(src.astype(np.int8), categories=["self_defined", "officer_defined", "none"])
+    return int(use_o.sum())
+
+
+def _unparsed_json(cols: dict[str, Coded], unparsed: dict[str, np.ndarray], n: int) -> pd.api.extensions.ExtensionArray:
+    """JSON of the raw values that were present but not understood (NA on clean rows)."""
+    if not unparsed:
+        return pd.arrays.ArrowStringArray(pa.nulls(n, pa.large_string()))
+    out = np.full(n, None, dtype=object)
+    rows = np.flatnonzero(np.logical_or.reduce(list(unparsed.values())))
+    vals = {c: [cols[c].raws[k] for k in np.asarray(cols[c].codes)[rows]] for c in unparsed}
+    for j, r in enumerate(rows):  # only the rows holding a value that could not be read
+        out[r] = json.dumps({c: str(vals[c][j]) for c, m in unparsed.items() if m[r]}, ensure_ascii=False)
+    return pd.arrays.ArrowStringArray(pa.array(out, type=pa.large_string()))
+
+
+def coded_frame(raw: pd.DataFrame) -> tuple[dict[str, Coded], Any, np.ndarray, np.ndarray]:
+    """Coded columns, Date text, UTC instants and reject reasons of a pandas table of strings."""
+    cols = {}
+    for c in raw.columns:
+        if c == "Date":
+            continue
+        codes, uniq = pd.factorize(raw[c], use_na_sentinel=False)
+        cols[c] = Coded(np.asarray(codes, dtype=np.int32), ["" if pd.isna(u) else str(u) for u in uniq])
+    text = pa.array(raw["Date"].astype(object).where(raw["Date"].notna(), "").tolist(), type=pa.large_string())
+    utc = np.full(len(raw), NAT, dtype=np.int64)
+    reason = resolve_dates(utc, lambda rows: text.take(pa.array(rows)).to_pylist())
+    return cols, text, utc, reason
