@@ -274,17 +274,49 @@ class SparkBackend(Backend):
         super().__init__(tmp)
         self.spark = session if session is not None else local_spark_session()
         self._cached: list[Any] = []
+        # a local session reads Parquet parts from this machine's temporary folder; a cluster's executors may not
+        # see that folder, so there the staged batches go to Spark through the driver (Arrow) instead
+        master = str(self.spark.sparkContext.master) if hasattr(self.spark, "sparkContext") else ""
+        self.via_driver = not master.startswith("local")
+        self._frames: list[Any] = []
+
+    def _flush(self) -> None:
+        if not self.via_driver:
+            super()._flush()
+            return
+        if not self._batch:
+            return
+        table = pa.concat_tables(self._batch)
+        self._batch, self._rows = [], 0
+        self._frames.append(self._native(table).cache())
+
+    def rows(self, schema: pa.Schema) -> nw.LazyFrame:
+        if not self.via_driver:
+            return super().rows(schema)
+        self._flush()
+        if not self._frames:
+            return self.table(schema.empty_table())
+        out = self._frames[0]
+        for df in self._frames[1:]:
+            out = out.unionByName(df)
+        self._cached += self._frames
+        return nw.from_native(out)
+
+    def _native(self, table: pa.Table) -> Any:
+        from pyspark.sql import types as T
+
+        kinds = {pa.string(): T.StringType(), pa.bool_(): T.BooleanType(), pa.int32(): T.IntegerType(), pa.int64(): T.LongType()}
+        schema = T.StructType([T.StructField(f.name, kinds[f.type], True) for f in table.schema])
+        try:  # Spark 4: straight from Arrow
+            return self.spark.createDataFrame(table, schema=schema)
+        except Exception:  # noqa: BLE001 - older Spark: through Python rows
+            return self.spark.createDataFrame([tuple(r.values()) for r in table.to_pylist()], schema=schema)
 
     def _read_parts(self, paths: list[str]) -> nw.LazyFrame:
         return nw.from_native(self.spark.read.parquet(*[f"file://{os.path.abspath(p)}" for p in paths]))
 
     def table(self, table: pa.Table) -> nw.LazyFrame:
-        from pyspark.sql import types as T
-
-        kinds = {pa.string(): T.StringType(), pa.bool_(): T.BooleanType(), pa.int32(): T.IntegerType(), pa.int64(): T.LongType()}
-        schema = T.StructType([T.StructField(f.name, kinds[f.type], True) for f in table.schema])
-        rows = table.to_pylist()
-        return nw.from_native(self.spark.createDataFrame([tuple(r.values()) for r in rows], schema=schema))
+        return nw.from_native(self._native(table))
 
     def keep(self, lf: nw.LazyFrame) -> nw.LazyFrame:
         df = lf.to_native().cache()
