@@ -67,11 +67,12 @@ def main() -> None:
         print(f"locfdr on lfdrsim (2,000 z): {t * 1000:.0f} ms")
     chicago = ROOT.parent / "shared" / "data" / "chicago"
     if chicago.exists():
-        from equity_metrics.examples.chicago_officers import ADJUST_FOR, MATCH_ON, chicago_officer_events
+        from equity_metrics.examples.chicago_officers import ADJUST_FOR, INCIDENT, MATCH_ON, chicago_officer_events
 
         ev, t_read = timed(chicago_officer_events, chicago)
 
-        res, t_fit = timed(internal_benchmark, ev, match_on=MATCH_ON, adjust_for=ADJUST_FOR, min_encounters=20)
+        res, t_fit = timed(internal_benchmark, ev, match_on=MATCH_ON, adjust_for=ADJUST_FOR, incident=INCIDENT,
+                           min_encounters=20)
         print(f"Chicago use of force: read {t_read:.1f} s, internal_benchmark {t_fit:.2f} s "
               f"({res.n_encounters:,} encounters, {res.n_officers:,} officers examined, {res.n_flagged} flagged)")
 

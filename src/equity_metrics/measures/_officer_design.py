@@ -62,10 +62,10 @@ def feature_frame(data: pd.DataFrame, columns: Sequence[str], *, datetime: str) 
         derived["shift"] = _shift(derived["hour"])
     for c in columns:
         s = data[c] if c in data.columns else derived[c]
-        s = pd.Series(s, index=data.index).astype("object")
-        txt = s.where(s.notna(), None).map(lambda v: "(missing)" if v is None or (isinstance(v, float) and np.isnan(v))
-                                           else str(v).removesuffix(".0").strip() or "(missing)")
-        out[c] = txt.to_numpy(dtype=object)
+        codes, uniques = pd.factorize(pd.Series(s, index=data.index), use_na_sentinel=True)
+        labels = np.array([str(v).removesuffix(".0").strip() or "(missing)" for v in uniques] + ["(missing)"],
+                          dtype=object)
+        out[c] = labels[np.where(codes < 0, len(uniques), codes)]  # one label per distinct value
     return pd.DataFrame(out, index=data.index)
 
 
