@@ -156,6 +156,9 @@ def honest_did(
     reference, max_pre, max_post
         For event-study results: the reference event time and an optional
         window (numbers of pre/post coefficients kept next to the reference).
+        Speed: up to about ten post-periods the test's dual vertices are
+        enumerated (seconds); beyond that each grid point solves its own
+        linear programs (minutes, as R), so keep the window focused.
     seed
         Seed of R's least-favourable and folded-normal simulations (R default 0).
     quantile
@@ -317,8 +320,8 @@ def breakdown_statement(
     mbar: Sequence[float] = (0.0, 0.5, 1.0, 1.5, 2.0),
     alpha: float = 0.05,
     target: Target | Sequence[float] = "first",
-    max_pre: int | None = None,
-    max_post: int | None = None,
+    max_pre: int | None = 6,
+    max_post: int | None = 6,
     grid_points: int = 1000,
 ) -> BreakdownStatement:
     """The report's HonestDiD line: breakdown Mbar under relative magnitudes, in words, with the table.
@@ -329,8 +332,12 @@ def breakdown_statement(
         The report's event-study result (see :func:`honest_did`).
     mbar
         Mbar values of the sensitivity table.
-    alpha, target, max_pre, max_post, grid_points
+    alpha, target, grid_points
         As in :func:`honest_did`.
+    max_pre, max_post
+        Event-time window next to the reference period (default six periods each side; ``None`` keeps
+        all). Every post-period in the window is a nuisance parameter of the test, and its cost grows
+        combinatorially: beyond about ten post-periods each grid point needs its own linear programs.
 
     Returns
     -------

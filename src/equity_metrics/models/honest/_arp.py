@@ -19,7 +19,7 @@ many candidate bases to enumerate, each grid point falls back to HiGHS.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, islice
 from math import comb
 
 import numpy as np
@@ -30,7 +30,8 @@ from ._rng import r_rmvnorm
 
 __all__ = ["ArpProblem", "arp_accept", "lf_critical_value"]
 
-MAX_BASES = 60_000
+MAX_BASES = 2_000_000  # candidate bases enumerated (in chunks); beyond: per-point HiGHS LPs
+CHUNK = 50_000
 
 
 @dataclass
@@ -67,21 +68,26 @@ def _dual_vertices(sd: np.ndarray, x: np.ndarray) -> np.ndarray | None:
         return None
     rhs = np.zeros(p)
     rhs[0] = 1.0
-    bases = np.array(list(combinations(range(m), p)), dtype=np.intp)
-    wb = np.transpose(w[bases], (0, 2, 1))  # (nb, p, p): W_B'
-    det = np.linalg.det(wb)
-    ok = np.abs(det) > 1e-12 * np.max(np.abs(wb), axis=(1, 2)) ** p
-    bases, wb = bases[ok], wb[ok]
-    if len(bases) == 0:
-        return np.zeros((0, m))
-    lam = np.linalg.solve(wb, np.broadcast_to(rhs, (len(bases), p))[..., None])[..., 0]
-    feas = np.all(lam >= -1e-10, axis=1)
-    verts = np.zeros((int(feas.sum()), m))
-    np.put_along_axis(verts, bases[feas], np.maximum(lam[feas], 0.0), axis=1)
+    found = []
+    combos = combinations(range(m), p)
+    while True:  # chunks keep memory bounded (~CHUNK * p * p floats)
+        bases = np.array(list(islice(combos, CHUNK)), dtype=np.intp)
+        if len(bases) == 0:
+            break
+        wb = np.transpose(w[bases], (0, 2, 1))  # (nb, p, p): W_B'
+        det = np.linalg.det(wb)
+        ok = np.abs(det) > 1e-12 * np.max(np.abs(wb), axis=(1, 2)) ** p
+        bases, wb = bases[ok], wb[ok]
+        if len(bases):
+            lam = np.linalg.solve(wb, np.broadcast_to(rhs, (len(bases), p))[..., None])[..., 0]
+            feas = np.all(lam >= -1e-10, axis=1)
+            verts = np.zeros((int(feas.sum()), m))
+            np.put_along_axis(verts, bases[feas], np.maximum(lam[feas], 0.0), axis=1)
+            found.append(verts)
+    verts = np.vstack(found) if found else np.zeros((0, m))
     if len(verts) == 0:
         return verts
-    verts = np.unique(np.round(verts, 12), axis=0)
-    return verts
+    return np.unique(np.round(verts, 12), axis=0)
 
 
 def _qr_pivot(w: np.ndarray):
