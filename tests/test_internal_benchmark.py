@@ -265,3 +265,11 @@ def test_public_names():
     assert {"internal_benchmark", "locfdr"} <= set(ns)
     assert em.measures.officer_benchmark_overview is officer_benchmark_overview
     assert callable(em.plots.officer_benchmark_plot) and callable(em.plots.locfdr_plot)
+
+
+def test_time_features_from_text_keep_the_local_hour_across_daylight_saving():
+    d = pd.DataFrame({"datetime": ["2004-01-17 14:47:00-06:00", "2004-07-17 14:47:00-05:00", None, "2004-07-17 03:00"],
+                      "time_known": [True, True, False, pd.NA]})
+    f = feature_frame(d, ["hour", "shift", "month"], datetime="datetime")
+    assert f["hour"].tolist() == ["14", "14", "(missing)", "(missing)"]
+    assert f["shift"].tolist()[:2] == ["day", "day"] and f["month"].tolist() == ["1", "7", "(missing)", "7"]

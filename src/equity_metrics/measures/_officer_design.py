@@ -30,6 +30,18 @@ def _shift(hour: pd.Series) -> pd.Series:
     return pd.cut(hour, [-1, 7, 15, 23], labels=["night", "day", "evening"]).astype("object")
 
 
+def _wall_clock(col: pd.Series) -> pd.Series:
+    """Local wall-clock times: a zone-aware column keeps its own zone; text keeps its written local time.
+
+    Text from a CSV holds offsets that change with daylight saving (``-06:00`` / ``-05:00``),
+    which pandas refuses to mix; the offset is dropped so that the hour is the local hour.
+    """
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return col
+    txt = col.astype("string").str.strip().str.replace(r"(?:[+-]\d{2}:?\d{2}|Z)$", "", regex=True)
+    return pd.to_datetime(txt, errors="coerce", format="mixed")
+
+
 def feature_frame(data: pd.DataFrame, columns: Sequence[str], *, datetime: str) -> pd.DataFrame:
     """Return the named features as text columns (missing as ``"(missing)"``), deriving time features.
 
@@ -49,9 +61,9 @@ def feature_frame(data: pd.DataFrame, columns: Sequence[str], *, datetime: str) 
         if datetime not in data.columns:
             raise missing_columns([datetime], list(data.columns),
                                   f"{', '.join(need_time)} are derived from the event time: pass datetime=")
-        ts = pd.to_datetime(data[datetime], errors="coerce", utc=False)
-        # local wall-clock time is what matters: a zone-aware column keeps its own zone
-        known = data["time_known"].fillna(False).to_numpy(bool) if "time_known" in data.columns else np.ones(len(data), bool)
+        ts = _wall_clock(data[datetime])
+        known = (data["time_known"].astype("string").str.lower().isin(["true", "1"]).to_numpy(bool)
+                 if "time_known" in data.columns else np.ones(len(data), bool))
         derived = {
             "hour": ts.dt.hour.where(known),
             "weekday": ts.dt.day_of_week,
