@@ -186,6 +186,27 @@ def aggregation_plan(
         theta = float(w[which] @ att[which])
         return theta, w, _wif_per_cohort(cell_idx[which], att[which], pg[which], theta, n_coh)
 
+    def weighted_levels(level: np.ndarray, n_lv: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`weighted` for every level at once; ``level[j]`` is the level of cell ``j`` (-1: none)."""
+        ests = np.full(n_lv, np.nan)
+        wmat = np.zeros((n_cells, n_lv))
+        wifs = np.zeros((n_coh + 1, n_lv))
+        j = np.flatnonzero(level >= 0)
+        if j.size == 0:
+            return ests, wmat, wifs
+        lv = level[j]
+        s = np.bincount(lv, weights=pg[j], minlength=n_lv)
+        wj = pg[j] / s[lv]
+        wmat[j, lv] = wj
+        hit = np.bincount(lv, minlength=n_lv) > 0
+        ests[hit] = np.bincount(lv, weights=wj * att[j], minlength=n_lv)[hit]
+        key = cell_idx[j] * n_lv + lv
+        a_sum = np.bincount(key, weights=att[j], minlength=n_coh * n_lv).reshape(n_coh, n_lv)
+        cnt = np.bincount(key, minlength=n_coh * n_lv).reshape(n_coh, n_lv)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            wifs[:n_coh] = np.where(hit, (a_sum - cnt * np.where(hit, ests, 0.0)) / np.where(hit, s, 1.0), 0.0)
+        return ests, wmat, wifs
+
     if kind == "simple":
         keep = np.flatnonzero(valid & (g <= t) & (e_all <= hi))
         theta, w, wif = weighted(keep)
@@ -203,12 +224,10 @@ def aggregation_plan(
             eseq = np.unique(e_all[include])
             eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - tmax + t1)]
         eseq = eseq[(eseq >= lo) & (eseq <= hi)]
-        ests = np.full(eseq.size, np.nan)
-        wmat = np.zeros((n_cells, eseq.size))
-        wifs = np.zeros((n_coh + 1, eseq.size))
-        for k, e in enumerate(eseq):
-            which = np.flatnonzero(include & (e_all == e))
-            ests[k], wmat[:, k], wifs[:, k] = weighted(which)
+        pos_e = np.searchsorted(eseq, e_all)
+        in_seq = include & (pos_e < eseq.size)
+        in_seq[in_seq] = eseq[pos_e[in_seq]] == e_all[in_seq]
+        ests, wmat, wifs = weighted_levels(np.where(in_seq, pos_e, -1), eseq.size)
         epos = eseq >= 0
         if epos.any():
             overall = float(ests[epos].mean())
@@ -257,12 +276,10 @@ def aggregation_plan(
         min_g = g[valid].min()
         tlist = np.unique(t[valid])
         tlist = tlist[tlist >= min_g]
-        ests = np.full(tlist.size, np.nan)
-        wmat = np.zeros((n_cells, tlist.size))
-        wifs = np.zeros((n_coh + 1, tlist.size))
-        for k, tt in enumerate(tlist):
-            which = np.flatnonzero(valid & (t == tt) & (g <= t))
-            ests[k], wmat[:, k], wifs[:, k] = weighted(which)
+        pos_t = np.searchsorted(tlist, t)
+        in_seq = valid & (g <= t) & (pos_t < tlist.size)
+        in_seq[in_seq] = tlist[pos_t[in_seq]] == t[in_seq]
+        ests, wmat, wifs = weighted_levels(np.where(in_seq, pos_t, -1), tlist.size)
         ok = ~np.isnan(ests)
         overall = float(ests[ok].mean()) if ok.any() else np.nan
         w_o = wmat[:, ok].mean(axis=1) if ok.any() else np.zeros(n_cells)
