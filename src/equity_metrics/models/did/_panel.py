@@ -112,6 +112,25 @@ def _factorize(values: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.asarray(uniq)
 
 
+def _sorted_layout(units: pd.Series, t_raw: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(unit ids, periods)`` if the rows are a complete panel sorted by (numeric) unit then period, else None."""
+    u = units.to_numpy()
+    if u.dtype.kind not in "iu" or t_raw.size == 0:
+        return None
+    steps = np.flatnonzero(np.diff(t_raw) <= 0)
+    n_t = int(steps[0]) + 1 if steps.size else t_raw.size
+    if t_raw.size % n_t:
+        return None
+    tm = t_raw.reshape(-1, n_t)
+    um = u.reshape(-1, n_t)
+    if not (np.all(tm == tm[0]) and np.all(um == um[:, :1])):
+        return None
+    first = um[:, 0]
+    if not np.all(first[1:] > first[:-1]):
+        return None
+    return first.copy(), tm[0].copy()
+
+
 def prepare_panel(
     data: pd.DataFrame,
     *,
@@ -140,27 +159,35 @@ def prepare_panel(
     t_raw = _numeric(data[time], time, "time")
     if np.isnan(t_raw).any():
         raise DataValidationError(f"staggered_did: the time column {time!r} has missing values; drop those rows.")
-    ucodes, uniq_units = _factorize(data[unit])
-    if (ucodes < 0).any():
-        raise DataValidationError(f"staggered_did: the unit column {unit!r} has missing values; drop those rows.")
-    tcodes, uniq_times = _factorize(t_raw)
-    n, n_t = len(uniq_units), len(uniq_times)
-    flat = ucodes.astype(np.int64) * n_t + tcodes
-    counts = np.bincount(flat, minlength=n * n_t)
-    if counts.max() > 1:
-        k = int(np.argmax(counts > 1))
-        raise DataValidationError(
-            f"staggered_did: the data is not a panel: unit {uniq_units[k // n_t]!r} appears "
-            f"{counts[k]} times in period {uniq_times[k % n_t]!r} ({int((counts > 1).sum())} duplicated "
-            f"(unit, time) pairs in total). Keep one row per unit and period, e.g. aggregate first."
-        )
-    if counts.min() == 0:
-        n_bad = int((counts.reshape(n, n_t) == 0).any(axis=1).sum())
-        raise EstimationError(
-            f"staggered_did: the panel is unbalanced: {n_bad} of {n} units are not observed in all "
-            f"{n_t} periods. Pass unbalanced='drop' to keep only the units observed in every period "
-            "(as R did does), or build a balanced panel (build_panel(..., balanced=True))."
-        )
+    layout = _sorted_layout(data[unit], t_raw)
+    if layout is not None:
+        # one row per unit and period, sorted by unit then period (build_panel's layout): no factorising
+        uniq_units, uniq_times = layout
+        n, n_t = len(uniq_units), len(uniq_times)
+        ucodes = np.repeat(np.arange(n), n_t)
+        flat = np.arange(n * n_t)
+    else:
+        ucodes, uniq_units = _factorize(data[unit])
+        if (ucodes < 0).any():
+            raise DataValidationError(f"staggered_did: the unit column {unit!r} has missing values; drop those rows.")
+        tcodes, uniq_times = _factorize(t_raw)
+        n, n_t = len(uniq_units), len(uniq_times)
+        flat = ucodes.astype(np.int64) * n_t + tcodes
+        counts = np.bincount(flat, minlength=n * n_t)
+        if counts.max() > 1:
+            k = int(np.argmax(counts > 1))
+            raise DataValidationError(
+                f"staggered_did: the data is not a panel: unit {uniq_units[k // n_t]!r} appears "
+                f"{counts[k]} times in period {uniq_times[k % n_t]!r} ({int((counts > 1).sum())} duplicated "
+                f"(unit, time) pairs in total). Keep one row per unit and period, e.g. aggregate first."
+            )
+        if counts.min() == 0:
+            n_bad = int((counts.reshape(n, n_t) == 0).any(axis=1).sum())
+            raise EstimationError(
+                f"staggered_did: the panel is unbalanced: {n_bad} of {n} units are not observed in all "
+                f"{n_t} periods. Pass unbalanced='drop' to keep only the units observed in every period "
+                "(as R did does), or build a balanced panel (build_panel(..., balanced=True))."
+            )
 
     y_raw = _numeric(data[outcome], outcome, "outcome")
     if np.isnan(y_raw).any():
