@@ -48,12 +48,12 @@ _MIN_NS = -2208988800 * 10**9  # 1900-01-01 UTC
 _MAX_NS = 4133980800 * 10**9  # 2101-01-01 UTC
 
 
-def fast_body(data: bytes, header: bytes) -> bytes | None:
-    """The records of a file whose physical lines are exactly its records, or None (careful path)."""
+def fast_body(data: bytes, header: bytes) -> tuple[bytes, int] | None:
+    """The records of a file whose physical lines are exactly its records, and their number; or None (careful path)."""
     if data.startswith(_BOM):
         data = data[3:]
     if data in (header, header + b"\n"):
-        return b""
+        return b"", 0
     if not data.startswith(header + b"\n"):
         return None
     body = data[len(header) + 1 :]
@@ -61,14 +61,15 @@ def fast_body(data: bytes, header: bytes) -> bytes | None:
         body += b"\n"
     if body.startswith(b"\n") or b"\n\n" in body or b'"' in body or b"\r" in body or b"\x00" in body:
         return None
-    if body.count(b",") != header.count(b",") * body.count(b"\n"):
+    n = body.count(b"\n")
+    if body.count(b",") != header.count(b",") * n:  # Polars would pad a short record silently
         return None
     if not body.isascii():
         try:
             body.decode("utf-8")
         except UnicodeDecodeError:
             return None
-    return body
+    return body, n
 
 
 def parse_bodies(bodies: list[bytes], columns: list[str], expected: int) -> pl.DataFrame | None:

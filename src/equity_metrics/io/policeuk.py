@@ -341,11 +341,12 @@ def _read_all(items: Iterable[tuple[str, bytes]], encoding: str, force_opt: str 
 
     size = 0
     for name, data, sha in prefetch(items):
-        body = fast_body(data, _HEADER) if _misnamed(name) is None else None
+        fast = fast_body(data, _HEADER) if _misnamed(name) is None else None
         f = None
-        if body is not None:
+        if fast is not None:
+            body, n = fast
             try:
-                f = _fast_file(name, body, sha, force_opt)
+                f = _fast_file(name, n, sha, force_opt)
             except ReadError:
                 f = None  # the careful path raises (or records) the same error
         if f is None:
@@ -389,8 +390,7 @@ def _known(fslug: str | None, rec: FileRecord) -> None:
         rec.notes.append(f"force {fslug!r} is not one of the 44 police.uk forces")
 
 
-def _fast_file(name: str, body: bytes, sha: str, force_opt: str | None) -> _File:
-    n = body.count(b"\n")
+def _fast_file(name: str, n: int, sha: str, force_opt: str | None) -> _File:
     rec = FileRecord(name, n, encoding="utf-8", sha256=sha, notes=[])
     fslug, month, _ = _describe(name, rec, list(POLICEUK_COLUMNS), force_opt)
     _known(fslug, rec)
