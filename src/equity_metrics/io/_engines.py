@@ -37,7 +37,7 @@ _INSTALL = {
     "polars": 'pip install "equity_metrics[large]"',
     "spark": 'pip install "equity_metrics[spark]" (and Java 17+ on the PATH or in JAVA_HOME)',
 }
-_PART_ROWS = 400_000
+_PART_ROWS = 200_000
 _LOCAL_SPARK: Any = None
 
 
@@ -59,7 +59,7 @@ class Backend:
 
     # ---- staging
     def add(self, table: pa.Table) -> None:
-        """Queue a batch of staged rows (written out in parts of about 400,000 rows)."""
+        """Queue a batch of staged rows (written out in parts of about 200,000 rows)."""
         self._schema = table.schema
         self._batch.append(table)
         self._rows += table.num_rows
