@@ -178,7 +178,6 @@ def _row_moments(yc, a, c, groups, ctx, mom, rows_c) -> None:
     ypre1, order0, bounds, coh_off = ctx["ypre1"], ctx["order0"], ctx["bounds"], ctx["coh_off"]
     n_fisher = ctx["n_fisher"]
     J, T = a.shape[0], yc.shape[1]
-    starts = bounds[:-1]
     # projections of every unit on every cohort's weights, centred over units (shifts cancel);
     # row g * n + i holds unit i's projections for cohort g: [pa (J), pc (J)]
     proj = (yc @ np.concatenate([a, c]).reshape(2 * J * G, T).T).reshape(n, 2, J, G)
@@ -193,8 +192,8 @@ def _row_moments(yc, a, c, groups, ctx, mom, rows_c) -> None:
         src = np.concatenate([np.broadcast_to(ypre1, (G, n, k1)).reshape(G * n, k1), papc], axis=1)
         del papc
     kk = k1 + 2 * J
-    per_perm = 8 * (n * (k1 + 8 * J + 3) + G * kk * kk * 3)
-    batch = int(np.clip(ctx["memory"] // max(per_perm, 1), 1, 256))
+    per_perm = 8 * (n * (kk + 3) + G * (kk * kk + 3 * J) * 2)
+    batch = int(np.clip(ctx["memory"] // max(per_perm, 1), 8, 256))
 
     rng = np.random.default_rng(ctx["seed"])
     ar = np.arange(n)
@@ -221,13 +220,14 @@ def _row_moments(yc, a, c, groups, ctx, mom, rows_c) -> None:
             pp = np.take(papc, idx + coh_off, axis=0)  # (nb, n, 2J)
             gram = np.empty((nb, G, k1, k1))
             cross = np.empty((nb, G, k1, 2 * J))
+            sq = np.empty((nb, G, 3 * J))  # sums of pa^2, pc^2, pa*pc
             for g in range(G):
+                blk_p = pp[:, bounds[g] : bounds[g + 1]]
                 blk_t = np.swapaxes(zy[:, bounds[g] : bounds[g + 1]], 1, 2)
                 np.matmul(blk_t, zy[:, bounds[g] : bounds[g + 1]], out=gram[:, g])
-                np.matmul(blk_t, pp[:, bounds[g] : bounds[g + 1]], out=cross[:, g])
-            sq = np.add.reduceat(
-                np.concatenate([pp * pp, pp[..., :J] * pp[..., J:]], axis=2), starts, axis=1
-            )  # (nb, G, 3J): sums of pa^2, pc^2, pa*pc
+                np.matmul(blk_t, blk_p, out=cross[:, g])
+                sq[:, g, : 2 * J] = np.einsum("bpk,bpk->bk", blk_p, blk_p)
+                sq[:, g, 2 * J :] = np.einsum("bpj,bpj->bj", blk_p[..., :J], blk_p[..., J:])
         means = cross[:, :, m_max, :] / nf3  # (nb, G, 2J)
         ma, mc = means[..., :J], means[..., J:]
         mom["vaa"][sl] = ((sq[..., :J] - nf3 * ma * ma) / den[None, :, None] / nf3).sum(axis=1)
