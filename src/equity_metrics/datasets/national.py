@@ -14,7 +14,7 @@ archive (2019-01..2021-11) and its quirks (``shared/data/README.md``):
   Cambridgeshire (56.4%); self-defined blank for North Yorkshire (59%);
 * coordinates blank for South Yorkshire (100%), Thames Valley (91%), Lancashire (83%);
 * coverage gaps: Greater Manchester only the first 6 months, West Midlands ending 8
-  months early, Metropolitan only its first 2 months and 5 months near the end, one
+  months early, Metropolitan missing from its 3rd month for up to 26 months, one
   missing month for Gwent and Cumbria, and several forces without the last month;
 * exact duplicate rows (1-12% of a force's rows, drawn per force).
 
@@ -112,7 +112,7 @@ def _coverage(forces: list[str], months: list[str]) -> set[tuple[str, str]]:
             gone.add(("greater-manchester", m))
         if "west-midlands" in forces and i >= n - min(8, n - 1):
             gone.add(("west-midlands", m))
-        if "metropolitan" in forces and 2 <= i < n - 6:
+        if "metropolitan" in forces and 2 <= i < min(n - 6, 28):  # like 2019-03..2021-05: at most 26 months
             gone.add(("metropolitan", m))
     for slug, at in (("gwent", n // 5), ("cumbria", (4 * n) // 5)):
         if slug in forces and n > 2:

@@ -1,0 +1,107 @@
+"""The columnar engine under read_policeuk: fast and careful paths agree, batches are invisible, odd input falls back."""
+
+from __future__ import annotations
+
+import threading
+
+import pandas as pd
+import pytest
+
+import equity_metrics.io.policeuk as pu
+from equity_metrics.errors import ReadError
+from equity_metrics.io._policeuk_scan import fast_body
+from equity_metrics.io.policeuk import POLICEUK_COLUMNS, read_policeuk
+
+HEADER = ",".join(POLICEUK_COLUMNS)
+ROWS = [
+    "Person search,2019-03-31T23:30:00+00:00,False,,53.8,-1.5,Male,18-24,White - Irish,White,"
+    "Misuse of Drugs Act 1971 (section 23),Controlled drugs,Arrest,True,False",
+    "Person search,2019-04-02T10:00:00+00:00,,,,,Female,25-34,,Black,,,A no further action disposal,True,",
+    "Vehicle search,2019-04-03T23:00:00+00:00,True,Op X,53.79,-1.51,,over 34,"
+    "Asian/Asian British - Indian,Asian,Police and Criminal Evidence Act 1984 (section 1),Stolen goods,Community resolution,,False",
+    "Person search,2019-04-02T10:00:00+00:00,,,,,Female,25-34,,Black,,,A no further action disposal,True,",  # duplicate
+]
+
+
+def _write(folder, name: str, rows: list[str], *, quote: bool = False) -> None:
+    lines = [HEADER] + [(r.replace("Op X", '"Op X"') if quote else r) for r in rows]
+    (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _canonical(res) -> pd.DataFrame:
+    return res.data.drop(columns=["source_file", "event_id"]).reset_index(drop=True)
+
+
+def test_byte_checks_send_odd_files_to_the_careful_path():
+    h = HEADER.encode()
+    body = "\n".join(ROWS).encode()
+    assert fast_body(h + b"\n" + body, h) == (body + b"\n", 4)
+    assert fast_body(b"\xef\xbb\xbf" + h + b"\n" + body + b"\n", h) == (body + b"\n", 4)  # BOM stripped
+    assert fast_body(h, h) == (b"", 0)  # header only: a month with zero searches
+    for odd in (b'"quoted"', b"\r", b"\n", b"\x00"):
+        assert fast_body(h + b"\n" + body + odd + b"\n" + body, h) is None
+    assert fast_body(h + b",Force\n" + body, h) is None  # another header
+    short_and_long = ROWS[0].rsplit(",", 1)[0] + "\n" + ROWS[1] + ",x\n"  # 13 and 15 commas: the count alone matches
+    assert fast_body(h + b"\n" + short_and_long.encode(), h) is not None  # ... so Polars must refuse it (next test)
+    assert fast_body(h + b"\n" + "é".encode("cp1252") + body[1:], h) is None  # not UTF-8
+
+
+def test_short_and_long_records_are_rejects_not_padded(tmp_path):
+    short, long_ = ROWS[0].rsplit(",", 1)[0], ROWS[1] + ",x"
+    _write(tmp_path, "2019-04-kent-stop-and-search.csv", [ROWS[2], short, long_])
+    res = read_policeuk(tmp_path)
+    assert res.ledger.rows_read == 3 and res.ledger.rows_kept == 1
+    rj = res.rejects.frame
+    assert rj["line"].tolist() == [3, 4] and rj["reason"].str.startswith("wrong number of fields").all()
+
+
+def test_fast_and_careful_paths_give_the_same_table(tmp_path):
+    fast, careful = tmp_path / "fast", tmp_path / "careful"
+    fast.mkdir()
+    careful.mkdir()
+    _write(fast, "2019-04-kent-stop-and-search.csv", ROWS)
+    _write(careful, "2019-04-kent-stop-and-search.csv", ROWS, quote=True)  # quotes: the careful path
+    a, b = read_policeuk(fast), read_policeuk(careful)
+    pd.testing.assert_frame_equal(_canonical(a), _canonical(b))
+    assert a.ledger.duplicates == b.ledger.duplicates == 1
+    assert a.ledger.missing_by_field == b.ledger.missing_by_field
+    assert a.data["month"].astype(str).tolist() == ["2019-04"] * 4  # 23:30 UTC on 31 March is April, local time
+    assert a.data["time_known"].tolist() == [True, True, False, True]  # 23:00 UTC in summer = local midnight
+
+
+def test_batches_are_invisible(tmp_path, monkeypatch):
+    for m in ("2019-04", "2019-05", "2019-06"):
+        for force in ("kent", "gwent"):
+            _write(tmp_path, f"{m}-{force}-stop-and-search.csv", [r.replace("2019-04", m) for r in ROWS])
+    one = read_policeuk(tmp_path)
+    monkeypatch.setattr(pu, "BATCH_BYTES", 1)  # every file its own batch
+    many = read_policeuk(tmp_path)
+    pd.testing.assert_frame_equal(one.data, many.data)
+    assert one.ledger.duplicates == many.ledger.duplicates == 6
+    assert one.data["event_id"].iloc[0] == "gwent/2019-04/2"
+
+
+def test_dates_not_in_the_police_uk_form_are_parsed_as_before(tmp_path):
+    base = ROWS[1]
+    dates = ["2019-04-02 10:00:00", "2019-04-02T10:00:00Z", "2019-04-02T11:00:00+01:00", " 2019-04-02T10:00:00+00:00 ",
+             "2019-04-02T10:00:00.5+00:00", "2019-02-30T10:00:00+00:00", "2200-01-01T00:00:00+00:00", "yesterday"]
+    _write(tmp_path, "2019-04-kent-stop-and-search.csv", [base.replace("2019-04-02T10:00:00+00:00", d) for d in dates])
+    res = read_policeuk(tmp_path)
+    kept = res.data["datetime"].dt.tz_convert("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%f").tolist()
+    assert kept[:4] == ["2019-04-02 10:00:00.000000"] * 4 and kept[4] == "2019-04-02 10:00:00.500000"
+    assert res.rejects.frame["reason"].tolist() == ["unparseable Date", "Date out of range (before 1900 or after 2100)",
+                                                    "unparseable Date"]  # fmt: skip
+    assert res.rejects.frame["line"].tolist() == [7, 8, 9]
+
+
+def test_an_error_stops_the_reader_thread(tmp_path):
+    _write(tmp_path, "2019-04-kent-stop-and-search.csv", ROWS)
+    (tmp_path / "2019-05-kent-stop-and-search.csv").write_text("not,a,police,file\n1,2,3,4\n")
+    _write(tmp_path, "2019-06-kent-stop-and-search.csv", ROWS)
+    before = threading.active_count()
+    with pytest.raises(ReadError):
+        read_policeuk(tmp_path, strict=True)
+    assert threading.active_count() == before
+    res = read_policeuk(tmp_path)  # not strict: the file is rejected whole, the others kept
+    assert [r["file"].endswith("2019-05-kent-stop-and-search.csv") for r in res.ledger.files_rejected] == [True]
+    assert res.ledger.rows_kept == 8
