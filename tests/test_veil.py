@@ -203,3 +203,14 @@ def test_errors_say_what_to_do():
     light = s[~s["is_dark_true"]]
     with pytest.raises(EstimationError, match="same side of dusk"):
         em.veil_of_darkness(light[light["datetime"].dt.hour < 17])
+
+
+def test_count_table_entry_point_equals_the_event_level_fit(stops):
+    res = em.veil_of_darkness(stops, area="force", season_year=True)
+    c = res.counts.rename(columns={"n_minority": "black", "n_majority": "white"})
+    again = em.veil_of_darkness_counts(c, n_minority="black", n_majority="white", area="area", window="window")
+    assert again.estimate == pytest.approx(res.estimate, abs=1e-10)
+    assert again.std_error == pytest.approx(res.std_error, abs=1e-10)
+    assert (again.n_used, again.n_minority, again.n_light) == (res.n_used, res.n_minority, res.n_light)
+    with pytest.raises(MissingColumnsError):
+        em.veil_of_darkness_counts(c)  # n_minority / n_majority not named

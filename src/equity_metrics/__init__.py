@@ -52,7 +52,15 @@ from .measures.internal_benchmark import internal_benchmark
 from .measures.locfdr import locfdr
 from .measures.trust import gap_change, survey_estimates, trust_gap
 from .models.trust_impact import trust_impact
-from .measures.veil import VeilByAreaResult, VeilResult, sun_times, veil_of_darkness, veil_of_darkness_by_area
+from .measures.veil import (
+    VeilByAreaResult,
+    VeilResult,
+    sun_times,
+    veil_of_darkness,
+    veil_of_darkness_by_area,
+    veil_of_darkness_counts,
+)
+from .models.threshold import ThresholdTestResult, threshold_counts, threshold_test
 from .models import (
     build_panel,
     did_2x2,
@@ -111,9 +119,13 @@ __all__ = [
     "trend",
     "veil_of_darkness",
     "veil_of_darkness_by_area",
+    "veil_of_darkness_counts",
     "VeilResult",
     "VeilByAreaResult",
     "sun_times",
+    "threshold_test",
+    "threshold_counts",
+    "ThresholdTestResult",
     "build_panel",
     "did_2x2",
     "event_study",

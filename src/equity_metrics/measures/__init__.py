@@ -21,7 +21,14 @@ from .outcomes import find_coverage
 from .locfdr import LocfdrResult, locfdr
 from .internal_benchmark import (OfficerBenchmarkResult, internal_benchmark, officer_benchmark_overview,
                                  simulate_officer_encounters)
-from .veil import VeilByAreaResult, VeilResult, sun_times, veil_of_darkness, veil_of_darkness_by_area
+from .veil import (
+    VeilByAreaResult,
+    VeilResult,
+    sun_times,
+    veil_of_darkness,
+    veil_of_darkness_by_area,
+    veil_of_darkness_counts,
+)
 from .published import PublishedComparison, compare_published
 from .pooled import PooledRatioResult, mantel_haenszel_odds_ratio, mantel_haenszel_rate_ratio
 from .suppression import (
@@ -45,6 +52,7 @@ __all__ = [
     "SurveyEstimates",
     "veil_of_darkness",
     "veil_of_darkness_by_area",
+    "veil_of_darkness_counts",
     "VeilResult",
     "VeilByAreaResult",
     "sun_times",

@@ -29,7 +29,8 @@ from . import _veil_prep as prep
 from ._suncalc import sun_times
 from ._veil_fit import fit_counts
 
-__all__ = ["veil_of_darkness", "veil_of_darkness_by_area", "VeilResult", "VeilByAreaResult", "sun_times"]
+__all__ = ["veil_of_darkness", "veil_of_darkness_by_area", "veil_of_darkness_counts", "VeilResult",
+           "VeilByAreaResult", "sun_times"]
 
 Design = Literal["inter_twilight", "clock_change"]
 
@@ -448,3 +449,91 @@ def veil_of_darkness_by_area(
         rows.append(row)
     return VeilByAreaResult(table=pd.DataFrame(rows), minority=minority, majority=majority, design=design,
                             spline_df=spline_df, level=level, assumptions=ASSUMPTIONS, min_minority=min_minority)
+
+
+def veil_of_darkness_counts(
+    counts: pd.DataFrame,
+    *,
+    minute: str = "minute",
+    is_dark: str = "is_dark",
+    n_minority: str = "n_minority",
+    n_majority: str = "n_majority",
+    area: str | None = None,
+    window: str | None = None,
+    minority: str = "Black",
+    majority: str = "White",
+    interact_time_area: bool = False,
+    spline_df: int = 6,
+    level: float = 0.95,
+) -> VeilResult:
+    """The veil-of-darkness model fitted to a table of counts (the aggregated form, for large data).
+
+    Each row of ``counts`` is a cell (clock minute x light/dark, optionally x area x window) with the
+    numbers of minority- and majority-group searches in it, already restricted to the inter-twilight
+    window without the sunset-to-dusk minutes (e.g. ``veil_of_darkness(...).counts``, or counts built
+    in a database). The fit equals the row-level logistic regression: the spline knots are the
+    frequency-weighted quantiles of the minutes.
+
+    Parameters
+    ----------
+    counts
+        The cell table.
+    minute, is_dark, n_minority, n_majority
+        Its columns: clock minute, darkness (boolean), and the two groups' counts.
+    area, window
+        Optional columns of areas (fixed effects) and of season x year / clock-change windows (fixed effects).
+    minority, majority
+        Labels of the two groups, for the printed summary.
+    interact_time_area, spline_df, level
+        As in :func:`veil_of_darkness`.
+
+    Returns
+    -------
+    VeilResult
+        Without row-level bookkeeping (``dropped`` is empty, ``n_in == n_used``).
+
+    Examples
+    --------
+    >>> from equity_metrics.datasets.veil import veil_stops
+    >>> rows = veil_of_darkness(veil_stops(4000, darkness_odds_ratio=0.6, seed=1))
+    >>> again = veil_of_darkness_counts(rows.counts)
+    >>> abs(again.estimate - rows.estimate) < 1e-10
+    True
+    """
+    _check("inter_twilight", spline_df, 3, level, 1)
+    if not isinstance(counts, pd.DataFrame):
+        raise OptionError("counts must be a pandas DataFrame with one row per cell")
+    cols = [c for c in (minute, is_dark, n_minority, n_majority, area, window) if c]
+    missing = [c for c in cols if c not in counts.columns]
+    if missing:
+        from ..errors import MissingColumnsError
+
+        raise MissingColumnsError(file=None, missing=missing, found=[str(c) for c in counts.columns],
+                                  hint="name the count table's columns with minute=, is_dark=, n_minority=, "
+                                       "n_majority=, area=, window=")
+    c = pd.DataFrame({
+        "is_dark": counts[is_dark].astype(bool).to_numpy(),
+        "minute": pd.to_numeric(counts[minute]).to_numpy(float),
+        "area": counts[area].astype("object").to_numpy() if area else "all",
+        "window": counts[window].astype("object").to_numpy() if window else "all",
+        "n_minority": pd.to_numeric(counts[n_minority]).to_numpy(np.int64),
+        "n_majority": pd.to_numeric(counts[n_majority]).to_numpy(np.int64),
+    })
+    if (c[["n_minority", "n_majority"]] < 0).any().any():
+        raise OptionError("counts must be non-negative")
+    f = fit_counts(c, spline_df=spline_df, area=bool(area), interact_time_area=interact_time_area,
+                   season_year=bool(window), level=level)
+    controls = []
+    if area and c["area"].nunique() > 1:
+        controls.append(f"ns(minute) x {area}" if interact_time_area else area)
+    if window and c["window"].nunique() > 1:
+        controls.append(window)
+    n = c["n_minority"] + c["n_majority"]
+    used = int(n.sum())
+    return VeilResult(
+        fit=f, level=level, minority=minority, majority=majority, design="counts", spline_df=spline_df,
+        controls=controls, n_in=used, n_used=used, n_light=int(n[~c["is_dark"]].sum()),
+        n_dark=int(n[c["is_dark"]].sum()), n_minority=int(c["n_minority"].sum()),
+        n_majority=int(c["n_majority"].sum()), counts=c, dropped={}, locations=None, windows=None,
+        robustness=None, assumptions=ASSUMPTIONS, splits=None,
+    )
