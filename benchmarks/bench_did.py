@@ -144,6 +144,7 @@ def bench_cs(runs: int) -> None:
         import csdid  # noqa: F401
     except ImportError:
         csdid = None
+        print("csdid: not installed (pip install csdid) -- skipped")
     for label, n, t, k, control in PANELS:
         df = make_panel(n, t, k)
         print(f"\n== staggered_did on {label} ({len(df):,} rows): fit + simple/dynamic/group/calendar ==")
