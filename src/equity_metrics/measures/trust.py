@@ -62,11 +62,12 @@ def _select(data: pd.DataFrame, *, measure: str, area_type: str, period_type: st
     return sel
 
 
-def gap_panel(survey, *, measure: str = "trust", group: str = "Black", reference: str = "White",
+def gap_panel(survey, *, measure: str = "trust", group: str = "Black", reference: str | None = "White",
               area_type: str = "district", period_type: str | None = "month") -> pd.DataFrame:
     """One row per area x period: the group's value, the reference's value and the gap (group - reference).
 
-    ``reference="All"`` compares with the area's overall value.
+    ``reference="All"`` compares with the area's overall value; ``reference=None`` gives the
+    group's level (``gap`` = the group's value), for series without a group breakdown.
 
     Examples
     --------
@@ -81,18 +82,21 @@ def gap_panel(survey, *, measure: str = "trust", group: str = "Black", reference
     keys = ["area", "period", "period_start", "period_end"]
     extra = [c for c in ("overlapping", "window_months") if c in sel.columns]
     grp = sel[sel["group"].astype(str) == group]
-    ref = sel[sel["group"].astype(str) == reference]
-    for g, d in ((group, grp), (reference, ref)):
+    ref = sel[sel["group"].astype(str) == reference] if reference is not None else None
+    for g, d in ((group, grp),) + (((reference, ref),) if reference is not None else ()):
         if not len(d):
             raise DataValidationError(f"no rows for group {g!r}; groups present: "
                                       f"{sorted(sel['group'].astype(str).unique())}")
     a = grp[keys + extra + ["value"]].rename(columns={"value": "value_group"})
-    b = ref[keys + ["value"]].rename(columns={"value": "value_reference"})
-    out = a.merge(b, on=keys, how="inner")
+    if reference is None:
+        out = a.assign(value_reference=np.nan)
+    else:
+        b = ref[keys + ["value"]].rename(columns={"value": "value_reference"})
+        out = a.merge(b, on=keys, how="inner")
     out["area"] = out["area"].astype(str)
     out["period"] = out["period"].astype(str)
-    out["gap"] = out["value_group"] - out["value_reference"]
-    out["group"], out["reference"] = group, reference
+    out["gap"] = out["value_group"] - out["value_reference"] if reference is not None else out["value_group"]
+    out["group"], out["reference"] = group, reference if reference is not None else "none"
     return out.sort_values(["area", "period_start"], kind="stable").reset_index(drop=True)
 
 
@@ -163,7 +167,7 @@ def trust_gap(
     *,
     measure: str = "trust",
     group: str = "Black",
-    reference: str = "White",
+    reference: str | None = "White",
     area_type: str = "district",
     period_type: str | None = "month",
     by: Literal["period", "year"] = "period",
@@ -176,7 +180,8 @@ def trust_gap(
     survey
         The canonical survey table (or a survey reader's ReadResult).
     measure, group, reference
-        What to compare (``reference="All"``: the area's overall value).
+        What to compare (``reference="All"``: the area's overall value; ``None``: the group's
+        level itself, e.g. for London's dashboard, which has no ethnicity breakdown).
     area_type, period_type
         Which rows (e.g. Chicago ``district`` x ``month``).
     by
@@ -208,11 +213,14 @@ def trust_gap(
     scale = str(data["scale"].dropna().iloc[0]) if "scale" in data.columns and data["scale"].notna().any() else ""
     notes = []
     if by == "year":
-        panel = panel.assign(period=panel["period_start"].dt.year.astype(str))
-        months = panel.groupby("period")["period_start"].nunique()
-        part = months[months < 12]
+        # the year an estimate belongs to is the year its window ends (rolling windows start a year earlier)
+        panel = panel.assign(period=panel["period_end"].dt.year.astype(str))
+        months = panel.groupby("period")["period_end"].nunique()
+        per_year = int(months.max()) if len(months) else 12  # 12 for monthly, 4 for quarterly series
+        part = months[months < per_year]
         if len(part):
-            notes.append("partial years (fewer than 12 periods): " + ", ".join(f"{k} ({v})" for k, v in part.items()))
+            notes.append(f"partial years (fewer than {per_year} periods): "
+                         + ", ".join(f"{k} ({v})" for k, v in part.items()))
         panel = panel.groupby(["area", "period"], as_index=False).agg(
             period_start=("period_start", "min"), period_end=("period_end", "max"),
             value_group=("value_group", "mean"), value_reference=("value_reference", "mean"), gap=("gap", "mean"),
@@ -241,7 +249,8 @@ def trust_gap(
             "n_areas", "value_group", "value_reference", "overlapping"]
     method = (f"t interval over {area_type}s (between-area variation of the gap; the publisher gives no "
               "sample sizes, so the survey's own sampling error is not included)")
-    return TrustGapResult(table=t[cols], by_area=panel, measure=measure, group=group, reference=reference,
+    return TrustGapResult(table=t[cols], by_area=panel, measure=measure, group=group,
+                          reference=reference if reference is not None else "none",
                           area_type=area_type, method=method, alpha=alpha, scale=scale, notes=notes)
 
 

@@ -78,7 +78,12 @@ class CommandReport:
         else:
             lines += [f"Training impact ({imp.estimator}): " + impact_verdict(r, kind=imp.kind, level=d.level)
                       for r in imp.table.to_dict("records")]
+        from .extras_view import extra_sections
+
         lines += ["", "Sections: " + "; ".join(f"{i}. {t}" for i, (_, t) in enumerate(SECTIONS, 1))]
+        opt = extra_sections(d)
+        if opt:
+            lines.append("Optional sections: " + "; ".join(t for _, t in opt))
         if d.n_suppressed:
             lines.append(f"{d.n_suppressed} table cells hidden by the small-number rule (counts below {d.suppress_below}).")
         return "\n".join(lines)

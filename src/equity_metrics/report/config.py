@@ -63,10 +63,25 @@ _SECTIONS: dict[str, dict[str, str]] = {
         "treated_from": "treated_from", "event_window": "event_window",
         "meaningful_change": "meaningful_change", "power": "power",
     },
+    "trust": {
+        "survey": "trust_survey", "format": "trust_format", "measure": "trust_measure", "group": "trust_group",
+        "reference": "trust_reference", "area_type": "trust_area_type", "rollout": "trust_rollout",
+        "rollout_source": "trust_rollout_source", "label": "trust_label",
+    },
+    "benchmark_free": {
+        "veil_of_darkness": "veil_of_darkness", "minority": "veil_minority", "majority": "veil_majority",
+        "threshold_counts": "threshold_counts",
+    },
+    "officers": {
+        "benchmark": "officer_benchmark", "min_encounters": "officer_min_encounters",
+    },
 }
 _OPTIONAL = ("area", "areas", "expected_months", "population_vintage", "published_counts", "training", "training_mapping", "officers",
-             "officer_events", "officer_events_mapping", "training_date", "training_label")
-_PATH_FIELDS = ("population", "published_counts", "training", "training_mapping", "officers", "officer_events", "officer_events_mapping")
+             "officer_events", "officer_events_mapping", "training_date", "training_label", "trust_survey", "trust_rollout",
+             "trust_rollout_source", "trust_label", "threshold_counts")
+_PATH_FIELDS = ("population", "published_counts", "training", "training_mapping", "officers", "officer_events", "officer_events_mapping",
+                "trust_survey", "trust_rollout", "threshold_counts")
+TrustFormat = Literal["chicago_sentiment", "london_pas"]
 
 
 @dataclass(frozen=True)
@@ -113,6 +128,22 @@ class ReportConfig:
         ``use_of_force`` and ``searches_of:<headline group>``), when an officer counts as
         trained (``"next"`` month after completion, or the month of ``"completion"``) and
         the event-study window ``(leads, lags)`` in periods.
+    trust_survey, trust_format, trust_measure, trust_group, trust_reference, trust_area_type, trust_rollout, trust_rollout_source, trust_label
+        Optional "trust and confidence" section (``[trust]``): a published survey series read by
+        :func:`~equity_metrics.read_chicago_sentiment` (``format = "chicago_sentiment"``) or
+        :func:`~equity_metrics.read_london_pas` (``"london_pas"``), the measure, the group
+        compared with the reference (``reference = "All"``: the area's overall value; London's
+        dashboard has no ethnicity breakdown), the area level, and optionally a programme rollout
+        CSV (``area,start[,in_programme]``) with a sentence naming where its dates come from
+        (required with a rollout: the dates are the user's responsibility).
+    veil_of_darkness, veil_minority, veil_majority, threshold_counts
+        Optional "tests that need no population benchmark" section (``[benchmark_free]``): the
+        veil-of-darkness test on the report's own searches (``veil_of_darkness = true``), and the
+        threshold test on a CSV of stops, searches and hits by area x group (``threshold_counts``).
+    officer_benchmark, officer_min_encounters
+        ``[officers] benchmark = true``: the officer-level internal benchmark on the officer
+        events (needs ``officer_events``); the report shows only how many officers were examined
+        and flagged and the distribution, never identifiers.
     meaningful_change, power
         The smallest training effect that matters, as a fraction of the untrained level
         (default ``0.10``: 10%), and the power of the minimum detectable effect the training
@@ -151,6 +182,21 @@ class ReportConfig:
     event_window: tuple[int, int] = (6, 12)
     meaningful_change: float = 0.10
     power: float = 0.80
+    trust_survey: str | None = None
+    trust_format: str = "chicago_sentiment"
+    trust_measure: str = "trust"
+    trust_group: str = "Black"
+    trust_reference: str = "White"
+    trust_area_type: str = "district"
+    trust_rollout: str | None = None
+    trust_rollout_source: str | None = None
+    trust_label: str | None = None
+    veil_of_darkness: bool = False
+    veil_minority: str = "Black"
+    veil_majority: str = "White"
+    threshold_counts: str | None = None
+    officer_benchmark: bool = False
+    officer_min_encounters: int = 50
     suppress_below: int = 10
     alpha: float = 0.05
     output: str = "output/report"
@@ -227,6 +273,19 @@ def _validate(c: ReportConfig) -> None:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < float(v) < 1:
             _fail(key, f"must be a number between 0 and 1 (default {0.1 if key == 'meaningful_change' else 0.8}), "
                   f"got {v!r}", OptionError)
+    check_option("trust_format", c.trust_format, TrustFormat)
+    if c.trust_rollout and not c.trust_survey:
+        _fail("rollout", "a [trust] rollout was given without a survey; set [trust] survey = \"file.csv\"")
+    if c.trust_rollout and not (c.trust_rollout_source or "").strip():
+        _fail("rollout_source", "say where the rollout dates come from ([trust] rollout_source = \"...\"): the dates are "
+              "the user's responsibility and the report names their source")
+    for key in ("veil_of_darkness", "officer_benchmark"):
+        if not isinstance(getattr(c, key), bool):
+            _fail(key, f"must be true or false, got {getattr(c, key)!r}", OptionError)
+    if c.officer_benchmark and not c.officer_events:
+        _fail("benchmark", "[officers] benchmark = true needs [inputs] officer_events")
+    if isinstance(c.officer_min_encounters, bool) or not isinstance(c.officer_min_encounters, int) or c.officer_min_encounters < 1:
+        _fail("min_encounters", f"must be a whole number >= 1, got {c.officer_min_encounters!r}", OptionError)
     if c.area is not None and c.areas is not None and c.area not in c.areas:
         _fail("area", f"{c.area!r} is not among areas {list(c.areas)}; add it or remove 'areas'")
 
@@ -240,7 +299,9 @@ def _coerce(key: str, value: Any) -> Any:
             _fail(key, f"must be a list, got {type(value).__name__}", OptionError)
         return tuple(str(v) if key != "event_window" else v for v in value)
     if key in ("title", "area", "reference", "benchmark", "period", "stops_format", "expected_months",
-               "population_vintage", "training_label", "treated_from", "training_date", "output") + _PATH_FIELDS:
+               "population_vintage", "training_label", "treated_from", "training_date", "output", "trust_format",
+               "trust_measure", "trust_group", "trust_reference", "trust_area_type", "trust_rollout_source", "trust_label",
+               "veil_minority", "veil_majority") + _PATH_FIELDS:
         if isinstance(value, os.PathLike):
             value = os.fspath(value)
         if not isinstance(value, str):

@@ -58,6 +58,7 @@ class ReportInputs:
     officers: pd.DataFrame | None = None
     officer_events: Any = None
     files: list[dict[str, Any]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -114,6 +115,7 @@ class ReportData:
     published: pd.DataFrame | None = None
     published_lines: list[str] = field(default_factory=list)
     areas_no_data: list[str] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The reader-facing numeric tables by name (hidden cells already ``NaN``)."""
@@ -232,6 +234,9 @@ def read_inputs(cfg: ReportConfig) -> ReportInputs:
                     off[c] = pd.to_datetime(off[c].replace("", None), errors="coerce")
             inp.officers = off[[c for c in ("officer_id", "force", "district", "appointed", "resigned") if c in off.columns]]
             files.append(_source_record(cfg.officers, cfg.base_dir))
+    from .extras import read_extra_inputs
+
+    read_extra_inputs(cfg, inp, files, record=lambda path: _source_record(path, cfg.base_dir))
     inp.files = sorted(files, key=lambda r: r["file"])
     return inp
 
@@ -529,6 +534,9 @@ def _assemble(cfg: ReportConfig, inputs: ReportInputs | None) -> ReportData:
                 + (int(age_sex["suppressed"].sum()) if age_sex is not None else 0))
     caveats = _caveats(cfg, quality, area_name, ref, vintage)
     provenance = {"version": __version__, "inputs": inp.files, "parameters": _params(cfg)}
+    from .extras import assemble_extras
+
+    extras = assemble_extras(cfg, inp, area=area, impact=impact, level=lvl)
     return ReportData(
         title=cfg.title.replace("{area}", area_name), area=area or "all areas", area_name=area_name, areas=areas, groups=groups, headline_group=hg,
         reference=ref, benchmark=cfg.benchmark, vintage=vintage, level=lvl, alpha=cfg.alpha,
@@ -540,7 +548,7 @@ def _assemble(cfg: ReportConfig, inputs: ReportInputs | None) -> ReportData:
         provenance=provenance, n_suppressed=n_sup, changes=changes, period_note=hc.note,
         period_months_covered=hc.months_covered, no_change_reason=hc.no_change_reason,
         vintage_words=vintage_words(vintage, cfg.benchmark), published=published, published_lines=published_lines,
-        areas_no_data=areas_no_data,
+        areas_no_data=areas_no_data, extras=extras,
     )
 
 
@@ -560,7 +568,7 @@ def _short_reason(rec: dict[str, Any], limit: int = 240) -> str:
 def _params(cfg: ReportConfig) -> dict[str, Any]:
     d = cfg.to_dict()
     for k in ("stops", "population", "published_counts", "training", "training_mapping", "officers", "officer_events",
-              "officer_events_mapping", "output"):
+              "officer_events_mapping", "output", "trust_survey", "trust_rollout", "threshold_counts"):
         v = d.get(k)
         if isinstance(v, list):
             d[k] = [_display_path(x, cfg.base_dir) for x in v]

@@ -359,4 +359,51 @@ def _make_figures(d) -> list[Figure]:
                            f"Monthly searches of {hg} people, {d.area_name}: observed (months with fewer than "
                            f"{d.suppress_below} hidden), fitted, and expected without a change at the training date "
                            f"(dashed, {L}% band). Denominator: {bench}; comparison series: searches of {ref} people."))
+    figs += _extra_figures(d)
+    return figs
+
+
+def _extra_figures(d) -> list[Figure]:
+    """Figures of the optional sections (report/extras.py): veil of darkness by area, trust gap by year."""
+    figs: list[Figure] = []
+    ex = getattr(d, "extras", {}) or {}
+    bf = ex.get("benchmark_free")
+    if bf and bf.get("veil") is not None:
+        t = bf["veil"].tidy()
+        t = t[t["applicable"].astype(bool)] if "applicable" in t.columns else t
+        if len(t):
+            fig, ax = _fig(_W, max(2.0, 0.35 * len(t) + 1.2))
+            from .config import area_display_name
+
+            _forest(ax, [area_display_name(str(a)) for a in t["area"]], t["odds_ratio"].to_numpy(float), t["ci_low"].to_numpy(float),
+                    t["ci_high"].to_numpy(float), xlabel="Odds ratio, darkness vs daylight (1 = no difference)")
+            _style(ax)
+            fig.tight_layout()
+            alt = "Forest plot of veil-of-darkness odds ratios by area with confidence intervals."
+            figs.append(Figure("veil", _save(fig, "veil", alt), alt,
+                               f"Veil of darkness: odds that a searched person is of the minority group after dark vs in "
+                               f"daylight at the same clock time, with {d.level}% intervals. Below 1: relatively more "
+                               "minority searches in daylight, when ethnicity is visible."))
+    tr = ex.get("trust")
+    if tr and tr.get("gap") is not None:
+        t = tr["gap"].tidy()
+        fig, ax = _fig(_W, 3.2)
+        x = np.arange(len(t))
+        ax.fill_between(x, t["ci_low"].to_numpy(float), t["ci_high"].to_numpy(float), color=_BLUE, alpha=0.18, lw=0,
+                        label=f"{d.level}% interval")
+        what = str(tr["group"]) if tr.get("level_only") else f"{tr['group']} minus {tr['reference']}"
+        ax.plot(x, t["gap"].to_numpy(float), "o-", color=_BLUE, ms=4, label=what)
+        if not tr.get("level_only"):
+            ax.axhline(0, color=_GREY, lw=1)
+        ax.set_xticks(x)
+        ax.set_xticklabels([str(p) for p in t["period"]])
+        ax.set_ylabel(_wrap("Score" if tr.get("level_only") else "Gap in score", 24))
+        _legend_above(ax, ncol=2)
+        _style(ax)
+        fig.tight_layout()
+        alt = f"Line chart of {tr['label']} ({what}) by year."
+        figs.append(Figure("trust_gap", _save(fig, "trust_gap", alt), alt,
+                           f"{tr['label']}: {what} by year (average over "
+                           f"areas), with the {d.level}% interval from the variation between areas; partial years marked "
+                           "in the table."))
     return figs

@@ -15,6 +15,7 @@ from typing import Any
 from markupsafe import Markup
 
 from .. import __version__
+from .extras_view import extra_context, extra_sections
 from .figures import make_figures
 from .tables import display_tables
 from .training_text import impact_lines, pretrend_sentence
@@ -93,8 +94,12 @@ def context(d, figures=None) -> dict[str, Any]:
         for r in d.outcomes_pooled.to_dict("records"):
             odds_lines.append(odds_sentence(r, reference=d.reference, level=d.level, area_effects=d.area == "all areas"))
     period_title = d.period_desc[0].upper() + d.period_desc[1:]
+    at = [a for a, _ in SECTIONS].index("impact") + 1
+    # (anchor, title, list number): optional sections (6a, 6b, ...) sit between 6 and 7 without renumbering the rest
+    sections = ([(a, t, None) for a, t in SECTIONS[:at]] + [(a, t, "sub") for a, t in extra_sections(d)]
+                + [(a, t, at + 1 if i == 0 else None) for i, (a, t) in enumerate(SECTIONS[at:])])
     return {
-        "d": d, "version": __version__, "sections": SECTIONS, "headline": headline_sentence(d), "change_lines": change_lines(d), "change_note": change_note(d),
+        **extra_context(d), "d": d, "version": __version__, "sections": sections, "headline": headline_sentence(d), "change_lines": change_lines(d), "change_note": change_note(d),
         "not_stated": not_stated_sentence(d), "period_note": d.period_note,
         "bench_warning": benchmark_warning(d),
         "group_lines": group_lines(d), "tables": _Tables(display_tables(d)), "figs": fmap, "impact_figs": impact_figs,

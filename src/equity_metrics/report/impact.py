@@ -82,6 +82,10 @@ class ImpactResult:
     meaningful: float = 0.10
     power: float = 0.80
     default_outcomes: bool = False
+    #: model objects kept for the sensitivity and design analyses of report/extras.py (never shown)
+    panel: Any = None
+    dynamic: dict[str, Any] = field(default_factory=dict)
+    outcome_columns: dict[str, str] = field(default_factory=dict)
 
 
 def default_outcomes(headline_group: str) -> list[str]:
@@ -214,6 +218,8 @@ def _officer(cfg, inp, *, headline_group: str, area: str | None = None) -> Impac
     leads, lags = cfg.event_window
     rows, es_tabs, notes = [], {}, []
     fits: dict[str, Any] = {}
+    dynamic: dict[str, Any] = {}
+    columns: dict[str, str] = {}
     period = "month" if rep.period == "M" else "quarter"
 
     def fit(col: str):
@@ -249,7 +255,9 @@ def _officer(cfg, inp, *, headline_group: str, area: str | None = None) -> Impac
         col = rep.outcomes[spec]
         res = fit(col)
         simple = res.aggregate("simple").overall
-        dyn = res.aggregate("dynamic", min_e=-leads, max_e=lags).tidy(include_overall=False)
+        dyn_res = res.aggregate("dynamic", min_e=-leads, max_e=lags)
+        dynamic[spec], columns[spec] = dyn_res, col
+        dyn = dyn_res.tidy(include_overall=False)
         es_tabs[spec] = dyn[["level", "estimate", "ci_low", "ci_high"]].rename(columns={"level": "event_time"}).astype(float)
         lvl = untrained_level(p, res)
         pre = d[(d["first_treated"] > 0) & (~d["treated"].astype(bool))][col]
@@ -280,6 +288,7 @@ def _officer(cfg, inp, *, headline_group: str, area: str | None = None) -> Impac
                        "months before training? (A joint test of the event study's months before training.)"),
         notes=_clean(sorted(set(notes)), ids), cannot_rule_out=_CANNOT_DID,
         meaningful=float(cfg.meaningful_change), power=float(cfg.power), default_outcomes=not given,
+        panel=p, dynamic=dynamic, outcome_columns=columns,
     )
 
 
