@@ -343,6 +343,20 @@ def test_06_how_sure_how_big_who(kernel_name):
     assert c["sample_num_pre_post"] == [5, 3]
     assert c["sample_breakdown_mbar"] >= 0
     assert c["sample_sentence"].startswith(("The conclusion holds", "The estimated effect is not distinguishable"))
+    # power: BPW analytic MDE agrees with simulation on AR(1) panels; the test's size is near 5%
+    assert c["power_ar1_agree"] is True
+    assert abs(c["power_sample_size"] - 0.05) < 0.08
+    assert 0.3 < c["power_design_mde_share"] < 1.5
+    # locfdr: R locfdr 1.1-8 on lfdrsim (../shared/reference/README.md; tests/results/locfdr_lfdrsim_reference.md)
+    if "locfdr_ml" in c:
+        assert c["locfdr_ml"] == pytest.approx([0.05913609, 1.00598987, 0.92793692], abs=5e-9)
+        assert c["locfdr_cm"] == pytest.approx([0.01137651, 0.96576676, 0.90831871], abs=5e-9)
+        assert c["locfdr_theo_p0"] == pytest.approx(0.93488483, abs=5e-9)
+        assert c["locfdr_n_flagged"] == 110 and c["locfdr_fdrright"] == pytest.approx(0.03863531, abs=5e-9)
+    # planted biased officers recovered at the stated false discovery rate
+    assert c["sim_officers_examined"] == 1000 and c["sim_fdp"] <= 0.2 and c["sim_power"] >= 0.5
+    if "chicago_officers_examined" in c:
+        assert c["chicago_officers_examined"] == 548 and c["chicago_officers_flagged"] == 0
 
 
 # ----------------------------------------------------------------------------- 07 trust and confidence
