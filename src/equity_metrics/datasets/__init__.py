@@ -27,8 +27,13 @@ from .samples import (
 from .synthetic import AREA_SPECS, DEFAULT_SEED, GROUPS, POLICEUK_HEADER, SyntheticData, SyntheticTruth, generate, write
 
 from .trust import TrustPanel, make_trust_panel
+from .opp_state import OPP_STATE_RACES, OPP_STATE_SEED, OppState, generate_opp_state
 
 __all__ = [
+    "generate_opp_state",
+    "OppState",
+    "OPP_STATE_SEED",
+    "OPP_STATE_RACES",
     "make_trust_panel",
     "TrustPanel",
     "generate",

@@ -6,6 +6,7 @@ from .efficient import EfficientResult, efficient_staggered
 from .its import ITSResult, interrupted_time_series
 from .panel import PanelReport, PanelResult, build_panel
 from .synth import SynthResult, synthetic_control
+from .threshold import ThresholdDiagnostics, ThresholdTestResult, threshold_counts, threshold_test
 from .planning import DesignMDE, PanelMDEResult, design_mde, panel_mde
 from ._rollout_sim import PowerResult, power
 from .honest import (
@@ -44,6 +45,10 @@ __all__ = [
     "PanelReport",
     "synthetic_control",
     "SynthResult",
+    "threshold_test",
+    "threshold_counts",
+    "ThresholdTestResult",
+    "ThresholdDiagnostics",
     "panel_mde",
     "PanelMDEResult",
     "design_mde",

@@ -50,7 +50,7 @@ def threshold_plot(result, *, ax=None, groups=None, intervals: bool = True):
     agg = result.aggregate.set_index("group")
     for a, g in zip(axes, groups):
         cmp_ = cells[cells["group"] == g].set_index("area")
-        both = base.join(cmp_, lsuffix="_ref", how="inner")
+        both = base.add_suffix("_ref").join(cmp_, how="inner")
         x, y = both["threshold_ref"].to_numpy(float), both["threshold"].to_numpy(float)
         size = 400 * both["stops"].to_numpy(float) / max(float(cells["stops"].max()), 1.0) + 6
         small = (both["small_count"] | both["small_count_ref"]).to_numpy(bool)
