@@ -218,7 +218,7 @@ def test_impact_never_writes_officer_ids(impact_out):
 def test_impact_manifest_and_reproducible_bytes(impact_out, tmp_path):
     man = _check_manifest(impact_out)
     assert {i["role"] for i in man["inputs"]} == {"events", "mapping", "training", "officers"}
-    assert len(man["outputs"]) == 10 and man["parameters"]["treated_from"] == "completion"
+    assert len(man["outputs"]) == 12 and man["parameters"]["treated_from"] == "completion"  # incl. honest_did.csv/.png
     again = tmp_path / "again"
     assert main(["--quiet", "impact", *EVENTS, "--unbalanced", "drop", "--out", str(again)]) == EXIT_OK
     assert json.loads((again / "manifest.json").read_text())["outputs"] == man["outputs"]  # PNG included

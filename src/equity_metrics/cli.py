@@ -211,6 +211,8 @@ def _add_impact_parser(sub) -> None:
     q.add_argument("--unbalanced", choices=["error", "drop"], default="error",
                    help="units not observed in every period: error (default) or drop them (officer panels "
                         "with joiners and leavers)")
+    q.add_argument("--no-honest", dest="honest", action="store_false",
+                   help="skip the HonestDiD sensitivity of the first post-training effect (honest_did.csv/.png)")
     _add_output_options(q)
     q.set_defaults(func=cmd_impact)
 

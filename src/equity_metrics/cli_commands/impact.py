@@ -17,6 +17,16 @@ events table, a training roster and (optionally) an officers table, runs
     The panel's account (what was left out and why) and the estimates in text.
 ``event_study.png``
     The dynamic aggregation (reproducible bytes: no timestamp, no software tag).
+``honest_did.<ext>``, ``honest_did.png``
+    HonestDiD sensitivity (Rambachan & Roth 2023; :func:`equity_metrics.honest_did`)
+    of the first post-training effect: the same outcome refitted with
+    ``base_period="universal"``, event times -6 .. 5 (reference -1), robust
+    confidence sets under relative magnitudes for Mbar = 0, 0.5, 1, 1.5, 2
+    (conditional-least-favourable hybrid, ``C-LF``) after the original
+    interval, and the breakdown Mbar (column ``breakdown_mbar``); its plot.
+    The breakdown sentence is printed. Skipped with ``--no-honest``; when it
+    cannot be computed (e.g. no pre-training periods) the files are not written
+    and a one-line note is printed instead.
 ``manifest.json``
     Inputs with their SHA-256, parameters, outputs with their SHA-256.
 
@@ -30,6 +40,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .._progress import progress
@@ -38,10 +49,15 @@ from ..export import TABLE_SUFFIXES
 from ._common import (Outputs, check_complete_folder, file_input, ledger_inputs, progress_enabled, read_events,
                       read_frame, say, scrub_ids)
 
-__all__ = ["run", "AGGREGATIONS", "check_no_ids"]
+__all__ = ["run", "AGGREGATIONS", "HONEST_MBAR", "check_no_ids", "honest_sensitivity"]
 
 #: The aggregations written, in order.
 AGGREGATIONS = ("simple", "dynamic", "group", "calendar")
+
+#: HonestDiD settings of ``impact``: Mbar values and the event-time window (leads incl. the reference, lags).
+HONEST_MBAR = (0.0, 0.5, 1.0, 1.5, 2.0)
+HONEST_LEADS = 6
+HONEST_LAGS = 6
 
 
 def check_no_ids(tables: dict[str, pd.DataFrame], ids: set[str]) -> None:
@@ -99,8 +115,47 @@ def _figure(dyn, outcome: str):
     return fig
 
 
+def honest_sensitivity(panel, *, control: str, method: str, unbalanced: str, alpha: float = 0.05):
+    """HonestDiD breakdown statement of the first post-training effect (what ``impact`` writes).
+
+    Refits the panel's outcome with ``base_period="universal"`` (HonestDiD needs pre-period
+    coefficients against one reference period; the main fit may use ``"varying"``), aggregates the
+    event study on event times ``-HONEST_LEADS .. HONEST_LAGS - 1`` and returns
+    :func:`equity_metrics.models.breakdown_statement` (relative magnitudes, ``C-LF``, Mbar in
+    ``HONEST_MBAR``). Raises the library's errors (the caller turns them into a note).
+    """
+    from ..models import breakdown_statement, staggered_did
+
+    uni = staggered_did(panel, control=control, method=method, unbalanced=unbalanced, base_period="universal",
+                        alpha=alpha)
+    es = uni.aggregate("dynamic", min_e=-HONEST_LEADS, max_e=HONEST_LAGS - 1)
+    return breakdown_statement(es, mbar=HONEST_MBAR, alpha=alpha, max_pre=HONEST_LEADS - 1, max_post=HONEST_LAGS)
+
+
+def _honest_table(st) -> pd.DataFrame:
+    t = st.tidy()
+    t.insert(0, "target", "first post-training period")
+    t["breakdown_mbar"] = float(st.mbar)
+    return t
+
+
+def _honest_figure(st, outcome: str, n_units: int):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 4))
+    ax = fig.add_subplot()
+    st.plot(ax=ax, title=f"HonestDiD: {outcome}, first post-training period ({n_units:,} units)")
+    fig.tight_layout()
+    return fig
+
+
+def _short_error(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
 def short_summary(panel_text: str, outcome: str, simple, pretrend: pd.DataFrame, *, n_cells: int, alpha: float,
-                  files: str) -> str:
+                  files: str, honest: str = "") -> str:
     """What ``impact`` prints: the panel in two lines, the average effect with its interval, a verdict, the
     pre-trend test and where the full tables are (the cell-by-cell table is in the files, not on screen)."""
     row = simple.tidy().iloc[0]
@@ -122,6 +177,8 @@ def short_summary(panel_text: str, outcome: str, simple, pretrend: pd.DataFrame,
         lines.append(f"Pre-trend test: p = {p:.3g} over {int(pretrend['n_cells'].iloc[0])} pre-training cells; {trend}")
     else:
         lines.append(f"Pre-trend test: not available ({pretrend['note'].iloc[0]})")
+    if honest:
+        lines.append(honest)
     lines += ["", f"The {n_cells} group-time cells, every aggregation and the panel report are in {files}."]
     return "\n".join(lines)
 
@@ -159,11 +216,21 @@ def run(args) -> int:
         raise
     desc = "aggregating (bootstrap)" if boot else "aggregating"
     aggs = {k: r.aggregate(k) for k in progress(AGGREGATIONS, desc=desc, enabled=progress_enabled(args))}
+    honest, honest_line = None, ""
+    if getattr(args, "honest", True):
+        try:
+            honest = honest_sensitivity(panel, control=args.control, method=args.method, unbalanced=args.unbalanced,
+                                        alpha=float(getattr(aggs["simple"], "alpha", 0.05)))
+            honest_line = f"HonestDiD (first post-training period): breakdown Mbar {honest.mbar:.3g}. {honest.sentence}"
+        except (EquityMetricsError, ValueError, np.linalg.LinAlgError) as exc:
+            honest_line = f"HonestDiD: not computed ({_short_error(exc)})"
 
     tables = {"att_gt": r.tidy()}
     tables.update({f"aggregate_{k}": a.tidy() for k, a in aggs.items()})
     tables["pretrend"] = _pretrend_table(r)
     tables["cohorts"] = panel.report.cohorts.copy()
+    if honest is not None:
+        tables["honest_did"] = _honest_table(honest)
     ids: set[str] = set()
     if args.unit == "officer_id":
         ids = {str(v) for v in panel.data[args.unit].dropna().unique()}
@@ -175,6 +242,10 @@ def run(args) -> int:
     text_ids = {i for i in ids if any(ch.isalpha() for ch in i)}
     panel_text = scrub_ids(panel.report.summary(), text_ids)
     summary = [r.summary()] + [f"\n{a.summary()}" for a in aggs.values()]
+    if honest is not None:
+        summary.append(f"\n{honest.summary()}")
+    elif honest_line:
+        summary.append(f"\n{honest_line}")
     summary_text = scrub_ids("\n".join(summary), text_ids)
 
     out = Outputs(args.out, args.table_format)
@@ -183,6 +254,8 @@ def run(args) -> int:
     out.text("panel_report.txt", panel_text)
     out.text("summary.txt", summary_text)
     out.figure("event_study.png", _figure(aggs["dynamic"], r.outcome))
+    if honest is not None:
+        out.figure("honest_did.png", _honest_figure(honest, r.outcome, int(r.n_units)))
     out.manifest(
         command="impact",
         inputs=inputs,
@@ -192,12 +265,15 @@ def run(args) -> int:
             "period": args.period, "start": args.start, "end": args.end, "course": args.course,
             "balanced": bool(args.balanced), "treated_from": args.treated_from, "control": args.control,
             "method": args.method, "bootstrap": args.bootstrap, "seed": args.seed, "unbalanced": args.unbalanced,
-            "table_format": args.table_format,
+            "table_format": args.table_format, "honest": bool(getattr(args, "honest", True)),
+            "honest_mbar": list(HONEST_MBAR) if honest is not None else None,
+            "honest_window": [-HONEST_LEADS, HONEST_LAGS - 1] if honest is not None else None,
         },
     )
     ext = TABLE_SUFFIXES[args.table_format]
     say(args, short_summary(panel_text, r.outcome, aggs["simple"], tables["pretrend"], n_cells=len(tables["att_gt"]),
                             alpha=float(getattr(aggs["simple"], "alpha", 0.05)),
-                            files=f"att_gt{ext}, aggregate_*{ext}, summary.txt and panel_report.txt"))
+                            files=f"att_gt{ext}, aggregate_*{ext}, summary.txt and panel_report.txt",
+                            honest=scrub_ids(honest_line, text_ids)))
     say(args, f"\nwrote {len(out.paths) + 1} files to {Path(args.out)}")
     return 0
