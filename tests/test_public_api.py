@@ -18,6 +18,7 @@ PACKAGES = [
     "equity_metrics",
     "equity_metrics.measures",
     "equity_metrics.models",
+    "equity_metrics.models.threshold",
     "equity_metrics.models.honest",
     "equity_metrics.io",
     "equity_metrics.plots",

@@ -79,6 +79,7 @@ def test_threshold_plot(tiny_flat):
     plt.close("all")
 
 
+@pytest.mark.slow  # the docstring example of threshold_test fits a tiny hierarchical model in the fast suite
 def test_tiny_hierarchical_fit():
     df = simulated("hierarchical", 4, seed=4)
     res = threshold_test(df, model="hierarchical", chains=1, warmup=60, draws=60, seed=1)

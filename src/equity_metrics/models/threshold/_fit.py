@@ -122,9 +122,9 @@ def threshold_test(
     >>> counts = pd.DataFrame({"area": ["a", "a", "b", "b", "c", "c"], "group": ["White", "Black"] * 3,
     ...                        "stops": [900, 300, 700, 500, 800, 200], "searches": [30, 25, 20, 40, 28, 18],
     ...                        "hits": [9, 6, 7, 9, 8, 5]})
-    >>> res = threshold_test(counts, chains=1, warmup=60, draws=60, seed=1)  # tiny, for speed
-    >>> res.aggregate["group"].tolist(), bool((res.tidy()["threshold"].between(0, 1)).all())
-    (['White', 'Black'], True)
+    >>> res = threshold_test(counts, model="hierarchical", chains=1, warmup=50, draws=50, seed=1)  # tiny, for speed
+    >>> res.table()["group"].tolist(), res.weights, bool(res.tidy()["threshold"].between(0, 1).all())
+    (['White', 'Black'], 'group', True)
     """
     check_option("model", model, Model)
     check_option("chain_method", chain_method, ChainMethod)
