@@ -222,6 +222,9 @@ def run(args) -> int:
             honest = honest_sensitivity(panel, control=args.control, method=args.method, unbalanced=args.unbalanced,
                                         alpha=float(getattr(aggs["simple"], "alpha", 0.05)))
             honest_line = f"HonestDiD (first post-training period): breakdown Mbar {honest.mbar:.3g}. {honest.sentence}"
+            if honest.sensitivity.table["lb"].isna().any():  # every point of the default test grid was rejected
+                honest_line += (" Caution: some robust sets are empty on the test grid (an estimate far outside "
+                                "+/- 20 standard errors of 0), so the breakdown value is not reliable.")
         except (EquityMetricsError, ValueError, np.linalg.LinAlgError) as exc:
             honest_line = f"HonestDiD: not computed ({_short_error(exc)})"
 

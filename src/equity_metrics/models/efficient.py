@@ -78,9 +78,14 @@ class _Design:
     estimand: list[str]
 
 
-def _cell(ti: int, gi: int, times: np.ndarray, glist: np.ndarray, n_g: np.ndarray, last_only: bool, base: bool):
-    """(G, T) weights of ATE(t, g) (or, with base=True, of its CS pre-period term at g - 1)."""
-    t = times[ti]
+def _cell(ti: int, gi: int, times: np.ndarray, glist: np.ndarray, n_g: np.ndarray, last_only: bool, base: bool,
+          placebo: bool = False):
+    """(G, T) weights of ATE(t, g) (or, with base=True, of its CS pre-period term at g - 1).
+
+    ``placebo=True`` (t < g - 1): the comparison cohorts are those not yet treated at g (g' > g, as
+    Callaway & Sant'Anna's not-yet-treated controls with a universal base period g - 1), not g' > t.
+    """
+    t = glist[gi] if placebo else times[ti]
     if last_only:
         ctrl = (glist > t) & (glist == glist[-1])
     else:
@@ -98,11 +103,11 @@ def _design(times, glist, n_g, estimand, event_times, last_only, comparisons) ->
     fin = np.isfinite(glist)
     T, G = times.size, glist.size
 
-    def ate(pairs: list[tuple[int, int, float]]):
+    def ate(pairs: list[tuple[int, int, float]], placebo: bool = False):
         a, c = np.zeros((G, T)), np.zeros((G, T))
         for ti, gi, wt in pairs:
-            a += wt * _cell(ti, gi, times, glist, n_g, last_only, False)
-            c += wt * _cell(ti, gi, times, glist, n_g, last_only, True)
+            a += wt * _cell(ti, gi, times, glist, n_g, last_only, False, placebo)
+            c += wt * _cell(ti, gi, times, glist, n_g, last_only, True, placebo)
         return a, c
 
     rows: list[tuple[str, str, list[tuple[int, int, float]]]] = []
@@ -131,6 +136,16 @@ def _design(times, glist, n_g, estimand, event_times, last_only, comparisons) ->
         rows += [("calendar", f"{times[ti]:g}", calendar_pairs(ti)) for ti in t_elig]
     else:
         for ell in event_times:
+            if ell < 0:  # placebo: cohort g in period g + ell against cohorts not yet treated at g, base g - 1
+                gs = [gi for gi in range(G) if fin[gi] and glist[gi] < gmax and glist[gi] + ell >= times[0]]
+                if not gs:
+                    notes.append(f"event time {ell}: no cohort is observed that early with a later comparison "
+                                 "cohort; left out")
+                    continue
+                tot = n_g[gs].sum()
+                rows.append(("eventstudy", str(ell), [(int(np.searchsorted(times, glist[gi] + ell)), gi,
+                                                       n_g[gi] / tot) for gi in gs]))
+                continue
             gs = [gi for gi in range(G) if fin[gi] and glist[gi] + ell < gmax and glist[gi] + ell <= times[-1]]
             if not gs:
                 notes.append(f"event time {ell}: no cohort has a not-yet-treated comparison; left out")
@@ -142,7 +157,7 @@ def _design(times, glist, n_g, estimand, event_times, last_only, comparisons) ->
             "efficient_staggered: no post-treatment (period, cohort) pair has a not-yet-treated comparison cohort. "
             "The design needs at least two cohorts (or never-treated units) and a period between their treatments."
         )
-    built = [ate(r[2]) for r in rows]
+    built = [ate(r[2], placebo=r[0] == "eventstudy" and int(r[1]) < 0) for r in rows]
     a = np.stack([b[0] for b in built])
     if comparisons == "did":
         c, shared = np.stack([b[1] for b in built]), False
@@ -360,7 +375,17 @@ def efficient_staggered(
         noisy unless cohorts are large relative to their number). Only used with
         ``beta="efficient"``.
     event_times
-        Event times for ``estimand="eventstudy"`` (non-negative; default all feasible).
+        Event times for ``estimand="eventstudy"`` (default: every feasible
+        non-negative one). Negative event times ``e <= -2`` give placebo
+        (pre-treatment) estimates against the reference period ``-1``: cohort
+        ``g`` in period ``g + e`` minus its mean in ``g - 1``, compared with the
+        same change in the cohorts not yet treated at ``g`` (``g' > g``, and
+        never treated), weighted by cohort size; with ``beta="cs"`` this is the
+        Callaway & Sant'Anna event study with not-yet-treated controls and
+        ``base_period="universal"``, otherwise beta corrects it as any row.
+        They are mean zero under random timing, and with the post-treatment
+        rows (their covariance in ``vcov``) they are what
+        :func:`~equity_metrics.honest_did` needs.
     n_fisher
         Permutations for the Fisher randomization test (0 to skip). They are
         computed in vectorised batches from projections of the outcomes
@@ -417,8 +442,11 @@ def efficient_staggered(
         raise OptionError(f"alpha must be between 0 and 1, got {alpha!r}.")
     if estimand != "eventstudy" and event_times is not None:
         raise OptionError("event_times applies only to estimand='eventstudy'.")
-    if event_times is not None and any((not isinstance(e, int | np.integer)) or e < 0 for e in event_times):
-        raise OptionError("event_times must be non-negative integers (use event_study or staggered_did for pre-periods).")
+    if event_times is not None and any(not isinstance(e, int | np.integer) or isinstance(e, bool) for e in event_times):
+        raise OptionError("event_times must be whole numbers (e.g. list(range(-5, 6)); -1 is the reference).")
+    if event_times is not None and -1 in list(event_times):
+        raise OptionError("event time -1 is the reference period of the placebo (pre-treatment) estimates, zero by "
+                          "construction: leave it out of event_times.")
     if isinstance(panel, PanelResult) and first_treated is None:
         first_treated = panel.first_treated
     if first_treated is None:

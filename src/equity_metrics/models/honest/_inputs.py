@@ -169,7 +169,8 @@ def event_study_inputs(
     num_pre = int(np.sum(times < reference))
     if num_pre == 0 and isinstance(result, EfficientResult):
         raise DataValidationError(
-            "efficient_staggered estimates post-treatment event times only, and HonestDiD needs pre-period "
-            "coefficients: use event_study(...) or staggered_did(..., base_period='universal').aggregate('dynamic')."
+            "this efficient_staggered result has post-treatment event times only, and HonestDiD needs pre-period "
+            "coefficients: ask for placebo event times too, e.g. efficient_staggered(..., estimand='eventstudy', "
+            "event_times=[-5, -4, -3, -2, 0, 1, 2]) (-1 is the reference)."
         )
     return EventStudyInputs(beta, sigma, num_pre, len(times) - num_pre, times, notes)
