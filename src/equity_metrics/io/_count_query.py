@@ -157,7 +157,9 @@ class CountQuery:
         ev = ev.with_columns(excluded=(nw.col("unnamed") & self._exclusion()).fill_null(False))
         keep = ["fid", *R.values(), "month", "utc_month", "reason", "force", "file_month", "unnamed", "excluded"]
         self.ev = ev.select(keep)
+        self._per_file = self._count_per_file()
         self.k = self.b.keep(self.ev.filter(nw.col("reason").is_null() & ~nw.col("excluded")).drop("reason", "excluded"))
+        self.b.release()  # every later query reads the kept rows only
 
     def _exclusion(self) -> Any:
         run, parts = self.run, []
@@ -175,6 +177,9 @@ class CountQuery:
     # ---------------------------------------------------------------- ledger
     def per_file(self) -> dict[int, tuple[int, int, int]]:
         """fid -> (rows kept, date rejects, rows excluded by forces=/months=)."""
+        return self._per_file
+
+    def _count_per_file(self) -> dict[int, tuple[int, int, int]]:
         kept = nw.col("reason").is_null() & ~nw.col("excluded")
         got = self.b.collect(self.ev.group_by("fid").agg(
             _sum(kept, "kept"), _sum(~nw.col("reason").is_null() & ~nw.col("excluded"), "rej"), _sum(nw.col("excluded"), "exc")))  # fmt: skip

@@ -103,6 +103,9 @@ class Backend:
         out = lf.collect("pyarrow").to_native()
         return out.to_pandas(types_mapper=None).astype(object).where(lambda d: d.notna(), None)
 
+    def release(self) -> None:
+        """The staged rows are no longer needed (the kept rows were materialised)."""
+
     def close(self) -> None:
         """Release what the backend opened (not a SparkSession the caller gave)."""
 
@@ -168,6 +171,7 @@ class DuckDBBackend(Backend):
             self.con = duckdb.connect(":memory:", config=config)
         except duckdb.Error as exc:
             raise OptionError(f"DuckDB refused the settings memory_limit={memory_limit!r}, threads={threads!r} ({exc})") from None
+        self.con.execute("SET enable_progress_bar = false")
         self._n = 0
         self._raw = False
 
@@ -209,6 +213,11 @@ class DuckDBBackend(Backend):
         name = self._name()
         lf.to_native().to_table(name)
         return nw.from_native(self.con.table(name))
+
+    def release(self) -> None:
+        if self._raw:
+            self.con.execute("DROP TABLE raw")
+            self._raw = False
 
     def close(self) -> None:
         self.con.close()

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .._options import check_option
@@ -41,7 +42,7 @@ from ..areas import is_known_force, normalise_force
 from ..errors import EquityMetricsError, FileFormatError, MissingColumnsError, OptionError
 from ..ledger import FileRecord, Ledger, Rejects
 from ._count_query import R as _R
-from ._count_query import CountQuery, coverage, dates_all_fast
+from ._count_query import FAST_DATE, CountQuery, _valid_days, coverage, dates_all_fast
 from ._counts import DEFAULT_BY, CountBy, EventCounts, check_by, counts_from_events
 from ._engines import Engine, backend_for
 from ._sources import Sources, decode_bytes, iter_files, parse_csv_text, raw_json, read_header, sha256_bytes
@@ -59,6 +60,7 @@ from .policeuk_api import (
 
 __all__ = ["count_policeuk", "EventCounts", "Engine"]
 
+_BATCH_BYTES = 32 * 2**20
 _SCHEMA = pa.schema([pa.field("fid", pa.int32()), *[pa.field(r, pa.string()) for r in _R.values()]])
 
 
@@ -173,9 +175,32 @@ def count_policeuk(
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _plain(text: str, header_line: int) -> bool:
+    """Whether a file may be one record per physical line (else the reader's careful parser reads it)."""
+    return header_line == 1 and "\n\n" not in text and "\n\r\n" not in text and not ("\r" in text and "\r" in text.replace("\r\n", ""))
+
+
+def _read_plain(body: bytes, cols: list[str], skip: int, threads: bool = False) -> tuple[pa.Table | None, bool]:
+    """pyarrow's read of CSV bytes as all text (the reader's fast path); (table, whether a row was ragged)."""
+    bad: list = []
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(body),
+            read_options=pacsv.ReadOptions(column_names=cols, skip_rows=skip, use_threads=threads, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=lambda row: bad.append(row) or "skip", ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=list(POLICEUK_COLUMNS), column_types={c: pa.string() for c in POLICEUK_COLUMNS},
+                strings_can_be_null=False, quoted_strings_can_be_null=False,
+            ),
+        )  # fmt: skip
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None, True
+    return table, bool(bad)
+
+
 def _fast_table(text: str, body: bytes, header_line: int, cols: list[str], fid: int) -> pa.Table | None:
     """The staged rows of a file that is one record per physical line (as the reader's fast path), else None."""
-    if header_line != 1 or "\n\n" in text or "\n\r\n" in text or ("\r" in text and "\r" in text.replace("\r\n", "")):
+    if not _plain(text, header_line):
         return None
     n_phys = text.count("\n") + (0 if text.endswith("\n") else 1)
     bad: list = []
@@ -217,6 +242,8 @@ class _Run:
         self.files: list[_Info] = []
         self.seen: set[tuple[str, str]] = set()
         self.skipped: Counter = Counter()
+        self.pending: list[tuple] = []
+        self.pending_bytes = 0
 
     # ------------------------------------------------------------------ loading
     def _select(self, base: str) -> bool:
@@ -232,6 +259,7 @@ class _Run:
     def run(self, sources: Sources) -> EventCounts:
         for name, data in iter_files(sources, select=self._select):
             self._add(name, data)
+        self._flush()
         if not self.files:
             raise _nothing_selected(self.seen, self.want_forces, self.want_months)
         self.files.sort(key=lambda f: (f.force or "\uffff", f.month or pd.Period("9999-12", freq="M"), f.name))
@@ -271,10 +299,59 @@ class _Run:
         if fslug is not None and not is_known_force(fslug):
             rec.notes.append(f"force {fslug!r} is not one of the 44 police.uk forces")
         body = data if dec.encoding == "utf-8" and not data.startswith(b"\xef\xbb\xbf") else text.encode("utf-8")
-        table = _fast_table(text, body, header_line, cols, info.fid)
-        if table is None:  # not one record per physical line: the reader's careful parser
+        if not _plain(text, header_line):  # not one record per physical line: the reader's careful parser
             self._stage(info, body)
             return
+        key = tuple(cols)
+        if self.pending and self.pending[0][2] != key:
+            self._flush()
+        n_rows = text.count("\n") + (0 if text.endswith("\n") else 1) - 1
+        cut = body.find(b"\n") + 1 if n_rows else len(body)
+        data_part = body[cut:] if cut else b""
+        if data_part and not data_part.endswith(b"\n"):
+            data_part += b"\n"
+        self.pending.append((info, body, key, n_rows, data_part))
+        self.pending_bytes += len(data_part)
+        if self.pending_bytes >= _BATCH_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Parse the queued plain files in one pyarrow read; if any is not one record per line, file by file."""
+        items, self.pending, self.pending_bytes = self.pending, [], 0
+        if not items:
+            return
+        cols = list(items[0][2])
+        table, ragged = _read_plain(b"".join(it[4] for it in items), cols, 0, threads=True)
+        want = np.array([it[3] for it in items], dtype=np.int64)
+        if table is None or ragged or table.num_rows != int(want.sum()):
+            for info, body, key, _, _ in items:
+                one = _fast_table(body.decode("utf-8"), body, 1, list(key), info.fid)
+                if one is None:
+                    self._stage(info, body)
+                else:
+                    self._take(info, body, one)
+            return
+        fids = np.repeat(np.array([it[0].fid for it in items], dtype=np.int32), want)
+        columns = {"fid": pa.array(fids)}
+        columns.update({r: table.column(c) for c, r in _R.items()})
+        staged = pa.table(columns, schema=_SCHEMA)
+        dates = staged.column(_R["Date"]).combine_chunks()
+        slow = np.zeros(len(dates), dtype=bool)
+        if len(dates):
+            slow = ~np.asarray(pc.match_substring_regex(dates, FAST_DATE), dtype=bool)
+            days = pc.utf8_slice_codeunits(dates, 0, 10)
+            bad_days = [d for d in pc.unique(days).to_pylist() if d not in _valid_days()]
+            if bad_days:
+                slow |= np.asarray(pc.is_in(days, value_set=pa.array(bad_days)), dtype=bool)
+        odd = set(np.unique(fids[slow]).tolist()) if slow.any() else set()
+        for info, body, _, n, _ in items:
+            info.rows = n
+            if info.fid in odd:  # rejects (file, line, raw record) as the reader
+                self._rejects(info, parse_csv_text(body, info.name, encoding="utf-8", required=POLICEUK_COLUMNS))
+        if staged.num_rows:
+            self.backend.add(staged)
+
+    def _take(self, info: _Info, body: bytes, table: pa.Table) -> None:
         info.rows = table.num_rows
         if not dates_all_fast(table[_R["Date"]].combine_chunks()):  # rejects (file, line, raw record) as the reader
             self._rejects(info, parse_csv_text(body, info.name, encoding="utf-8", required=POLICEUK_COLUMNS))
