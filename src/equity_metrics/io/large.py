@@ -203,20 +203,8 @@ def _fast_table(text: str, body: bytes, header_line: int, cols: list[str], fid: 
     if not _plain(text, header_line):
         return None
     n_phys = text.count("\n") + (0 if text.endswith("\n") else 1)
-    bad: list = []
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(body),
-            read_options=pacsv.ReadOptions(column_names=cols, skip_rows=1, use_threads=False),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=lambda row: bad.append(row) or "skip", ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=list(POLICEUK_COLUMNS), column_types={c: pa.string() for c in POLICEUK_COLUMNS},
-                strings_can_be_null=False, quoted_strings_can_be_null=False,
-            ),
-        )  # fmt: skip
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None
-    if bad or table.num_rows != n_phys - 1:
+    table, ragged = _read_plain(body, cols, 1)
+    if table is None or ragged or table.num_rows != n_phys - 1:
         return None
     columns = {"fid": pa.array(np.full(table.num_rows, fid, dtype=np.int32))}
     columns.update({r: table.column(c) for c, r in _R.items()})
