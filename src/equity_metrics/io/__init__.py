@@ -1,7 +1,8 @@
 """Readers: every one returns a :class:`~equity_metrics.ledger.ReadResult` (table, ledger, rejects).
 
-:func:`count_policeuk` (optional DuckDB engine, ``[large]`` extra) returns
-:class:`EventCounts` instead: aggregated counts with the same ledger and rejects.
+:func:`count_policeuk` (one engine-neutral query on DuckDB or Polars, ``[large]`` extra, or
+Spark, ``[spark]`` extra) returns :class:`EventCounts` instead: aggregated counts with the
+same ledger and rejects.
 """
 
 from ._counts import EventCounts
