@@ -24,6 +24,11 @@ events table, a training roster and (optionally) an officers table, runs
     confidence sets under relative magnitudes for Mbar = 0, 0.5, 1, 1.5, 2
     (conditional-least-favourable hybrid, ``C-LF``) after the original
     interval, and the breakdown Mbar (column ``breakdown_mbar``); its plot.
+    The covariance is the analytic one from the influence functions (also
+    with ``--bootstrap``); the call is the command report's
+    (:func:`equity_metrics.models.breakdown_statement`), which uses
+    not-yet-treated comparisons: with ``--control not_yet_treated`` and a
+    window of at least six periods each side both give the same value.
     The breakdown sentence is printed. Skipped with ``--no-honest``; when it
     cannot be computed (e.g. no pre-training periods) the files are not written
     and a one-line note is printed instead.
