@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from functools import partial
 from typing import Literal
 
@@ -31,7 +32,11 @@ _SMALL_SEARCHES = 20
 def _numpyro():
     try:
         import jax
-        import numpyro
+        with warnings.catch_warnings():
+            # numpyro imports tqdm.auto, which warns in a Jupyter kernel without ipywidgets
+            warnings.filterwarnings("ignore", message="IProgress not found")
+            import numpyro
+            import numpyro.infer  # noqa: F401
     except ImportError as exc:  # pragma: no cover - the bayes extra is installed in CI
         raise ImportError("the threshold test needs NumPyro and JAX: pip install 'equity_metrics[bayes]'") from exc
     numpyro.enable_x64()          # double precision: binomial likelihoods of large counts
