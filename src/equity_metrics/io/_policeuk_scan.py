@@ -48,28 +48,43 @@ _MIN_NS = -2208988800 * 10**9  # 1900-01-01 UTC
 _MAX_NS = 4133980800 * 10**9  # 2101-01-01 UTC
 
 
-def fast_body(data: bytes, header: bytes) -> tuple[bytes, int] | None:
-    """The records of a file whose physical lines are exactly its records, and their number; or None (careful path)."""
-    if data.startswith(_BOM):
-        data = data[3:]
-    if data in (header, header + b"\n"):
+def fast_body(data: bytes, header: bytes) -> tuple[bytes | memoryview, int] | None:
+    """The records of a file whose physical lines are exactly its records, and their number; or None (careful path).
+
+    The checks run on ``data`` itself and the records are a view into it (no copy),
+    unless the last line lacks its line end.
+    """
+    skip = 3 if data.startswith(_BOM) else 0
+    if data[skip:] in (header, header + b"\n"):
         return b"", 0
-    if not data.startswith(header + b"\n"):
+    if not data.startswith(header + b"\n", skip):
         return None
-    body = data[len(header) + 1 :]
-    if not body.endswith(b"\n"):
-        body += b"\n"
-    if body.startswith(b"\n") or b"\n\n" in body or b'"' in body or b"\r" in body or b"\x00" in body:
+    at = skip + len(header) + 1
+    if data.startswith(b"\n", at) or b"\n\n" in data or b'"' in data or b"\r" in data or b"\x00" in data:
         return None
-    n = body.count(b"\n")
-    if body.count(b",") != header.count(b",") * n:  # Polars would pad a short record silently
+    n = data.count(b"\n") - 1 + (not data.endswith(b"\n"))
+    if data.count(b",") != header.count(b",") * (n + 1):  # Polars would pad a short record silently
         return None
-    if not body.isascii():
+    if not data.isascii():
         try:
-            body.decode("utf-8")
+            data.decode("utf-8")
         except UnicodeDecodeError:
             return None
-    return body, n
+    body = memoryview(data)[at:]
+    return (body if data.endswith(b"\n") else bytes(body) + b"\n"), n
+
+
+def chunks(body: bytes | memoryview, size: int) -> list[memoryview]:
+    """``body`` cut at line ends into pieces of about ``size`` bytes (views, no copy)."""
+    view, out, start = memoryview(body), [], 0
+    raw = view.obj if isinstance(view.obj, bytes) else bytes(view)
+    base = len(raw) - len(view)
+    while start < len(view):
+        end = raw.find(b"\n", base + min(start + size, len(view) - 1)) - base + 1
+        end = len(view) if end <= 0 else end
+        out.append(view[start:end])
+        start = end
+    return out
 
 
 def parse_bodies(bodies: list[bytes], columns: list[str], expected: int) -> pl.DataFrame | None:

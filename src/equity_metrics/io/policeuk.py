@@ -2,9 +2,13 @@
 
 :func:`read_policeuk` reads one file, a list, a glob, a folder, or the bulk
 layout ``YYYY-MM/YYYY-MM-<force>-stop-and-search.csv`` (also inside a ``.zip``
-or ``.tar.gz``). Every file is parsed to text with its physical line numbers,
-the text tables are concatenated once, and every conversion is done once per
-distinct value of a column, so a million rows read in seconds.
+or ``.tar.gz``). A columnar engine (Polars, :mod:`._policeuk_scan`) parses the
+files in batches and codes every column as integers into its distinct values;
+every conversion is then done once per distinct value and spread to the rows
+with vectorised takes (:mod:`._policeuk_convert`), and the table, ledger and
+rejects are assembled from the codes (:mod:`._policeuk_assemble`). Files that
+are not plainly police.uk-shaped (quotes, other headers or encodings, ragged
+records) take the careful path of :mod:`._sources`, with the same result.
 
 What the reader does about the quirks of these files (all recorded in the ledger):
 
@@ -38,7 +42,7 @@ from ..errors import FileFormatError, OptionError, ReadError, closest_matches
 from ..ledger import FileRecord, Ledger, ReadResult
 from ._sources import OnDamage, Sources, base_name, decode_bytes, iter_files, parse_csv_text
 from ._policeuk_assemble import INDEX_NOTE, PoliceukFile, assemble
-from ._policeuk_scan import BATCH_BYTES, Encoder, fast_body, parse_bodies, prefetch
+from ._policeuk_scan import BATCH_BYTES, Encoder, chunks, fast_body, parse_bodies, prefetch
 from .policeuk_api import _FIELD_OF, POLICEUK_COLUMNS, EthnicityField, Fallback, _check_ethnicity_options, _choices
 
 __all__ = ["read_policeuk", "parse_policeuk_filename", "POLICEUK_COLUMNS", "EthnicityField", "Fallback"]
@@ -339,6 +343,17 @@ def _read_all(items: Iterable[tuple[str, bytes]], encoding: str, force_opt: str 
                 files.append(f)
         batch.clear()
 
+    def big(f: _File, data: bytes, body) -> None:
+        f.start = enc.rows
+        for part in chunks(body, BATCH_BYTES):
+            piece = bytes(part)
+            df = parse_bodies([piece], cols, piece.count(b"\n"))
+            if df is None:  # rows already coded stay unreferenced
+                careful(f.name, data, f.record.sha256 or "")
+                return
+            enc.add(df)
+        files.append(f)
+
     size = 0
     for name, data, sha in prefetch(items):
         fast = fast_body(data, _HEADER) if _misnamed(name) is None else None
@@ -351,6 +366,12 @@ def _read_all(items: Iterable[tuple[str, bytes]], encoding: str, force_opt: str 
                 f = None  # the careful path raises (or records) the same error
         if f is None:
             careful(name, data, sha)
+            continue
+        if len(body) > BATCH_BYTES:  # a big file: parsed in pieces, its rows stay consecutive
+            if batch:
+                flush()
+                size = 0
+            big(f, data, body)
             continue
         batch.append((f, data, body))
         size += len(body)
