@@ -37,7 +37,11 @@ def test_plan_writes_the_one_page_answer(tmp_path, capsys):
             "manifest.json"} <= names
     html = (out / "plan.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;" in html and "<script>" not in html  # Jinja2 autoescape
-    assert 'src="power_curve.png"' in html and ("Yes:" in html or "No:" in html)
+    # self-contained: the figure inline as SVG, no external image; provenance without timestamps
+    assert "<svg" in html and "<img" not in html and 'src="' not in html and ("Yes:" in html or "No:" in html)
+    assert "Provenance" in html and "sha256" not in html.lower().split("provenance")[0]
+    import equity_metrics
+    assert f"equity_metrics {equity_metrics.__version__}" in html and "panel.csv" in html
     ids = set(pd.read_csv(SAMPLES / "panel.csv", usecols=["officer_id"])["officer_id"])
     for name in ("plan.html", "power.csv", "design.csv", "mde_by_size.csv", "summary.txt"):
         text = (out / name).read_text(encoding="utf-8")
@@ -83,3 +87,80 @@ def test_sample_config_runs(tmp_path):
     assert design["units_trained"] == 60 and design["periods"] == 9 and 0 < design["mde_schedule"] < 2
     man = json.loads((tmp_path / "s" / "manifest.json").read_text())
     assert {i["role"] for i in man["inputs"]} >= {"config", "events", "training", "officers"}
+
+
+def _written_text(folder: Path) -> dict[str, str]:
+    """Every file the command wrote, as text (binary files decoded byte for byte)."""
+    return {p.name: p.read_bytes().decode("latin-1") for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_plan_outputs_hold_no_machine_path(tmp_path):
+    """No written file names a folder of the machine: inputs are shown relative to the config or by name."""
+    cfg = write_config(tmp_path)
+    assert main(["-q", "plan", str(cfg)]) == 0
+    sample = tmp_path / "sample"
+    assert main(["-q", "plan", str(ROOT / "reports" / "plan-sample.toml"), "--n-sims", "12", "--out", str(sample)]) == 0
+    for folder in (tmp_path / "out", sample):
+        texts = _written_text(folder)
+        assert {"plan.html", "manifest.json", "summary.txt", "power_curve.png"} <= set(texts)
+        for name, text in texts.items():
+            for machine in {str(ROOT), str(tmp_path), str(SAMPLES), str(Path.home()), str(ROOT.parent)}:
+                assert machine not in text, (name, machine)
+    man = json.loads((sample / "manifest.json").read_text())
+    files = {i["role"]: i["file"] for i in man["inputs"]}
+    assert files["config"] == "plan-sample.toml" and files["events"] == "officer_events.csv"
+    assert all(not Path(i["file"]).is_absolute() for i in man["inputs"])
+
+
+def test_plan_page_speaks_plainly(tmp_path):
+    """Plain outcome words, officers not units, proper plurals, explained jargon, units on the estimate columns."""
+    sample = tmp_path / "sample"
+    assert main(["-q", "plan", str(ROOT / "reports" / "plan-sample.toml"), "--n-sims", "12", "--out", str(sample)]) == 0
+    html = (sample / "plan.html").read_text(encoding="utf-8")
+    reader = html.split("<h2>Provenance</h2>")[0]
+    summary = (sample / "summary.txt").read_text(encoding="utf-8")
+    for text in (reader, summary):
+        assert "use-of-force reports per officer per month" in text
+        assert "use_of_force" not in text and "(s)" not in text and "estimator: cs" not in text
+        assert "MC interval" not in text and "analytic MDE" not in text and " units" not in text
+        assert "3 cohorts" in text
+        assert "compare with\n" not in text and "compare with;" not in text and ") on left out" not in text
+    assert "1 period before" in reader and "simulation error" in reader
+    assert "average estimated change (use-of-force reports per officer per month)" in reader
+    # consistent precision in the estimate columns: every cell with the same number of decimals
+    import re
+
+    cells = re.findall(r"<td>([+-]\d+\.(\d+))</td>", reader)
+    assert len(cells) == 2 * len(pd.read_csv(sample / "power.csv"))
+    assert len({len(d) for _, d in cells}) == 1
+
+
+def test_coverage_below_nominal_gets_a_note():
+    """A simulated coverage more than 2 Monte Carlo errors below nominal is called out; one within is not."""
+    import dataclasses
+
+    import numpy as np
+
+    from equity_metrics.models import power
+
+    y = np.random.default_rng(3).poisson(1.0, size=(200, 8)).astype(float)
+    r = power(y, schedule={"5": 100}, effect=-0.5, n_sims=200, estimator="twfe", seed=1)
+    t = r.table.copy()
+    t["n_failed"] = 0.0
+    t["coverage"] = [0.91, 0.94]   # effects -0.5 and 0; MC error at 95% with 200 runs: 1.5%
+    notes = dataclasses.replace(r, table=t).coverage_notes()
+    assert len(notes) == 1 and "-50%" in notes[0] and "91%" in notes[0]
+    t["coverage"] = [0.93, 0.95]
+    assert dataclasses.replace(r, table=t).coverage_notes() == []
+    t["coverage"] = [0.91, 0.95]
+    assert "91%" in dataclasses.replace(r, table=t).summary()
+
+
+def test_outcome_words_and_display_path(tmp_path):
+    from equity_metrics.cli_commands.plan import display_path, outcome_words
+
+    assert outcome_words("use_of_force", "M") == "use-of-force reports per officer per month"
+    assert outcome_words("searches", "Q") == "searches per officer per quarter"
+    (tmp_path / "d").mkdir()
+    assert display_path(tmp_path / "d" / "x.csv", tmp_path) == "d/x.csv"
+    assert display_path("/somewhere/else/x.csv", tmp_path) == "x.csv"

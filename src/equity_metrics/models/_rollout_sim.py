@@ -40,6 +40,19 @@ POWER_COLUMNS = ["effect", "n_sims", "n_failed", "power", "power_mcse", "coverag
                  "mean_truth", "bias", "sd_estimate", "mean_std_error", "power_analytic"]
 _NAMES = {"cs": "Callaway & Sant'Anna (not-yet-treated)", "efficient": "Roth & Sant'Anna efficient",
           "twfe": "two-way fixed effects DiD"}
+#: The estimators in words, for readers.
+ESTIMATOR_WORDS = {
+    "cs": "Callaway & Sant'Anna (2021) difference-in-differences: each cohort's change after training compared "
+          "with the change among officers not yet trained",
+    "efficient": "Roth & Sant'Anna (2023) efficient estimator for randomly timed rollouts: each cohort compared with "
+                 "those not yet trained, using the earlier periods to sharpen the comparison",
+    "twfe": "two-way fixed effects difference-in-differences (one regression; biased when cohorts start at "
+            "different dates and effects differ)"}
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    """``1 cohort``, ``3 cohorts`` (thousands separated)."""
+    return f"{n:,} {word if n == 1 else (plural or word + 's')}"
 
 
 def _schedule(schedule, labels: np.ndarray, n_units: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -218,6 +231,33 @@ class PowerResult(ResultBase):
     seed: int
     seconds: float
     notes: list[str] = field(default_factory=list)
+    label: str = ""
+    unit_name: str = "units"
+
+    @property
+    def outcome_words(self) -> str:
+        """The outcome for readers: ``label`` when set (e.g. "use-of-force reports per officer per month")."""
+        return self.label or self.outcome
+
+    def coverage_notes(self) -> list[str]:
+        """Sentences for simulated effects whose interval coverage is below nominal by more than 2 Monte Carlo errors.
+
+        The Monte Carlo error is that of a share at the nominal level, ``sqrt(c (1 - c) / n)`` with
+        ``c = 1 - alpha`` and ``n`` the replications estimated: a coverage further below is not chance.
+        """
+        nominal = 1 - self.alpha
+        out = []
+        for _, r in self.tidy().iterrows():
+            k = float(r["n_sims"] - r["n_failed"])
+            if not k > 0 or not np.isfinite(r["coverage"]):
+                continue
+            mc = float(np.sqrt(nominal * (1 - nominal) / k))
+            if r["coverage"] < nominal - 2 * mc:
+                out.append(f"at a true change of {r['effect']:+.0%} the {nominal:.0%} intervals contained the planted "
+                           f"change in only {r['coverage']:.0%} of simulated rollouts (more than 2 simulation errors, "
+                           f"2 x {mc:.1%}, below {nominal:.0%}): at changes this large the intervals are somewhat too "
+                           "narrow (the estimate is less certain than its interval says)")
+        return out
 
     def tidy(self) -> pd.DataFrame:
         """The simulated effects (``POWER_COLUMNS``), sorted by effect."""
@@ -238,12 +278,12 @@ class PowerResult(ResultBase):
         """One plain sentence: can this evaluation detect what we hope?"""
         row = self._hoped()
         p, se = float(row["power"]), float(row["power_mcse"])
-        what = f"a {abs(self.effect):.0%} {'fall' if self.effect < 0 else 'rise'} in {self.outcome}"
+        what = f"a {abs(self.effect):.0%} {'fall' if self.effect < 0 else 'rise'} in {self.outcome_words}"
         yes = p >= self.target_power
         return (f"{'Yes' if yes else 'No'}: with this schedule the evaluation would detect {what} in "
-                f"{p:.0%} of simulated rollouts (Monte Carlo error {se:.1%}; target {self.target_power:.0%}). "
-                f"The smallest change it detects reliably is about {self.mde_simulated:.0%} of the untrained "
-                f"level (simulation; analytic {self._analytic():.0%}).")
+                f"{p:.0%} of simulated rollouts (give or take {se:.1%} from simulating a finite number of rollouts; "
+                f"target {self.target_power:.0%}). The smallest change it detects reliably is about "
+                f"{self.mde_simulated:.0%} of the untrained level (by simulation; {self._analytic():.0%} by formula).")
 
     def _analytic(self) -> float:
         return self.mde_schedule if np.isfinite(self.mde_schedule) else self.mde_analytic
@@ -254,20 +294,35 @@ class PowerResult(ResultBase):
 
     def summary(self) -> str:
         lvl = int(round(100 * (1 - self.alpha)))
-        lines = [f"Power of a planned rollout: {self.outcome}, {_NAMES[self.estimator]}",
-                 f"history: {self.n_units:,} units x {self.n_periods} periods, untrained level {self.base:.4g} "
-                 "per unit and period",
-                 f"schedule: {len(self.schedule)} cohort(s), {self.n_treated:,} units trained "
+        u = self.unit_name
+        n_sims = int(self.table["n_sims"].max())
+        lines = [f"Power of a planned rollout: {self.outcome_words}",
+                 f"estimator: {ESTIMATOR_WORDS[self.estimator]}",
+                 f"history: {_plural(self.n_units, u[:-1] if u.endswith('s') else u, u)} x "
+                 f"{_plural(self.n_periods, 'period')}, untrained level {self.base:.3g} per "
+                 f"{u[:-1] if u.endswith('s') else u} and period",
+                 f"schedule: {_plural(len(self.schedule), 'cohort')}, {self.n_treated:,} {u} trained "
                  f"({'; '.join(self.schedule[:6])}{' ...' if len(self.schedule) > 6 else ''})",
-                 f"{int(self.table['n_sims'].max())} replications per effect, seed {self.seed}, "
-                 f"{lvl}% intervals, {self.seconds:.1f} s", "", self.verdict, ""]
-        show = self.tidy()[["effect", "power", "power_mcse", "coverage", "coverage_mcse", "bias", "power_analytic"]]
-        lines.append(show.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-        lines += ["", f"MDE ({self.target_power:.0%} power): simulated {self.mde_simulated:.1%} "
-                      f"(MC error {self.mde_simulated_mcse:.1%}); analytic for this schedule "
-                      f"{self.mde_schedule:.1%}; Burlig, Preonas & Woerman (2020) one-date approximation "
-                      f"({self.pre} pre / {self.post} post periods) {self.mde_analytic:.1%}"]
-        lines += [f"note: {n}" for n in self.notes]
+                 f"{n_sims:,} simulated rollouts per effect, seed {self.seed}, {lvl}% intervals, {self.seconds:.1f} s",
+                 "", self.verdict, ""]
+        t = self.tidy()
+        show = pd.DataFrame({
+            "true change": [f"{e:+.0%}" for e in t["effect"]],
+            "power": [f"{p:.0%} +/- {s:.1%}" for p, s in zip(t["power"], t["power_mcse"])],
+            "coverage": [f"{p:.0%} +/- {s:.1%}" for p, s in zip(t["coverage"], t["coverage_mcse"])],
+            "power by formula": [f"{p:.0%}" for p in t["power_analytic"]],
+        })
+        lines.append(show.to_string(index=False))
+        lines += ["(power: share of simulated rollouts whose interval excludes no change; coverage: share whose "
+                  "interval contains the planted change; +/-: simulation (Monte Carlo) error from the finite number "
+                  "of rollouts)",
+                  "", f"Smallest change detectable with {self.target_power:.0%} power (minimum detectable effect, "
+                      f"as a share of the untrained level): by simulation {self.mde_simulated:.1%} "
+                      f"(+/- {self.mde_simulated_mcse:.1%} simulation error); by formula for this schedule "
+                      f"{self.mde_schedule:.1%}; by the one-date formula of Burlig, Preonas & Woerman (2020) "
+                      f"({_plural(self.pre, 'period')} before, {_plural(self.post, 'period')} after) "
+                      f"{self.mde_analytic:.1%}"]
+        lines += [f"note: {n}" for n in self.notes + self.coverage_notes()]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -462,8 +517,10 @@ def power(
                                            float(an["df"]), alpha=alpha)
     if estimator == "twfe" and starts.size > 1:
         notes.append("two-way fixed effects under staggered timing is only a comparison (negative weights)")
-    notes.append("the Burlig-Preonas-Woerman MDE approximates the schedule by one date with its average periods after training"
-                 + (" and the one period before it that Callaway & Sant'Anna compare with" if estimator == "cs" else ""))
+    notes.append("the one-date formula of Burlig, Preonas & Woerman treats the staggered schedule as if every cohort "
+                 f"started on one date, with the schedule's average of {_plural(r_eff, 'period')} after training"
+                 + (" and one period before it (the period Callaway & Sant'Anna compare each cohort with)"
+                    if estimator == "cs" else f" and {_plural(m_eff, 'period')} before it"))
     return PowerResult(
         table=table, effect=float(effect), base=base, alpha=float(alpha), target_power=float(power),
         estimator=estimator, n_units=n, n_periods=t, n_treated=n_tr, schedule=shown, pre=m_eff, post=r_eff,

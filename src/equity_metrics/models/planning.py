@@ -462,8 +462,9 @@ def untreated_matrix(data, *, outcome: str | None = None, unit: str | None = Non
             if len(first):
                 first_t = min(first.tolist(), key=lambda v: (np.searchsorted(times_sorted, v), str(v)))
                 d = d.loc[d[time] < first_t] if not isinstance(first_t, str) else d.loc[d[time].astype(str) < first_t]
-                notes.append(f"periods from the first treatment ({first_t}) on left out: the history is every "
-                             "unit before any was treated")
+                shown = labels_of.get(first_t, first_t) if labels_of is not None else first_t
+                notes.append(f"the history stops before {shown}, when the data's first units were treated: every "
+                             "unit's record from before any was treated")
     if d.duplicated([unit, time]).any():
         raise DataValidationError("the panel has several rows for one unit and period; give one row per unit and period.")
     wide = d.pivot(index=unit, columns=time, values=outcome).sort_index().sort_index(axis=1)

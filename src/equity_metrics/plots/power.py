@@ -13,39 +13,59 @@ from . import _axes
 __all__ = ["power_curve", "mde_curve"]
 
 
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else (plural or word + 's')}"
+
+
 def power_curve(result, *, ax=None, title: str | None = None):
     """Power against the true proportional effect, for a :class:`~equity_metrics.models.PowerResult`.
 
-    Draws the analytic curve (Burlig, Preonas & Woerman), the normal-approximation curve from the
-    simulated spread, the simulated points with 95% Monte Carlo intervals, the target power
-    and the hoped-for effect; the caption gives the denominator (units, periods, replications).
+    Draws the curve from the simulated spread, the formula's curve on top of it (dashed, so both
+    stay visible where they agree), the simulated points with 95% simulation intervals, the
+    target power and the hoped-for effect; the legend sits below the axes (it never covers a
+    line) and the title gives the denominator (officers or units, periods, cohorts, replications).
     Returns the Axes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from equity_metrics.models import power
+    >>> y = np.random.default_rng(3).poisson(1.0, size=(200, 8)).astype(float)
+    >>> r = power(y, schedule={"5": 100}, effect=-0.5, n_sims=20, estimator="twfe", seed=1)
+    >>> power_curve(r).get_ylabel()
+    'power (chance of a clear result)'
     """
     ax = _axes(ax, height=4.2)
     curve = result.power_curve()
     x = 100 * curve["effect"].to_numpy()
-    ax.plot(x, curve["power_analytic"], color="#888888", lw=1.5, ls="--",
-            label=("analytic (this schedule)" if np.isfinite(result.mde_schedule)
-                   else "analytic (BPW 2020, one-date approximation)"))
-    ax.plot(x, curve["power_simulated_normal"], color="#1f77b4", lw=2,
-            label="from the simulated spread (normal approximation)")
+    u = getattr(result, "unit_name", "units")
+    one = u[:-1] if u.endswith("s") else u
+    what = getattr(result, "outcome_words", result.outcome)
+    ax.plot(x, curve["power_simulated_normal"], color="#1f77b4", lw=3, alpha=0.8, zorder=2,
+            label="from the simulated rollouts (smoothed)")
+    ax.plot(x, curve["power_analytic"], color="#ff7f0e", lw=1.6, ls=(0, (5, 3)), zorder=3,
+            label=("by formula for this schedule (analytic)" if np.isfinite(result.mde_schedule)
+                   else "by the one-date formula (analytic; Burlig, Preonas & Woerman 2020)"))
     t = result.tidy()
     px = 100 * t["effect"].to_numpy()
     p = t["power"].to_numpy(float)
     half = 1.96 * t["power_mcse"].to_numpy(float)
-    ax.errorbar(px, p, yerr=half, fmt="o", color="#d62728", capsize=3,
-                label=f"simulated ({int(t['n_sims'].max())} replications each, 95% MC interval)")
-    ax.axhline(result.target_power, color="black", lw=0.8, ls=":")
-    ax.axhline(result.alpha, color="#bbbbbb", lw=0.8, ls=":")
-    ax.axvline(100 * result.effect, color="#2ca02c", lw=1, label=f"hoped-for change ({result.effect:+.0%})")
-    ax.set_ylim(0, 1.42)  # headroom for the legend above the curve
+    ax.errorbar(px, p, yerr=half, fmt="o", color="#d62728", capsize=3, zorder=4,
+                label=f"simulated ({int(t['n_sims'].max()):,} rollouts each; bars: 95% simulation error)")
+    ax.axhline(result.target_power, color="black", lw=0.8, ls=":", zorder=1,
+               label=f"power wanted ({result.target_power:.0%})")
+    ax.axhline(result.alpha, color="#999999", lw=0.8, ls=":", zorder=1,
+               label=f"false-alarm rate when nothing changes ({result.alpha:.0%})")
+    ax.axvline(100 * result.effect, color="#2ca02c", lw=1, zorder=1, label=f"hoped-for change ({result.effect:+.0%})")
+    ax.set_ylim(0, 1.03)
     ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
-    ax.set_xlabel(f"true change in {result.outcome} after training (% of the untrained level)")
+    ax.set_xlabel(f"true change after training (% of the untrained level of {what})", fontsize=9)
     ax.set_ylabel("power (chance of a clear result)")
-    ax.set_title((title or f"Can the evaluation detect it? {result.outcome}")
-                 + f"\n{result.n_units:,} units x {result.n_periods} periods; {result.n_treated:,} trained in "
-                 f"{len(result.schedule)} cohort(s); untrained level {result.base:.3g}", fontsize=9)
-    ax.legend(fontsize=7, loc="upper center", ncol=2, framealpha=0.9)
+    ax.set_title((title or "Can the evaluation detect it?")
+                 + f"\n{_plural(result.n_units, one, u)} x {_plural(result.n_periods, 'period')}; "
+                 f"{result.n_treated:,} trained in {_plural(len(result.schedule), 'cohort')}; "
+                 f"untrained level {result.base:.3g} per {one} and period", fontsize=9)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
     return ax
 
 
