@@ -27,9 +27,12 @@ from .samples import (
 from .synthetic import AREA_SPECS, DEFAULT_SEED, GROUPS, POLICEUK_HEADER, SyntheticData, SyntheticTruth, generate, write
 
 from .trust import TrustPanel, make_trust_panel
+from .national import NationalArchive, write_national_archive
 from .opp_state import OPP_STATE_RACES, OPP_STATE_SEED, OppState, generate_opp_state
 
 __all__ = [
+    "write_national_archive",
+    "NationalArchive",
     "generate_opp_state",
     "OppState",
     "OPP_STATE_SEED",
