@@ -177,7 +177,10 @@ def count_policeuk(
 
 def _plain(text: str, header_line: int) -> bool:
     """Whether a file may be one record per physical line (else the reader's careful parser reads it)."""
-    return header_line == 1 and "\n\n" not in text and "\n\r\n" not in text and not ("\r" in text and "\r" in text.replace("\r\n", ""))
+    if header_line != 1 or "\n\n" in text or "\n\r\n" in text:
+        return False
+    cr = text.count("\r")
+    return cr == 0 or cr == text.count("\r\n")  # a lone CR (not part of CRLF) is a line end pyarrow and we count apart
 
 
 def _read_plain(body: bytes, cols: list[str], skip: int, threads: bool = False) -> tuple[pa.Table | None, bool]:
