@@ -193,7 +193,7 @@ def test_officers_command_writes_tables_without_ids(tmp_path, sim, capsys):
     out = tmp_path / "out"
     code, stdout = _cli(capsys, "officers", "--events", str(src), "--min-encounters", "40", "--out", str(out))
     assert code == 0
-    assert "Officers examined: 600" in stdout and "Flagged (local fdr < 0.2)" in stdout
+    assert "Officers examined: 600" in stdout and "Flagged (local false discovery rate" in stdout
     names = {f.name for f in out.iterdir()}
     assert {"officers.csv", "overview.csv", "null_estimates.csv", "z_histogram.csv", "summary.txt",
             "officers_z.png", "manifest.json"} <= names
@@ -273,3 +273,95 @@ def test_time_features_from_text_keep_the_local_hour_across_daylight_saving():
     f = feature_frame(d, ["hour", "shift", "month"], datetime="datetime")
     assert f["hour"].tolist() == ["14", "14", "(missing)", "(missing)"]
     assert f["shift"].tolist()[:2] == ["day", "day"] and f["month"].tolist() == ["1", "7", "(missing)", "7"]
+
+
+def _written_text(folder) -> dict[str, str]:
+    return {p.name: p.read_bytes().decode("latin-1") for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_officers_command_plain_words_rounded_counts_and_no_machine_paths(tmp_path, sim, sim_result, capsys):
+    """summary.txt and the figure speak plainly; pseudonymous counts are rounded to 5 (exact with ids);
+    no written file names a folder of the machine; null_estimates says which estimate is valid."""
+    from pathlib import Path
+
+    ev = sim[0]
+    src = tmp_path / "events.csv"
+    ev.to_csv(src, index=False)
+    out = tmp_path / "out"
+    code, _ = _cli(capsys, "officers", "--events", str(src), "--min-encounters", "40", "--out", str(out))
+    assert code == 0
+    for name, text in _written_text(out).items():
+        for machine in {str(tmp_path), str(Path.cwd()), str(Path.home())}:
+            assert machine not in text, (name, machine)
+    man = json.loads((out / "manifest.json").read_text())
+    assert [i["file"] for i in man["inputs"]] == ["events.csv"]
+    summary = (out / "summary.txt").read_text()
+    assert "chance a flag is a false alarm" in summary and "expected spread if no officer differed" in summary.lower()
+    for jargon in ("fdr <", "p0", "delta", "null (ml)", "officer_unit"):
+        assert jargon not in summary, jargon
+    assert "rounded to the nearest 5" in summary
+    per = pd.read_csv(out / "officers.csv")
+    exact = sim_result.tidy(include_officer_ids=True)
+    assert (per["n_encounters"] % 5 == 0).all() and (per["n_matched"] % 5 == 0).all()
+    assert (per["counts_rounded_to"] == 5).all()
+    assert (np.abs(per["n_encounters"].to_numpy() - exact["n_encounters"].to_numpy()) <= 2).all()
+    assert (per["n_encounters"].to_numpy() != exact["n_encounters"].to_numpy()).any()  # the rounding did something
+    nulls = pd.read_csv(out / "null_estimates.csv").set_index("null")
+    assert {"valid", "note"} <= set(nulls.columns) and bool(nulls.loc["ml", "valid"])
+    assert nulls.loc["ml", "note"] == "used for the flags"
+    out2 = tmp_path / "out2"
+    code, _ = _cli(capsys, "officers", "--events", str(src), "--min-encounters", "40", "--include-officer-ids",
+                   "--out", str(out2))
+    assert code == 0
+    with_ids = pd.read_csv(out2 / "officers.csv", dtype={"officer": str})
+    assert "counts_rounded_to" not in with_ids
+    assert with_ids["n_encounters"].tolist() == exact["n_encounters"].tolist()
+
+
+def test_plain_figure_labels(sim_result):
+    ax = sim_result.plot()
+    texts = [ax.get_title(), ax.get_xlabel()] + [t.get_text() for t in ax.get_legend().get_texts()]
+    joined = " ".join(texts)
+    assert "chance a flag is a false alarm" in joined and "expected spread if no officer differed" in joined
+    assert "all officers" in joined
+    for jargon in ("fdr", "p0 f0", "fitted mixture", "null (ml)"):
+        assert jargon not in joined, jargon
+
+
+def test_impossible_central_matching_p0_is_marked_not_clipped():
+    """Central matching can return p0 > 1 (flat-topped middle): the estimate is kept, marked invalid, and the
+    benchmark's notes say the ML null is used (R locfdr keeps the number and warns only when it is used)."""
+    from equity_metrics.measures.internal_benchmark import _invalid_null_notes
+    from equity_metrics.measures.locfdr import P0_TOLERANCE, locfdr
+
+    rng = np.random.default_rng(2)
+    z = np.r_[rng.normal(0.5, 0.6, 300), rng.normal(-0.5, 0.9, 250)]   # two humps: a flat top
+    res = locfdr(z, bre=60)
+    e = res.estimates
+    assert e.loc["central", "p0"] > 1 + P0_TOLERANCE          # as computed, not clipped
+    assert not bool(e.loc["central", "valid"]) and bool(e.loc["ml", "valid"])
+    assert res.null == "ml" and 0 < res.p0 <= 1
+    notes = _invalid_null_notes(res, len(z))
+    assert len(notes) == 1 and notes[0].startswith("central matching failed with 550 officers")
+    assert "maximum-likelihood null is used" in notes[0]
+    with pytest.warns(UserWarning, match="not a valid estimate"):
+        locfdr(z, bre=60, null="central")
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_officers_command_on_chicago_marks_the_failed_central_matching(tmp_path, capsys):
+    """The real Chicago run: central matching's p0 = 1.50 marked invalid, said in summary.txt; no machine path."""
+    chicago = need_shared("data", "chicago")
+    out = tmp_path / "chi"
+    code, _ = _cli(capsys, "officers", "--chicago", str(chicago), "--out", str(out))
+    assert code == 0
+    nulls = pd.read_csv(out / "null_estimates.csv").set_index("null")
+    assert nulls.loc["central", "p0"] > 1.4 and not bool(nulls.loc["central", "valid"])
+    summary = (out / "summary.txt").read_text()
+    assert "Central matching" in summary and "failed with 548 officers" in summary
+    assert "maximum-likelihood estimate is used" in summary
+    man = json.loads((out / "manifest.json").read_text())
+    assert man["parameters"]["chicago"] == "chicago"
+    for name, text in _written_text(out).items():
+        assert str(chicago.resolve()) not in text and str(tmp_path) not in text and "/work/" not in text, name

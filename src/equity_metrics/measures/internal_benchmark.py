@@ -244,6 +244,25 @@ def officer_benchmark_overview(result: OfficerBenchmarkResult) -> pd.DataFrame:
     }])
 
 
+_NULL_WORDS = {"central": "central matching", "ml": "the maximum-likelihood null", "theoretical": "the N(0, 1) null"}
+
+
+def _invalid_null_notes(lf: LocfdrResult, n: int) -> list[str]:
+    """A note per null estimate that failed (``estimates["valid"]`` False), saying which null is used instead."""
+    out = []
+    e = lf.estimates
+    for k in ("central", "ml"):
+        if k not in e.index or bool(e.loc[k, "valid"]) or not np.isfinite(e.loc[k, "p0"]):
+            continue  # a missing estimate is already in the notes (locfdr's warning)
+        p0 = e.loc[k, "p0"]
+        why = (f"its share of officers who do not differ came out at {p0:.2f}, above 1, which is impossible"
+               if p0 > 1 else "its estimates are not usable")
+        used = ("it is used all the same (choose null='ml')" if k == lf.null
+                else f"{_NULL_WORDS[lf.null]} is used")
+        out.append(f"{_NULL_WORDS[k]} failed with {n:,} officers ({why}): {used}")
+    return out
+
+
 def _group_sums(keys: np.ndarray, values: dict[str, np.ndarray], n_keys: int) -> dict[str, np.ndarray]:
     return {k: np.bincount(keys, weights=v, minlength=n_keys) for k, v in values.items()}
 
@@ -444,6 +463,7 @@ def internal_benchmark(
         warnings.simplefilter("always")
         lf = locfdr(z[idx], bre=int(bre), df=df, null=null, threshold=threshold)
     notes += [str(w.message) for w in caught]
+    notes += _invalid_null_notes(lf, n_ok)
     table = pd.DataFrame({
         "officer_id": np.asarray(off_ids)[idx].astype(str),
         "n_encounters": n_i_all[idx].astype(int),

@@ -66,6 +66,8 @@ from ..errors import DataValidationError, EstimationError
 __all__ = ["LocfdrResult", "locfdr"]
 
 NullType = Literal["ml", "central", "theoretical"]
+#: An estimated null proportion ``p0`` more than this above 1 marks the estimate invalid (``estimates["valid"]``).
+P0_TOLERANCE = 0.05
 _R_NULLTYPE = {"theoretical": 0, "ml": 1, "central": 2}
 
 
@@ -262,7 +264,11 @@ class LocfdrResult(ResultBase):
         The null used for ``fdr``: ``"ml"``, ``"central"`` or ``"theoretical"``.
     estimates
         DataFrame, one row per null (``theoretical``, ``ml``, ``central``):
-        ``delta``, ``sigma``, ``p0`` and their delta-method SDs (R's ``fp0``).
+        ``delta``, ``sigma``, ``p0`` and their delta-method SDs (R's ``fp0``), and
+        ``valid``: False when the estimate failed or is impossible (missing, ``sigma <= 0``,
+        ``p0`` not in ``(0, 1 + P0_TOLERANCE]``, e.g. central matching's ``p0 = 1.5`` on a
+        flat-topped histogram; ``p0`` slightly above 1 is sampling noise around 1). Invalid
+        values are kept as computed (never clipped).
     bins
         DataFrame per histogram bin: ``x`` (midpoint), ``count``, ``f`` (fitted
         mixture), ``f0`` (fitted null, scaled to the counts), ``f0_theoretical``,
@@ -332,7 +338,8 @@ class LocfdrResult(ResultBase):
             "            delta     sigma        p0",
         ]
         for k in ("theoretical", "ml", "central"):
-            lines.append(f"{k:<12}{e.loc[k, 'delta']:>9.4f} {e.loc[k, 'sigma']:>9.4f} {e.loc[k, 'p0']:>9.4f}")
+            bad = "" if bool(e.loc[k].get("valid", True)) else "  (failed: not a valid estimate)"
+            lines.append(f"{k:<12}{e.loc[k, 'delta']:>9.4f} {e.loc[k, 'sigma']:>9.4f} {e.loc[k, 'p0']:>9.4f}{bad}")
         n_flag = int(self.flagged.sum())
         lines.append(f"cases with fdr < {self.threshold:g}: {n_flag:,} of {len(self.z):,} "
                      f"(right tail {int((self.flagged & (self.z > self.delta)).sum()):,}, "
@@ -530,6 +537,16 @@ def locfdr(
         est["theoretical"][5] = sd0[0]
     estimates = pd.DataFrame.from_dict(est, orient="index",
                                        columns=["delta", "sigma", "p0", "sd_delta", "sd_sigma", "sd_p0"])
+    # an estimate is usable only with a finite centre, a positive spread and a null proportion in (0, 1]:
+    # central matching can return p0 > 1 when the middle of the histogram is flatter than a normal (R keeps
+    # the number and, with nulltype = 2, warns of the discrepancy with ML); it is marked, never clipped
+    # (p0 up to P0_TOLERANCE above 1 is sampling noise around "every case null", as Efron reads it)
+    estimates["valid"] = (np.isfinite(estimates["delta"]) & (estimates["sigma"] > 0)
+                          & (estimates["p0"] > 0) & (estimates["p0"] <= 1 + P0_TOLERANCE))
+    if not bool(estimates.loc[null, "valid"]):
+        warnings.warn(f"locfdr: the {null} null is not a valid estimate (delta {estimates.loc[null, 'delta']:.3g}, "
+                      f"sigma {estimates.loc[null, 'sigma']:.3g}, p0 {estimates.loc[null, 'p0']:.3g}); "
+                      + ("rerun with null='ml'" if null != "ml" else "rerun with null='theoretical'"), stacklevel=2)
     bins = pd.DataFrame({
         "x": x, "count": yall, "f": f, "f0": f0 if null != "theoretical" else f00, "f0_theoretical": f00,
         "fdr": fd, "fdr_theoretical": fdr0, "fdr_left": fdr_left, "fdr_right": fdr_right,

@@ -14,7 +14,8 @@ from . import _axes
 __all__ = ["locfdr_plot", "officer_benchmark_plot"]
 
 
-def locfdr_plot(result, *, ax=None, title: str | None = None, xlabel: str = "z-statistic", unit: str = "cases"):
+def locfdr_plot(result, *, ax=None, title: str | None = None, xlabel: str = "z-statistic", unit: str = "cases",
+                plain: bool = False):
     """Histogram of z with the fitted mixture ``f``, the null ``p0 f0`` and the flagged bins shaded.
 
     Parameters
@@ -27,6 +28,9 @@ def locfdr_plot(result, *, ax=None, title: str | None = None, xlabel: str = "z-s
         Labels (the title gets the denominator, the number flagged and the null estimates with their SDs).
     unit
         What the cases are, for the title ("cases", "officers").
+    plain
+        Labels for readers ("all officers", "expected spread if no officer differed", "chance a
+        flag is a false alarm") instead of the technical ``f``, ``p0 f0`` and ``fdr``.
 
     Returns
     -------
@@ -45,25 +49,43 @@ def locfdr_plot(result, *, ax=None, title: str | None = None, xlabel: str = "z-s
     x, count = b["x"].to_numpy(), b["count"].to_numpy()
     width = float(np.median(np.diff(x))) if len(x) > 1 else 1.0
     flagged = b["fdr"].to_numpy() < result.threshold
+    k = int(result.flagged.sum())
+    if plain:
+        labels = (f"{unit} (count per bin)",
+                  f"{unit} flagged: chance a flag is a false alarm below {result.threshold:.0%}",
+                  f"all {unit} (smoothed)",
+                  f"expected spread if no {unit[:-1] if unit.endswith('s') else unit} differed, estimated from "
+                  f"the {unit} themselves\n(centre {result.delta:.2f}, spread {result.sigma:.2f}; pure chance: 0 and 1; "
+                  f"{result.p0:.0%} of {unit} not differing)" if result.null != "theoretical" else
+                  f"expected spread if no {unit[:-1] if unit.endswith('s') else unit} differed (pure chance)")
+    else:
+        labels = ("histogram of z", f"bins with fdr < {result.threshold:g}", "fitted mixture f",
+                  f"null p0 f0: N({result.delta:.2f}, {result.sigma:.2f}^2) x {result.p0:.2f}")
     ax.bar(x[~flagged], count[~flagged], width=width, color="#c8c8c8", edgecolor="white", linewidth=0.3,
-           label="histogram of z")
+           label=labels[0])
     if flagged.any():
         ax.bar(x[flagged], count[flagged], width=width, color="#d95f02", edgecolor="white", linewidth=0.3,
-               label=f"bins with fdr < {result.threshold:g}")
-    ax.plot(x, b["f"], color="#1b9e77", lw=2, label="fitted mixture f")
-    ax.plot(x, result.p0 * b["f0"], color="#386cb0", lw=2, ls="--",
-            label=f"null p0 f0: N({result.delta:.2f}, {result.sigma:.2f}^2) x {result.p0:.2f}")
+               label=labels[1])
+    ax.plot(x, b["f"], color="#1b9e77", lw=2, label=labels[2])
+    ax.plot(x, result.p0 * b["f0"], color="#386cb0", lw=2, ls="--", label=labels[3])
     est = result.estimates.loc[result.null]
-    sd = "" if result.null == "theoretical" else (
-        f" (SD {est['sd_delta']:.2f}, {est['sd_sigma']:.2f}, {est['sd_p0']:.2f})")
-    n, k = len(result.z), int(result.flagged.sum())
-    head = (f"{title}\n" if title else "") + (
-        f"{n:,} {unit}; {k:,} with fdr < {result.threshold:g}; null ({result.null}) delta {result.delta:.2f}, "
-        f"sigma {result.sigma:.2f}, p0 {result.p0:.2f}{sd}")
+    n = len(result.z)
+    if plain:
+        head = (f"{title}\n" if title else "") + (
+            f"{n:,} {unit}; {k:,} flagged (chance a flag is a false alarm below {result.threshold:.0%})")
+    else:
+        sd = "" if result.null == "theoretical" else (
+            f" (SD {est['sd_delta']:.2f}, {est['sd_sigma']:.2f}, {est['sd_p0']:.2f})")
+        head = (f"{title}\n" if title else "") + (
+            f"{n:,} {unit}; {k:,} with fdr < {result.threshold:g}; null ({result.null}) delta {result.delta:.2f}, "
+            f"sigma {result.sigma:.2f}, p0 {result.p0:.2f}{sd}")
     ax.set_title(head, fontsize=9)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(f"{unit} per bin")
-    ax.legend(fontsize=8, frameon=False)
+    if plain:  # below the axes: never over the bars
+        ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+    else:
+        ax.legend(fontsize=8, frameon=False)
     return ax
 
 
@@ -89,7 +111,8 @@ def officer_benchmark_plot(result, *, ax=None, title: str | None = None):
     >>> ax.get_ylabel()
     'officers per bin'
     """
-    head = title or (f"{result.group} = {result.target}: officers (>= {result.min_encounters} encounters) "
-                     "vs comparable colleagues")
-    return locfdr_plot(result.fdr, ax=ax, title=head, unit="officers",
-                       xlabel="z: officer's share minus colleagues' (doubly robust), in standard errors")
+    head = title or (f"Share of {result.target} subjects: officers with at least {result.min_encounters} encounters "
+                     "against comparable colleagues")
+    return locfdr_plot(result.fdr, ax=ax, title=head, unit="officers", plain=True,
+                       xlabel=f"officer's share of {result.target} subjects minus comparable colleagues' "
+                              "(z-score: in standard errors)")
