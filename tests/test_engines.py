@@ -194,6 +194,14 @@ def test_group_count_on_native_frames():
         group_count(pl.from_pandas(frame).lazy(), ["unit"], engine="polars")
 
 
+def test_group_count_runs_on_an_ibis_table_where_it_lives():
+    """A warehouse table reached through Ibis is counted by its own backend (here Ibis on DuckDB); only counts return."""
+    ibis = pytest.importorskip("ibis")
+    frame = pd.DataFrame({"officer_id": ["a", "a", "b", None], "month": ["2020-01-05", "2020-01-20", "2020-02-01", "2020-02-01"]})
+    got = group_count(ibis.memtable(frame), ["officer_id", "month"], engine="duckdb")
+    assert {(o, m): int(n) for o, m, n in got.itertuples(index=False)} == {("a", "2020-01"): 2, ("b", "2020-02"): 1, (None, "2020-02"): 1}
+
+
 # ============================================================================ Spark (local mode)
 @pytest.fixture(scope="module")
 def spark():
