@@ -255,8 +255,9 @@ class PowerResult(ResultBase):
             if r["coverage"] < nominal - 2 * mc:
                 out.append(f"at a true change of {r['effect']:+.0%} the {nominal:.0%} intervals contained the planted "
                            f"change in only {r['coverage']:.0%} of simulated rollouts (more than 2 simulation errors, "
-                           f"2 x {mc:.1%}, below {nominal:.0%}): at changes this large the intervals are somewhat too "
-                           "narrow (the estimate is less certain than its interval says)")
+                           f"2 x {mc:.1%}, below {nominal:.0%}): at this change the intervals miss the truth too often "
+                           "(too narrow, or the estimate is biased), so treat such a result's interval as "
+                           "optimistic")
         return out
 
     def tidy(self) -> pd.DataFrame:
@@ -319,7 +320,8 @@ class PowerResult(ResultBase):
                   "", f"Smallest change detectable with {self.target_power:.0%} power (minimum detectable effect, "
                       f"as a share of the untrained level): by simulation {self.mde_simulated:.1%} "
                       f"(+/- {self.mde_simulated_mcse:.1%} simulation error); by formula for this schedule "
-                      f"{self.mde_schedule:.1%}; by the one-date formula of Burlig, Preonas & Woerman (2020) "
+                      f"{f'{self.mde_schedule:.1%}' if np.isfinite(self.mde_schedule) else 'not available'}; "
+                      f"by the one-date formula of Burlig, Preonas & Woerman (2020) "
                       f"({_plural(self.pre, 'period')} before, {_plural(self.post, 'period')} after) "
                       f"{self.mde_analytic:.1%}"]
         lines += [f"note: {n}" for n in self.notes + self.coverage_notes()]
