@@ -73,6 +73,9 @@ def test_training_section_has_breakdown_and_design_mde(rep):
     dm = em.models.design_mde(imp.panel, outcome=imp.outcome_columns[spec], alpha=0.05, power=0.8)
     assert te["mde_share"].iloc[0] == pytest.approx(dm.mde_share)
     assert f"about {dm.mde_share:.0%} of the untrained level" in t
+    # the planning MDE is set beside the MDE of the results table (one explained pair, not two unexplained figures)
+    assert "implied by this estimate's own uncertainty" in t
+    assert "Not covered by these two checks" in t  # the share outcome is named, not silently left out
 
 
 def test_veil_section_matches_library(rep):

@@ -175,7 +175,7 @@ def test_area_southvale_scopes_every_section(tmp_path):
     assert "2020-10" not in set(c["period"].astype(str))
     # training: Southvale officers only
     off = em.datasets.load_sample_officers()
-    assert "in 1 force(s)" in d.impact.scope
+    assert "in 1 force" in d.impact.scope and "force(s)" not in d.impact.scope
     assert int(d.impact.table["units"].max()) <= int((off["force"] == "southvale").sum())
     # data quality: Southvale's files and rows only
     q = d.quality

@@ -130,6 +130,9 @@ class ReportData:
             out["age_sex_standardised"] = self.age_sex
         if self.impact.table is not None:
             out["training_impact"] = self.impact.table
+        from .extras import extra_tables
+
+        out.update(extra_tables(self.extras))
         return out
 
     def compact(self, name: str) -> pd.DataFrame:
@@ -188,7 +191,7 @@ def _source_record(path: str, base: str, stops_ledger=None) -> dict[str, Any]:
         recs = sorted((f.file, f.sha256) for f in stops_ledger.files) if stops_ledger is not None else []
         h = hashlib.sha256("".join(f"{n}\t{s}\n" for n, s in recs).encode()).hexdigest()
         return {"file": _display_path(path, base) + "/", "sha256": h, "files": len(recs),
-                "note": f"folder of {len(recs)} file(s); SHA-256 of the sorted list of file SHA-256s"}
+                "note": f"folder of {len(recs)} file{'' if len(recs) == 1 else 's'}; SHA-256 of the sorted list of file SHA-256s"}
     return {"file": _display_path(path, base), "sha256": sha256_file(p)}
 
 
@@ -457,7 +460,7 @@ def _assemble(cfg: ReportConfig, inputs: ReportInputs | None) -> ReportData:
     pooled = pooled[pooled["group"].isin([g for g in groups if g not in hidden])].reset_index(drop=True)
     if not o["find_recorded"].any():
         pooled = pooled.iloc[0:0]
-    outcome_notes = list(ot.notes)
+    outcome_notes = _reader_notes(list(ot.notes), area)
 
     # --- age x sex
     age_sex, age_note = None, ""
@@ -479,7 +482,7 @@ def _assemble(cfg: ReportConfig, inputs: ReportInputs | None) -> ReportData:
                         ["crude_ratio", "std_ratio", "ci_low", "ci_high"])
         age_sex = s
         age_note = (f"Directly standardised to {sd.standard} by sex and age band (Fay-Feuer interval for each rate; "
-                    "log-normal interval for the ratio). " + " ".join(sd.notes))
+                    "log-normal interval for the ratio). " + " ".join(_reader_notes(sd.notes, area)))
     else:
         age_note = ("The population table has no sex x age band breakdown, so an age- and sex-standardised ratio "
                     "cannot be computed; the crude ratio above mixes disproportionality with the groups' age structures.")
@@ -550,6 +553,26 @@ def _assemble(cfg: ReportConfig, inputs: ReportInputs | None) -> ReportData:
         vintage_words=vintage_words(vintage, cfg.benchmark), published=published, published_lines=published_lines,
         areas_no_data=areas_no_data, extras=extras,
     )
+
+
+def _reader_notes(notes: list[str], area: str | None) -> list[str]:
+    """Model notes made fit for readers: force slugs as names, column names as words, other areas' entries dropped
+    from per-area lists when the report is about one area, each note a sentence."""
+    out = []
+    for n in notes:
+        n = str(n).strip()
+        m = re.match(r"^(data cover only part of the months read for): (.*)$", n)
+        if m and area:
+            parts = [x.strip() for x in m.group(2).split(", ") if x.strip().startswith(area + " ")]
+            if not parts:
+                continue
+            n = f"{m.group(1)}: " + ", ".join(parts)
+        n = n.replace("sex/age_band", "sex or age band").replace("age_band", "age band")
+        n = re.sub(r"\b[a-z]+(?:-[a-z]+)*\b",
+                   lambda mm: _force_name(mm.group(0)) if is_known_force(mm.group(0)) else mm.group(0), n)
+        n = n[:1].upper() + n[1:]
+        out.append(n if n.endswith((".", "!", "?")) else n + ".")
+    return out
 
 
 def _member_name(path: str) -> str:

@@ -27,7 +27,7 @@ import pandas as pd
 from ..errors import DataValidationError, EquityMetricsError
 from .config import area_display_name
 
-__all__ = ["read_extra_inputs", "assemble_extras"]
+__all__ = ["read_extra_inputs", "assemble_extras", "extra_tables"]
 
 
 def _short(exc: Exception) -> str:
@@ -38,6 +38,11 @@ def read_extra_inputs(cfg, inp, files: list[dict[str, Any]], *, record: Callable
     """Read the optional inputs (trust survey, rollout, threshold counts, officer events) into ``inp.extra``."""
     from pathlib import Path
 
+    if getattr(cfg, "published_counts", None):  # the Home Office files feed section 7: hash them too
+        from ._published import _files
+
+        for f in _files(cfg.published_counts):
+            files.append(record(f))
     if cfg.trust_survey:
         if not Path(cfg.trust_survey).exists():
             raise DataValidationError(f"report config key 'survey' ([trust]): {cfg.trust_survey!r} not found")
@@ -72,43 +77,47 @@ def read_extra_inputs(cfg, inp, files: list[dict[str, Any]], *, record: Callable
 
 # ----------------------------------------------------------------------------- training sensitivity + MDE
 def _training_extra(cfg, impact) -> dict[str, Any] | None:
+    """Per count outcome: the HonestDiD breakdown (relative magnitudes) and the planning MDE (BPW 2020)."""
     if impact is None or impact.kind != "officer" or not impact.dynamic:
         return None
-    lines: list[str] = []
     rows = []
-    for spec, dyn in impact.dynamic.items():
-        label = spec
+    for spec, _dyn in impact.dynamic.items():
+        label, table_mde = spec, np.nan
         if impact.table is not None and "label" in impact.table.columns:
             m = impact.table[impact.table["outcome"] == spec]
             if len(m):
                 label = str(m["label"].iloc[0])
-        row = {"outcome": label, "breakdown": np.nan, "mde_share": np.nan}
+                if "mde_fall" in m.columns:
+                    table_mde = float(m["mde_fall"].iloc[0])
+        row: dict[str, Any] = {"outcome": spec, "label": label, "breakdown": np.nan, "breakdown_sentence": "",
+                               "breakdown_error": "", "mde_share": np.nan, "mde_base": np.nan, "table_mde": table_mde,
+                               "mde_error": ""}
+        col = impact.outcome_columns.get(spec)
         try:
             from ..models.did import staggered_did
             from ..models.honest import breakdown_statement
 
             # HonestDiD needs pre-period coefficients against one base period (R: base_period = "universal")
-            col = impact.outcome_columns.get(spec)
             uni = staggered_did(impact.panel, outcome=col, control="not_yet_treated", method="dr",
                                 base_period="universal", alpha=cfg.alpha)
             leads, lags = cfg.event_window
             es = uni.aggregate("dynamic", min_e=-min(leads, 6), max_e=min(lags, 6))
             st = breakdown_statement(es, alpha=cfg.alpha, max_pre=min(leads, 6) - 1, max_post=min(lags, 6))
-            row["breakdown"] = st.mbar
-            lines.append(f"{label}: {st.sentence}")
+            row["breakdown"], row["breakdown_sentence"] = st.mbar, st.sentence
         except (EquityMetricsError, ValueError, np.linalg.LinAlgError) as exc:
-            lines.append(f"{label}: the sensitivity to pre-training trends could not be computed ({_short(exc)}).")
+            row["breakdown_error"] = _short(exc)
         try:
             from ..models.planning import design_mde
 
-            col = impact.outcome_columns.get(spec)
             dm = design_mde(impact.panel, outcome=col, label=label, alpha=cfg.alpha, power=cfg.power)
-            row["mde_share"] = float(dm.mde_share)
-            lines.append(dm.sentence)
+            row["mde_share"], row["mde_base"] = float(dm.mde_share), float(dm.base)
         except (EquityMetricsError, ValueError, np.linalg.LinAlgError) as exc:
-            lines.append(f"{label}: the design's minimum detectable effect could not be computed ({_short(exc)}).")
+            row["mde_error"] = _short(exc)
         rows.append(row)
-    return {"lines": lines, "table": pd.DataFrame(rows)}
+    not_covered = []
+    if impact.table is not None and "outcome" in impact.table.columns:
+        not_covered = [str(r["label"]) for r in impact.table.to_dict("records") if r["outcome"] not in impact.dynamic]
+    return {"table": pd.DataFrame(rows), "not_covered": not_covered, "power": float(cfg.power)}
 
 
 # ----------------------------------------------------------------------------- benchmark-free tests
@@ -125,6 +134,10 @@ def _benchmark_free(cfg, inp, *, area: str | None) -> dict[str, Any] | None:
 
             res = veil_of_darkness_by_area(ev, minority=cfg.veil_minority, majority=cfg.veil_majority,
                                            level=1 - cfg.alpha)
+            if "month" in ev.columns and len(ev):
+                m = ev["month"].dropna()
+                if len(m):
+                    out["veil_period"] = f"{m.min():%B %Y} to {m.max():%B %Y}"
             out["veil"] = res
             t = res.tidy()
             for r in t.to_dict("records"):
@@ -145,8 +158,9 @@ def _benchmark_free(cfg, inp, *, area: str | None) -> dict[str, Any] | None:
                 out["veil_lines"].append(
                     f"{name}: odds ratio {orr:.2f} ({round(100 * (1 - cfg.alpha))}% CI {lo:.2f} to {hi:.2f}) for a "
                     f"searched person being {cfg.veil_minority} (vs {cfg.veil_majority}) in darkness vs daylight: {what}; "
-                    f"{int(r.get('n_light', 0)):,} daylight and {int(r.get('n_dark', 0)):,} dark searches in the "
-                    "inter-twilight window.")
+                    f"{int(r.get('n_minority', 0)):,} {cfg.veil_minority} and {int(r.get('n_majority', 0)):,} "
+                    f"{cfg.veil_majority} people searched in those evening hours ({int(r.get('n_light', 0)):,} "
+                    f"searches in daylight, {int(r.get('n_dark', 0)):,} after dark).")
         except (EquityMetricsError, ValueError) as exc:
             out["veil_lines"].append(f"The veil-of-darkness test could not be run: {_short(exc)}.")
     if "threshold_counts" in inp.extra:
@@ -239,4 +253,31 @@ def assemble_extras(cfg, inp, *, area: str | None, impact, level: int) -> dict[s
         tr = _trust(cfg, inp)
         if tr:
             out["trust"] = tr
+    return out
+
+
+def extra_tables(extras: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """The optional sections' reader-facing tables (CSV files of the report): no officer identifiers."""
+    out: dict[str, pd.DataFrame] = {}
+    te = extras.get("training_extra")
+    if te:
+        out["training_sensitivity"] = te["table"].drop(columns=["breakdown_error", "mde_error"], errors="ignore")
+    bf = extras.get("benchmark_free") or {}
+    if bf.get("veil") is not None:
+        out["veil_of_darkness"] = bf["veil"].tidy()
+    if bf.get("threshold_table") is not None:
+        out["threshold_test"] = bf["threshold_table"]
+    of = extras.get("officers")
+    if of and not of.get("error"):
+        q = of["quantiles"]
+        out["officer_patterns"] = pd.DataFrame([{
+            "officers_examined": of["examined"], "officers_flagged": of["flagged"],
+            "min_encounters": of["min_encounters"], "z_p05": q[0], "z_p25": q[1], "z_median": q[2], "z_p75": q[3],
+            "z_p95": q[4]}])
+    tr = extras.get("trust")
+    if tr:
+        if tr.get("gap") is not None:
+            out["trust_by_year"] = tr["gap"].tidy()
+        if tr.get("impact") is not None:
+            out["trust_programme_effect"] = tr["impact"].tidy()
     return out

@@ -73,6 +73,11 @@ def _save(fig, key: str, alt: str) -> str:
     s = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1', s, count=1)
     s = s.replace("<svg ", f'<svg role="img" aria-label="{escape_html(alt)}" ', 1)
     s = re.sub(r"(<svg[^>]*>)", lambda m: m.group(1) + f"<title>{escape_html(alt)}</title>", s, count=1)
+    # ids unique across the page: matplotlib numbers them per figure (line2d_1, axes_1, ...)
+    ids = set(re.findall(r'\bid="([^"]+)"', s))
+    if ids:
+        s = re.sub(r'(\bid="|href="#|url\(#)([^")]+)',
+                   lambda m: m.group(1) + (f"{key}-{m.group(2)}" if m.group(2) in ids else m.group(2)), s)
     return s.strip()
 
 
@@ -376,7 +381,8 @@ def _extra_figures(d) -> list[Figure]:
             from .config import area_display_name
 
             _forest(ax, [area_display_name(str(a)) for a in t["area"]], t["odds_ratio"].to_numpy(float), t["ci_low"].to_numpy(float),
-                    t["ci_high"].to_numpy(float), xlabel="Odds ratio, darkness vs daylight (1 = no difference)")
+                    t["ci_high"].to_numpy(float), log=False,
+                    xlabel="Odds ratio, darkness vs daylight (1 = no difference)")
             _style(ax)
             fig.tight_layout()
             alt = "Forest plot of veil-of-darkness odds ratios by area with confidence intervals."
@@ -389,21 +395,23 @@ def _extra_figures(d) -> list[Figure]:
         t = tr["gap"].tidy()
         fig, ax = _fig(_W, 3.2)
         x = np.arange(len(t))
-        ax.fill_between(x, t["ci_low"].to_numpy(float), t["ci_high"].to_numpy(float), color=_BLUE, alpha=0.18, lw=0,
-                        label=f"{d.level}% interval")
-        what = str(tr["group"]) if tr.get("level_only") else f"{tr['group']} minus {tr['reference']}"
-        ax.plot(x, t["gap"].to_numpy(float), "o-", color=_BLUE, ms=4, label=what)
+        what = str(tr["label"]) if tr.get("level_only") else f"{tr['group']} minus {tr['reference']}"
+        pct = tr.get("level_only") and "proportion" in str(tr["gap"].scale)
+        k = 100.0 if pct else 1.0
+        ax.fill_between(x, k * t["ci_low"].to_numpy(float), k * t["ci_high"].to_numpy(float), color=_BLUE, alpha=0.18,
+                        lw=0, label=f"{d.level}% interval")
+        ax.plot(x, k * t["gap"].to_numpy(float), "o-", color=_BLUE, ms=4, label=what)
         if not tr.get("level_only"):
             ax.axhline(0, color=_GREY, lw=1)
         ax.set_xticks(x)
         ax.set_xticklabels([str(p) for p in t["period"]])
-        ax.set_ylabel(_wrap("Score" if tr.get("level_only") else "Gap in score", 24))
+        ax.set_ylabel(_wrap("Share of residents (%)" if pct else ("Score" if tr.get("level_only") else "Gap in score"), 24))
         _legend_above(ax, ncol=2)
         _style(ax)
         fig.tight_layout()
         alt = f"Line chart of {tr['label']} ({what}) by year."
         figs.append(Figure("trust_gap", _save(fig, "trust_gap", alt), alt,
                            f"{tr['label']}: {what} by year (average over "
-                           f"areas), with the {d.level}% interval from the variation between areas; partial years marked "
-                           "in the table."))
+                           f"areas), with the {d.level}% interval from the variation between areas; partial years are "
+                           "listed under the table."))
     return figs

@@ -26,8 +26,8 @@ __all__ = ["render_html", "SECTIONS"]
 
 #: (anchor, heading) of the report's sections, in order.
 SECTIONS = [
-    ("headline", "Headline"), ("trend", "Trend"), ("ratios", "Ratios by area, group, power and object"),
-    ("outcomes", "Outcomes"), ("age-sex", "Age and sex"), ("impact", "Training impact"),
+    ("headline", "Headline"), ("trend", "Trend"), ("ratios", "Ratios by area, group, legal power and object of search"),
+    ("outcomes", "Outcomes: what searches led to"), ("age-sex", "Age and sex"), ("impact", "Training impact"),
     ("quality", "Data quality"), ("methods", "Methods and caveats"), ("provenance", "Provenance"),
 ]
 

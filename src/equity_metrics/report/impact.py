@@ -272,7 +272,7 @@ def _officer(cfg, inp, *, headline_group: str, area: str | None = None) -> Impac
     table = _effects(pd.DataFrame(rows), cfg, scale="difference")
     scope = (f"{rep.n_units:,} officers in service in every month from {rep.start} to {rep.end} "
              f"({rep.never_treated:,} never trained; {len(rep.cohorts)} training cohorts) in "
-             f"{len(forces)} force(s)")
+             f"{len(forces)} force{'' if len(forces) == 1 else 's'}")
     dropped = int(len(rep.units_dropped))
     if dropped:
         notes.append(f"{dropped:,} officers who joined or left during the window are left out (the estimator "

@@ -347,4 +347,21 @@ def csv_tables(d) -> dict[str, pd.DataFrame]:
     from ._published import published_csv
     if (pc := published_csv(d)) is not None:
         out["home_office_comparison"] = pc
+    from .extras import extra_tables
+
+    thr = d.suppress_below
+    for name, t in extra_tables(getattr(d, "extras", {}) or {}).items():
+        t = t.copy()
+        counts = [c for c in t.columns if c.startswith("n_") and pd.api.types.is_numeric_dtype(t[c])]
+        if counts and thr > 1:  # small counts hidden as everywhere else in the report ([c])
+            small = np.zeros(len(t), bool)
+            for c in counts:
+                v = t[c].astype(float)
+                small |= ((v > 0) & (v < thr)).to_numpy()
+            t = t.astype({c: object for c in counts})
+            for c in counts:
+                v = pd.to_numeric(t[c], errors="coerce")
+                t.loc[(v > 0) & (v < thr), c] = "[c]"
+            t["suppressed"] = small
+        out[name] = t
     return out

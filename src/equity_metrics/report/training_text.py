@@ -190,13 +190,12 @@ def impact_lines(imp, *, level: int) -> list[str]:
             out.append(f"The first outcome is the disparity measure: the {disp.iloc[0]['label']} (from the group's "
                        "searches and all searches with ethnicity recorded, each estimated by the same design). "
                        "The counts that follow are secondary outcomes."
-                       + (" These are the default outcomes ([impact] outcomes not set)." if imp.default_outcomes else ""))
+                       + (" These are the default outcomes (the analyst named none)." if imp.default_outcomes else ""))
         out.append("Percentages are of the untrained level: what trained officers' average (or share) would have been "
                    "after training without it, that is the observed level minus the estimated effect. The intervals "
                    "treat this base as fixed.")
     of = "of the rate ratio" if imp.kind == "its" else "of the untrained level"
-    out.append(f"A change is judged large enough to matter from {thr} {of} ([impact] "
-               f"meaningful_change); the smallest detectable effect uses {_pct(float(imp.power), False)} power and a "
+    out.append(f"A change is judged large enough to matter from {thr} {of} (set by the analyst); the smallest detectable effect uses {_pct(float(imp.power), False)} power and a "
                f"{100 - level}% two-sided test (Bloom 1995).")
     n = int(t["n_tests"].max()) if "n_tests" in t.columns and len(t) else 0
     if n > 1:
