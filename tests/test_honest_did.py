@@ -322,3 +322,72 @@ def test_sd_flci_matches_r():
         res = honest_did(B, S, **BC, restriction="smoothness", target=np.eye(4)[k - 1], m=ref["M"], breakdown=False)
         _assert_printed(res.table["lb"], ref[f"l{k}"]["lb"])
         _assert_printed(res.table["ub"], ref[f"l{k}"]["ub"])
+
+
+# ----------------------------------------------------------------------------- estimates far from 0
+# R's default grid is +-20 SE around 0 (plus the identified set): an estimate 50 SE away used to give an
+# empty robust set (NaN bounds) at M = 0 and a breakdown of 0. The grid is now centred on the estimate.
+FAR = np.array([0.01, -0.01, 0.0, 1.0, 1.0])  # flat pre-trends, post effect 50 SE from 0
+FAR_S = np.eye(5) * 0.02 ** 2
+
+
+@pytest.mark.parametrize("kw", [
+    dict(),  # relative magnitudes, C-LF
+    dict(method="conditional"),
+    dict(bound="linear_trend"),
+    dict(restriction="smoothness", method="C-LF"),
+    dict(restriction="smoothness", method="conditional"),
+    dict(restriction="smoothness", bias="positive"),  # C-F
+    dict(restriction="smoothness"),  # FLCI (analytic)
+])
+def test_far_estimate_gives_a_finite_set_around_it(kw):
+    res = honest_did(FAR, FAR_S, num_pre=3, num_post=2, m=[0.0], grid_points=200, breakdown=False, **kw)
+    row = res.table.iloc[0]
+    assert np.isfinite(row["lb"]) and np.isfinite(row["ub"])
+    # at M = 0 the robust set is close to the original CI 1 +- 1.96 * 0.02
+    assert 0.9 < row["lb"] < 1.0 < row["ub"] < 1.1
+    assert row["excludes_zero"] and not row["open_ended"]
+
+
+def test_far_estimate_breakdown_is_positive_and_finite():
+    res = honest_did(FAR, FAR_S, num_pre=3, num_post=2, m=[0.0, 1.0], grid_points=200, breakdown_max=200)
+    bd = res.breakdown
+    # max pre-period difference 0.01 against an effect of 1.0: the breakdown Mbar is large but finite
+    assert 10 < bd < 200
+    kw = dict(num_pre=3, num_post=2, grid_points=200, breakdown=False)
+    assert honest_did(FAR, FAR_S, m=[0.95 * bd], **kw).table["excludes_zero"].iloc[0]
+    assert not honest_did(FAR, FAR_S, m=[1.05 * bd], **kw).table["excludes_zero"].iloc[0]
+    assert any("centred on the estimate" in n for n in res.notes)
+    st = breakdown_statement(EventStudyInputs(FAR, FAR_S, 3, 2, np.array([-4, -3, -2, 0, 1])), grid_points=200)
+    assert st.mbar > 0
+    assert st.sentence.startswith("The conclusion holds")
+
+
+def test_default_grid_unchanged_when_estimate_is_inside_it():
+    # no retry (and no note) when the R default grid already accepts points: R's numbers are kept
+    res = honest_did(B, S, **BC, m=[0.0, 0.5], grid_points=100, breakdown=False)
+    assert not any("centred on the estimate" in n for n in res.notes)
+
+
+def test_far_estimate_from_staggered_did_universal():
+    rng = np.random.default_rng(7)
+    n, periods = 90, 8
+    g = np.repeat([0, 5, 6], n // 3)
+    rows = []
+    for i in range(n):
+        a = rng.normal()
+        for t in range(1, periods + 1):
+            rows.append((i, t, g[i], a + 0.1 * t + rng.normal(0, 0.5) + (20.0 if g[i] and t >= g[i] else 0.0)))
+    df = pd.DataFrame(rows, columns=["id", "t", "g", "y"])
+    dyn = em.staggered_did(df, outcome="y", unit="id", time="t", first_treated="g",
+                           base_period="universal").aggregate("dynamic")
+    lv = dyn.levels.set_index("level")
+    assert lv.loc[0, "estimate"] / lv.loc[0, "std_error"] > 100  # far outside +-20 SE
+    res = honest_did(dyn, m=[0, 0.5, 1], grid_points=200, breakdown_max=500)
+    t = res.table
+    assert np.all(np.isfinite(t[["lb", "ub"]].to_numpy())) and t["excludes_zero"].all()
+    assert t["lb"].iloc[0] < lv.loc[0, "estimate"] < t["ub"].iloc[0]
+    assert 5 < res.breakdown < 500
+    st = breakdown_statement(dyn, grid_points=200)
+    assert st.mbar > 0
+    assert st.sentence.startswith("The conclusion holds")

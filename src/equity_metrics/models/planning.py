@@ -582,7 +582,7 @@ def design_mde(panel: PanelResult, *, outcome: str | None = None, estimator: Lit
                     power=pw).table.iloc[0]
     share = mde / base if base > 0 else float("nan")
     lvl = int(round(100 * (1 - a)))
-    sentence = (f"With {j:,} units of which {p:.0%} were trained (in {starts.size} cohort(s)), this design can "
+    sentence = (f"With {j:,} units of which {p:.0%} were trained (in {starts.size} {'cohort' if starts.size == 1 else 'cohorts'}), this design can "
                 f"reliably detect (with {pw:.0%} power, {lvl}% confidence) only a change in {label or outcome} of about "
                 f"{share:.0%} of the untrained level ({mde:.3g} per unit and period against {base:.3g}) or larger; "
                 "smaller true changes may well go unseen.")

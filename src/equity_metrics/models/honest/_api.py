@@ -148,6 +148,10 @@ def honest_did(
         The grid of target values tested (R's defaults: 1000 points; relative
         magnitudes +/- 20 standard errors around 0; smoothness the identified
         set under parallel trends +/- 20 s.e., or the first-stage FLCI for C-F).
+        Unlike R, when neither bound is given and the default grid rejects
+        every point (an estimate more than about 20 s.e. from 0), the grid is
+        centred on the estimate (then widened up to 16x); a set reaching a
+        grid end is widened too. Both are listed in ``notes``.
     breakdown, breakdown_max, breakdown_tol
         Also find the breakdown value (smallest M or Mbar whose robust set
         includes zero) by bisection on ``[0, breakdown_max]`` (default 5 for
@@ -213,12 +217,26 @@ def honest_did(
         raise OptionError("m values must be finite and non-negative.")
 
     widened: list[float] = []
+    centred: list[float] = []
+    est_hat = float(l_vec @ inp.betahat[inp.num_pre:inp.num_pre + inp.num_post])
 
     def cs(mv: float):
         kw = dict(num_pre=inp.num_pre, num_post=inp.num_post, l_vec=l_vec, delta=delta, m=float(mv),
                   method=r_method, bias=bias, monotone=monotonicity, alpha=alpha, grid_points=grid_points,
                   seed=seed, quantile=quantile)
         r = confidence_set(inp.betahat, inp.sigma, grid_lb=grid_lb, grid_ub=grid_ub, **kw)
+        if r.grid is not None and not r.accept.any() and grid_lb is None and grid_ub is None:
+            # R's default grid sits around 0 (+-20 SE beyond the identified set): an estimate far from 0
+            # falls outside it and every point is rejected. Centre the grid on the estimate, then widen.
+            lo, hi = float(r.grid[0]), float(r.grid[-1])
+            half = (hi - lo) / 2
+            same_centre = abs(0.5 * (lo + hi) - est_hat) <= 1e-12 * max(1.0, abs(est_hat))
+            for f in ((4, 16) if same_centre else (1, 4, 16)):
+                r = confidence_set(inp.betahat, inp.sigma, grid_lb=est_hat - f * half,
+                                   grid_ub=est_hat + f * half, **kw)
+                if r.accept.any():
+                    centred.append(float(mv))
+                    break
         tries = 0
         # R keeps its default grid and reports the grid end; we widen it when the user set none
         while r.open_ended and grid_lb is None and grid_ub is None and tries < 4:
@@ -240,6 +258,10 @@ def honest_did(
     if widened:
         notes.append("the default test grid was widened for M = " + ", ".join(f"{v:g}" for v in sorted(set(widened)))
                      + " (R would report the grid end)")
+    if centred:
+        notes.append("the default test grid (around 0) rejected every point for M = "
+                     + ", ".join(f"{v:g}" for v in sorted(set(centred)))
+                     + ", so it was centred on the estimate (R would report an empty set)")
     if table["open_ended"].any():
         notes.append("some robust sets reach an end of the test grid (their bound is the grid end): "
                      "widen grid_lb/grid_ub")
