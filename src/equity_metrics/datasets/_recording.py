@@ -26,6 +26,14 @@ A profile is a dict with the keys of :data:`PROFILE_DEFAULTS`. ``linked`` is one
 ``"blank"``
     blank on every row.
 
+Time-of-day keys (measured on the same archive; ``docs/synthetic-data.md``):
+``clock`` is ``"24h"`` (default) or ``"12h_no_ampm"`` (local times written on a
+12-hour clock without am/pm, as City of London: hour 0 becomes 12, 13..23 become
+1..11, so no time falls after 12:59); ``time_recorded_share`` is the share of searches
+written with a time of day, the rest at local midnight (a date without a time, as
+Dyfed-Powys 0%, Sussex 11%, Wiltshire 27%, Dorset 35%); ``None`` (default) leaves the
+generator's ``date_only_share``. See :func:`record_times`.
+
 Coverage keys (``first_month``, ``last_month``, ``missing_months``,
 ``header_only_months``) are month strings; ``None`` means the window's edge.
 
@@ -49,6 +57,7 @@ from ..errors import OptionError
 from ..outcome_codes import LINKED_COVERAGE_MIN
 
 LINKED_MODES: tuple[str, ...] = ("home_office", "linked_on_nfa", "sparse", "blank")
+CLOCKS: tuple[str, ...] = ("24h", "12h_no_ampm")
 NFA = "A no further action disposal"
 
 #: Every key of a profile and its value when neither the area's default nor the caller sets it.
@@ -64,6 +73,9 @@ PROFILE_DEFAULTS: dict[str, Any] = {
     "last_month": None,
     "missing_months": [],
     "header_only_months": [],
+    # time of day (opt-in; the defaults draw nothing and change no byte of the output)
+    "clock": "24h",
+    "time_recorded_share": None,  # None: the generator's date_only_share decides
 }
 
 #: The recording defaults of each synthetic area (coverage defaults are placed by
@@ -132,6 +144,13 @@ def resolve_profiles(
         if bad:
             raise OptionError(f"recording[{a!r}]: unknown key(s) {bad}; allowed {sorted(PROFILE_DEFAULTS)}")
         prof = dict(PROFILE_DEFAULTS) | AREA_PROFILES.get(a, {}) | cov[a] | user
+        if prof["clock"] not in CLOCKS:
+            raise OptionError(f"recording[{a!r}]['clock'] must be one of {list(CLOCKS)}, got {prof['clock']!r}")
+        trs = prof["time_recorded_share"]
+        if trs is not None:
+            if isinstance(trs, bool) or not isinstance(trs, (int, float)) or not 0 <= float(trs) <= 1:
+                raise OptionError(f"recording[{a!r}]['time_recorded_share'] must be a share in [0, 1] or None, got {trs!r}")
+            prof["time_recorded_share"] = float(trs)
         if prof["linked"] not in LINKED_MODES:
             raise OptionError(f"recording[{a!r}]['linked'] must be one of {list(LINKED_MODES)}, got {prof['linked']!r}")
         for k in _SHARES + ("self_defined_blank_share",):
@@ -246,3 +265,90 @@ def area_share(area: np.ndarray, profiles: dict[str, dict[str, Any]], key: str, 
     """Per-row value of a profile share (``default`` where the profile leaves it ``None``)."""
     vals = {a: (default if p[key] is None else float(p[key])) for a, p in profiles.items()}
     return pd.Series(area, dtype=object).map(vals).to_numpy(dtype=float)
+
+
+def time_quirks_set(prof: dict[str, Any]) -> bool:
+    """Whether a profile asks for a time-of-day quirk (a 12-hour clock or its own timed share)."""
+    return prof.get("clock", "24h") != "24h" or prof.get("time_recorded_share") is not None
+
+
+def profile_for_truth(prof: dict[str, Any]) -> dict[str, Any]:
+    """The profile as recorded in the truth: the time-of-day keys only when set (so default truths are unchanged)."""
+    if time_quirks_set(prof):
+        return dict(prof)
+    return {k: v for k, v in prof.items() if k not in ("clock", "time_recorded_share")}
+
+
+def record_times(
+    stops: pd.DataFrame,
+    profiles: dict[str, dict[str, Any]],
+    rng: np.random.Generator,
+    *,
+    hour_weights: np.ndarray,
+    tz: str,
+) -> pd.DataFrame:
+    """Rewrite the searches' times of day under each area's ``clock`` and ``time_recorded_share``.
+
+    ``stops`` is the generator's table (``area``, ``local_datetime``, ``date_only``,
+    ``_utc``, ``Date``). Areas whose profile keeps the defaults are returned untouched
+    and ``rng`` is not used at all unless some area sets a key, so default output is
+    unchanged. Draws are made once per distinct (area, local time), so the planted
+    exact duplicate rows stay exact duplicates.
+
+    * ``time_recorded_share = s``: a search keeps (or, if it was date-only, gets a
+      time drawn from ``hour_weights``) a time of day with probability ``s`` and is
+      otherwise written at local midnight (a date without a time);
+    * ``clock = "12h_no_ampm"``: a timed search at local hour ``h`` is written at hour
+      ``h % 12`` or 12 for ``h % 12 == 0`` (same day, minute and second).
+
+    Examples
+    --------
+    >>> st = pd.DataFrame({"area": ["a", "a"], "local_datetime": ["2020-06-01T18:30:00.000000", "2020-06-02T00:00:00.000000"],
+    ...                    "date_only": [False, True], "_utc": [None, None], "Date": ["", ""]})
+    >>> prof = {"a": dict(PROFILE_DEFAULTS, clock="12h_no_ampm")}
+    >>> record_times(st, prof, np.random.default_rng(0), hour_weights=np.ones(24), tz="Europe/London")["Date"].tolist()
+    ['2020-06-01T05:30:00+00:00', '2020-06-01T23:00:00+00:00']
+    """
+    todo = [a for a, pr in profiles.items() if time_quirks_set(pr)]
+    if not todo or stops.empty:
+        return stops
+    out = stops.copy()
+    area = out["area"].astype(str).to_numpy()
+    rows = np.flatnonzero(np.isin(area, todo))
+    if not len(rows):
+        return out
+    sub = out.iloc[rows]
+    key = pd.Series(area[rows], dtype=object) + "|" + sub["local_datetime"].astype(str).to_numpy()
+    uniq, inv = np.unique(key.to_numpy(dtype=str), return_inverse=True)
+    k = len(uniq)
+    u = rng.random(k)[inv]
+    new_hour = rng.choice(24, size=k, p=hour_weights / hour_weights.sum())[inv]
+    new_min = rng.integers(0, 60, size=k)[inv]
+    local = pd.to_datetime(sub["local_datetime"].to_numpy(), format="%Y-%m-%dT%H:%M:%S.%f")
+    day = local.normalize()
+    tod = (local - day).to_numpy()
+    date_only = sub["date_only"].to_numpy(dtype=bool).copy()
+    frac = sub["Date"].astype(str).str.contains(".", regex=False).to_numpy()
+    a_rows = area[rows]
+    share = np.array([np.nan if profiles[a]["time_recorded_share"] is None else profiles[a]["time_recorded_share"]
+                      for a in a_rows], dtype=float)
+    twelve = np.array([profiles[a]["clock"] == "12h_no_ampm" for a in a_rows], dtype=bool)
+    set_share = ~np.isnan(share)
+    timed = np.where(set_share, u < np.nan_to_num(share), ~date_only)
+    gets_time = timed & date_only  # was date-only, now drawn a time (never exactly midnight)
+    drawn = new_hour.astype("timedelta64[h]") + np.maximum(new_min, (new_hour == 0)).astype("timedelta64[m]")
+    tod = np.where(gets_time, drawn.astype(tod.dtype), tod)
+    tod = np.where(timed, tod, np.timedelta64(0, "ns"))
+    hours = (tod // np.timedelta64(1, "h")).astype(int)
+    h12 = np.where(hours % 12 == 0, 12, hours % 12)
+    tod = np.where(timed & twelve, tod - (hours - h12).astype("timedelta64[h]").astype(tod.dtype), tod)
+    new_local = pd.DatetimeIndex(day.to_numpy() + tod)
+    aware = new_local.tz_localize(tz, ambiguous=np.zeros(len(rows), dtype=bool), nonexistent="shift_forward")
+    utc = aware.tz_convert("UTC")
+    date_s = np.where(frac & timed, utc.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00"), utc.strftime("%Y-%m-%dT%H:%M:%S+00:00"))
+    col = out.columns
+    out.iloc[rows, col.get_loc("local_datetime")] = aware.tz_localize(None).strftime("%Y-%m-%dT%H:%M:%S.%f").to_numpy()
+    out.iloc[rows, col.get_loc("date_only")] = ~timed
+    out.iloc[rows, col.get_loc("_utc")] = utc.tz_localize(None).to_numpy()
+    out.iloc[rows, col.get_loc("Date")] = date_s.astype(object)
+    return out

@@ -16,7 +16,14 @@ archive (2019-01..2021-11) and its quirks (``shared/data/README.md``):
 * coverage gaps: Greater Manchester only the first 6 months, West Midlands ending 8
   months early, Metropolitan missing from its 3rd month for up to 26 months, one
   missing month for Gwent and Cumbria, and several forces without the last month;
-* exact duplicate rows (1-12% of a force's rows, drawn per force).
+* exact duplicate rows (1-12% of a force's rows, drawn per force);
+* times of day (``time_quirks=True``, measured with ``read_policeuk`` on the same
+  archive, ``time_known``): City of London writes a 12-hour clock without am/pm (of
+  7,939 searches none after 12:59 local, hours 1..12) and always a time; Dyfed-Powys
+  never a time (8,659 searches, all at local midnight); Sussex, Wiltshire and Dorset
+  a time on only 10.77% (2,464 / 22,874), 26.97% (1,094 / 4,056) and 35.41%
+  (2,099 / 5,928) of searches. These draws use their own seeded stream, so every
+  other force's file is the same with or without them.
 
 It is for measuring speed and memory (``benchmarks/bench_scale.py``), not for
 statistics: the planted truths of the analysis generator are in
@@ -27,6 +34,7 @@ statistics: the planted truths of the analysis generator are in
 from __future__ import annotations
 
 import os
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,6 +88,10 @@ NATIONAL_QUIRKS: dict[str, dict[str, float]] = {
     "self_blank": {"north-yorkshire": 0.59},
     "latlon_blank": {"south-yorkshire": 1.0, "thames-valley": 0.91, "lancashire": 0.83},
     "fractional_seconds": {"cumbria": 1.0},
+    # measured share of searches with a time of day (read_policeuk time_known, 2019-01..2021-11)
+    "time_recorded": {"city-of-london": 1.0, "dyfed-powys": 0.0, "sussex": 0.1077, "wiltshire": 0.2697, "dorset": 0.3541},
+    # local times on a 12-hour clock without am/pm (no City of London search after 12:59)
+    "twelve_hour_clock": {"city-of-london": 1.0},
 }
 # relative search volume (the Metropolitan force searches ~10x an average force)
 _WEIGHT = {"metropolitan": 10.0, "west-midlands": 2.5, "greater-manchester": 2.0, "merseyside": 2.5, "west-yorkshire": 2.0,
@@ -131,6 +143,7 @@ def write_national_archive(
     rows_per_year: int = ROWS_PER_YEAR,
     forces: list[str] | None = None,
     seed: int = 20261202,
+    time_quirks: bool = True,
 ) -> NationalArchive:
     """Write a seeded police.uk bulk download of national size into ``folder``.
 
@@ -148,6 +161,11 @@ def write_national_archive(
         police.uk slugs (default: all 44 forces).
     seed
         Seed of the random draws: the same arguments write the same bytes.
+    time_quirks
+        Plant the real forces' time-of-day quirks (``NATIONAL_QUIRKS["time_recorded"]``
+        and ``["twelve_hour_clock"]``: City of London's 12-hour clock, Dyfed-Powys
+        with no times, Sussex, Wiltshire and Dorset mostly date-only). ``False``
+        writes what the generator wrote before these quirks existed.
 
     Returns
     -------
@@ -188,13 +206,43 @@ def write_national_archive(
         for f, k in zip(slugs, counts):
             if (f, m) in gone:
                 continue
-            frame, d = _force_month(rng, f, m, int(k), dup_share[f])
+            qrng = _quirk_rng(seed, f, m) if time_quirks and _has_time_quirk(f) else None
+            frame, d = _force_month(rng, f, m, int(k), dup_share[f], qrng)
             frame.write_csv(out / m / f"{m}-{f}-stop-and-search.csv", quote_style="necessary")
             nfiles, nrows, ndup = nfiles + 1, nrows + frame.height, ndup + d
     return NationalArchive(out, nfiles, nrows, months, slugs, sorted(gone), ndup)
 
 
-def _force_month(rng: np.random.Generator, force: str, month: str, n: int, dup_share: float) -> tuple[pl.DataFrame, int]:
+def _has_time_quirk(force: str) -> bool:
+    return force in NATIONAL_QUIRKS["time_recorded"] or force in NATIONAL_QUIRKS["twelve_hour_clock"]
+
+
+def _quirk_rng(seed: int, force: str, month: str) -> np.random.Generator:
+    """A stream of its own for one force-month's time quirks (the main stream is not touched)."""
+    return np.random.default_rng([int(seed), zlib.crc32(f"{force}|{month}".encode())])
+
+
+def _time_quirks(qrng: np.random.Generator, force: str, minutes: np.ndarray, midnight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Minutes into the month and the date-only mask under the force's measured time quirks."""
+    n = len(minutes)
+    day = minutes // 1440
+    share = NATIONAL_QUIRKS["time_recorded"].get(force)
+    if share is not None:
+        timed = qrng.random(n) < share
+        fresh = qrng.integers(1, 1440, size=n)  # a time for a row drawn date-only (never exactly midnight)
+        minutes = np.where(timed, np.where(midnight, day * 1440 + fresh, minutes), day * 1440)
+        midnight = ~timed
+    if NATIONAL_QUIRKS["twelve_hour_clock"].get(force, 0.0) > 0:
+        tod = minutes - day * 1440
+        h = tod // 60
+        h12 = np.where(h % 12 == 0, 12, h % 12)
+        minutes = np.where(midnight, minutes, day * 1440 + h12 * 60 + tod % 60)
+    return minutes, midnight
+
+
+def _force_month(
+    rng: np.random.Generator, force: str, month: str, n: int, dup_share: float, qrng: np.random.Generator | None = None
+) -> tuple[pl.DataFrame, int]:
     """One force-month file: ``n`` searches (plus planted exact duplicates), sorted by date."""
     m0 = np.datetime64(month, "M")
     days = int(((m0 + 1).astype("datetime64[D]") - m0.astype("datetime64[D]")).astype(np.int64))
@@ -202,6 +250,8 @@ def _force_month(rng: np.random.Generator, force: str, month: str, n: int, dup_s
     seconds = np.where(rng.random(n) < 0.5, 0, rng.integers(0, 60, size=n))
     midnight = rng.random(n) < 0.03  # a date given without a time: local midnight
     minutes = np.where(midnight, (minutes // 1440) * 1440, minutes)
+    if qrng is not None:
+        minutes, midnight = _time_quirks(qrng, force, minutes, midnight)
     seconds = np.where(midnight, 0, seconds)
     local = m0.astype("datetime64[s]") + minutes.astype("timedelta64[m]") + seconds.astype("timedelta64[s]")
     frac = NATIONAL_QUIRKS["fractional_seconds"].get(force, 0.0) > 0

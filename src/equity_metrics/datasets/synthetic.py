@@ -54,8 +54,11 @@ from ._recording import (
     file_months,
     find_rate_recorded,
     naive_linked_rate,
+    profile_for_truth,
+    record_times,
     resolve_profiles,
     search_months,
+    time_quirks_set,
 )
 from ._stops import _population, _population_wide, _simulate_stops
 from ._truth import SyntheticTruth
@@ -246,7 +249,10 @@ def generate(
         ``"blank"``), ``linked_share``, ``linked_blank_share``,
         ``outcome_blank_share``, ``self_defined_blank_share``,
         ``officer_blank_share``, ``latlon_blank_share``, and coverage
-        ``first_month``, ``last_month``, ``missing_months``, ``header_only_months``.
+        ``first_month``, ``last_month``, ``missing_months``, ``header_only_months``,
+        and time of day: ``clock`` (``"24h"`` or ``"12h_no_ampm"``, as City of London)
+        and ``time_recorded_share`` (share of searches with a time of day, the rest
+        date-only; as Dyfed-Powys 0.0, Sussex 0.108).
         Unset keys take the area's default profile (``docs/synthetic-data.md``).
 
     Returns
@@ -302,7 +308,7 @@ def generate(
         "not_stated_label_share": not_stated_label_share,
         "self_defined_blank_share": not_stated_share - not_stated_label_share,
         "officer_blank": {a: prof[a]["officer_blank_share"] for a in area_list},
-        "recording": prof,
+        "recording": {a: profile_for_truth(prof[a]) for a in area_list},
         "person_and_vehicle_share": 0.22,
         "vehicle_only_per_month": vehicle_only_per_month,
         "vehicle_only_hit_rate": 0.27,
@@ -333,6 +339,10 @@ def generate(
     pop = _population(area_list)
     wide = _population_wide(pop)
     stops = _simulate_stops(rng_stops, rng_rec, pop, area_list, mon, prof, p)
+    if any(time_quirks_set(prof[a]) for a in area_list):
+        # child 3 draws the opt-in time-of-day quirks; default profiles never touch it
+        rng_time = np.random.default_rng(ss.spawn(1)[0])
+        stops = record_times(stops, prof, rng_time, hour_weights=HOUR_WEIGHTS, tz=TZ)
     officers, training, events, panel, off_truth = simulate_officers(
         rng_off, area_list, AREA_SPECS, mon, p, HOUR_WEIGHTS, TZ
     )
@@ -438,7 +448,9 @@ def _stops_truth(pop, areas, mon, p, off_truth) -> SyntheticTruth:
         any_outcome_rate=any_out,
         nfa_if_no_find=nfa_miss,
         recording={a: {k: prof[a][k] for k in ("linked", "linked_share", "linked_blank_share",
-                                                "outcome_blank_share", "latlon_blank_share")} for a in areas},
+                                                "outcome_blank_share", "latlon_blank_share")}
+                   | ({k: prof[a][k] for k in ("clock", "time_recorded_share")} if time_quirks_set(prof[a]) else {})
+                   for a in areas},
         linked_coverage=({a: expected_linked_coverage(prof[a]) for a in areas}),
         find_rate_recorded={a: find_rate_recorded(prof[a]) for a in areas},
         naive_linked_rate=naive,
