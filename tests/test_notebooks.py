@@ -399,6 +399,13 @@ def test_05_veil_synthetic_part(kernel_name):
     assert c["synthetic_ci"][0] < c["synthetic_planted"] < c["synthetic_ci"][1] and c["synthetic_ci"][1] < 1
     assert c["clock_change_ci"][0] < c["synthetic_planted"] < c["clock_change_ci"][1]
     assert c["synthetic_robustness_all_below_1"] is True and c["synthetic_bookkeeping"] is True
+    # part B: threshold test on a generated OPP-layout state with planted thresholds (short sampling in CI)
+    if "threshold_planted" in c:
+        assert c["threshold_counts_exact"] is True and c["threshold_ppc_ok"] is True
+        for g, planted in c["threshold_planted"].items():
+            lo, hi = c["threshold_ci"][g]
+            assert lo <= planted <= hi, (g, planted, lo, hi)
+        assert c["threshold_cell_coverage"] > 0.8
     assert sum("image/png" in o.get("data", {}) for cell in nb.cells for o in cell.get("outputs", [])) >= 1
 
 

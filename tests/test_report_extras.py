@@ -136,3 +136,23 @@ def test_trust_section_matches_library(rep, trust_files):
     assert imp is not None and imp.overall["ci_low"] <= 6.0 <= imp.overall["ci_high"]
     assert "generated rollout (make_trust_panel seed 5)" in t
     assert imp.sentence in t
+
+
+@pytest.mark.slow
+def test_threshold_section_from_counts(tmp_path):
+    """A generated state (12 counties, planted thresholds) in the report's threshold section: the table
+    equals the library's own fit on the same counts with the same settings (an independent call)."""
+    st = em.datasets.generate_opp_state(counties=12, model="hierarchical", median_stops=400, seed=7)
+    counts = st.truth[["area", "group", "stops", "searches", "hits"]]
+    path = tmp_path / "counts.csv"
+    counts.to_csv(path, index=False)
+    cfg = sample_config(threshold_counts=str(path), threshold_chains=2, threshold_draws=200)
+    rep = build_report(cfg)
+    t = _text(rep.html())
+    assert "Threshold test" in t and "Inferred search thresholds" in t
+    tab = rep.data.extras["benchmark_free"]["threshold_table"]
+    own = em.threshold_test(pd.read_csv(path), model="hierarchical", chains=2, warmup=200, draws=200, seed=0).table()
+    pd.testing.assert_frame_equal(tab.reset_index(drop=True), own.reset_index(drop=True))
+    for r in own.to_dict("records"):
+        assert f"{100 * r['threshold']:.1f}% ({100 * r['ci_low']:.1f} to {100 * r['ci_high']:.1f})" in t
+    assert "threshold_test" in rep.data.tables()

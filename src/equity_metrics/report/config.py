@@ -70,7 +70,8 @@ _SECTIONS: dict[str, dict[str, str]] = {
     },
     "benchmark_free": {
         "veil_of_darkness": "veil_of_darkness", "minority": "veil_minority", "majority": "veil_majority",
-        "threshold_counts": "threshold_counts",
+        "threshold_counts": "threshold_counts", "threshold_model": "threshold_model",
+        "threshold_chains": "threshold_chains", "threshold_draws": "threshold_draws",
     },
     "officers": {
         "benchmark": "officer_benchmark", "min_encounters": "officer_min_encounters",
@@ -136,7 +137,7 @@ class ReportConfig:
         dashboard has no ethnicity breakdown), the area level, and optionally a programme rollout
         CSV (``area,start[,in_programme]``) with a sentence naming where its dates come from
         (required with a rollout: the dates are the user's responsibility).
-    veil_of_darkness, veil_minority, veil_majority, threshold_counts
+    veil_of_darkness, veil_minority, veil_majority, threshold_counts, threshold_model, threshold_chains, threshold_draws
         Optional "tests that need no population benchmark" section (``[benchmark_free]``): the
         veil-of-darkness test on the report's own searches (``veil_of_darkness = true``), and the
         threshold test on a CSV of stops, searches and hits by area x group (``threshold_counts``).
@@ -195,6 +196,9 @@ class ReportConfig:
     veil_minority: str = "Black"
     veil_majority: str = "White"
     threshold_counts: str | None = None
+    threshold_model: str = "hierarchical"
+    threshold_chains: int = 5
+    threshold_draws: int = 2500
     officer_benchmark: bool = False
     officer_min_encounters: int = 50
     suppress_below: int = 10
@@ -279,6 +283,12 @@ def _validate(c: ReportConfig) -> None:
     if c.trust_rollout and not (c.trust_rollout_source or "").strip():
         _fail("rollout_source", "say where the rollout dates come from ([trust] rollout_source = \"...\"): the dates are "
               "the user's responsibility and the report names their source")
+    check_option("threshold_model", c.threshold_model, Literal["flat", "hierarchical"])
+    for key in ("threshold_chains", "threshold_draws"):
+        v = getattr(c, key)
+        if isinstance(v, bool) or not isinstance(v, int) or v < (2 if key == "threshold_chains" else 100):
+            _fail(key, f"must be a whole number (at least {2 if key == 'threshold_chains' else 100}; the published "
+                  f"runs use 5 chains of 2,500 warm-up and 2,500 draws), got {v!r}", OptionError)
     for key in ("veil_of_darkness", "officer_benchmark"):
         if not isinstance(getattr(c, key), bool):
             _fail(key, f"must be true or false, got {getattr(c, key)!r}", OptionError)
@@ -301,7 +311,7 @@ def _coerce(key: str, value: Any) -> Any:
     if key in ("title", "area", "reference", "benchmark", "period", "stops_format", "expected_months",
                "population_vintage", "training_label", "treated_from", "training_date", "output", "trust_format",
                "trust_measure", "trust_group", "trust_reference", "trust_area_type", "trust_rollout_source", "trust_label",
-               "veil_minority", "veil_majority") + _PATH_FIELDS:
+               "veil_minority", "veil_majority", "threshold_model") + _PATH_FIELDS:
         if isinstance(value, os.PathLike):
             value = os.fspath(value)
         if not isinstance(value, str):

@@ -165,14 +165,22 @@ def _benchmark_free(cfg, inp, *, area: str | None) -> dict[str, Any] | None:
             out["veil_lines"].append(f"The veil-of-darkness test could not be run: {_short(exc)}.")
     if "threshold_counts" in inp.extra:
         try:
-            from ..models import threshold as thr
+            from ..models.threshold import threshold_test
 
-            fn = getattr(thr, "report_thresholds", None) or getattr(thr, "threshold_test")
-            res = fn(inp.extra["threshold_counts"])
+            res = threshold_test(inp.extra["threshold_counts"], model=cfg.threshold_model, chains=cfg.threshold_chains,
+                                 warmup=cfg.threshold_draws, draws=cfg.threshold_draws, seed=0)
             out["threshold"] = res
-            tab = res.tidy() if hasattr(res, "tidy") else res
-            out["threshold_table"] = tab
-        except (EquityMetricsError, ValueError, ImportError, AttributeError) as exc:
+            out["threshold_table"] = res.table()
+            n_areas = int(res.cells["area"].nunique())
+            out["threshold_lines"].append(
+                f"{n_areas:,} areas; {int(res.cells['stops'].sum()):,} stops, {int(res.cells['searches'].sum()):,} "
+                f"searches and {int(res.cells['hits'].sum()):,} finds. Group thresholds are averages of the areas' "
+                "thresholds weighted by stops; differences are computed draw by draw from the posterior.")
+            if not bool(res.diagnostics.ok):
+                out["threshold_lines"].append(
+                    "The sampler's checks did not pass (see the analyst's output): do not rely on these thresholds "
+                    "until the model is rerun with more draws.")
+        except (EquityMetricsError, ValueError, ImportError) as exc:
             out["threshold_lines"].append(f"The threshold test could not be run: {_short(exc)}.")
     return out
 

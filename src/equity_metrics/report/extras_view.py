@@ -80,16 +80,19 @@ def extra_context(d) -> dict[str, Any]:
                                 "threshold_table": None, "veil_period": bf.get("veil_period", "")}
         tab = bf.get("threshold_table")
         if tab is not None and len(tab):
-            cols = [c for c in ("area", "group", "threshold", "ci_low", "ci_high", "diff_vs_white", "diff_ci_low",
-                                "diff_ci_high") if c in tab.columns]
-            rows = [[str(r.get("area", "all")) if "area" in cols else "", str(r.get("group", "")),
-                     f"{_f(100 * r['threshold'])}% ({_f(100 * r['ci_low'])} to {_f(100 * r['ci_high'])})",
-                     (f"{_f(100 * r['diff_vs_white'], signed=True)} ({_f(100 * r['diff_ci_low'], signed=True)} to "
-                      f"{_f(100 * r['diff_ci_high'], signed=True)})") if "diff_vs_white" in cols else ""]
-                    for r in tab.to_dict("records")]
-            view["threshold_table"] = Table("threshold", "Inferred search thresholds (posterior mean, 95% credible "
-                                            "interval), in percentage points of the estimated chance of a find",
-                                            ["Area", "Group", "Threshold", "Difference from White"], rows)
+            rows = []
+            for r in tab.to_dict("records"):
+                is_ref = str(r["group"]) == str(r.get("reference_group", "White"))
+                diff = "" if is_ref else (f"{_f(100 * r['diff_vs_white'], signed=True)} ({_f(100 * r['diff_ci_low'], signed=True)} "
+                                          f"to {_f(100 * r['diff_ci_high'], signed=True)})")
+                rows.append([str(r["group"]), f"{int(r['stops']):,}", f"{int(r['searches']):,}",
+                             f"{_f(100 * r['threshold'])}% ({_f(100 * r['ci_low'])} to {_f(100 * r['ci_high'])})", diff])
+            ref = str(tab["reference_group"].iloc[0]) if "reference_group" in tab.columns else "White"
+            view["threshold_table"] = Table(
+                "threshold", "Inferred search thresholds: the estimated chance of a find above which officers search "
+                "(posterior mean, 95% credible interval), by group",
+                ["Group", "Stops", "Searches", "Threshold", f"Difference from {ref} (percentage points)"], rows,
+                note="A lower threshold than the reference group's means that group is searched on less evidence.")
         out["bf"] = view
     of = ex.get("officers")
     if of:
