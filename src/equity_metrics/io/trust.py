@@ -35,10 +35,11 @@ import pandas as pd
 
 from .._options import check_option
 from ..errors import DataValidationError
-from ..ledger import FileRecord, Ledger, ReadResult, Rejects
+from ..ledger import Ledger, ReadResult, Rejects
 from ..schema import conform
-from ._numbers import bad_records_frame, reject_frame
-from ._sources import PathLike, iter_files, parse_csv_text, raw_json, sha256_bytes
+from ._numbers import reject_frame
+from ._sources import PathLike, iter_files, parse_csv_text, raw_json
+from .official import _file_record, _start  # the same per-file bookkeeping as the gov.uk readers
 
 __all__ = ["read_chicago_sentiment", "read_london_pas", "read_survey_table", "CHICAGO_SENTIMENT_SOURCE",
            "LONDON_PAS_SOURCE"]
@@ -103,20 +104,6 @@ def _numbers(s: pd.Series, *, decimal: str) -> tuple[pd.Series, pd.Series]:
 
 def _dates(s: pd.Series, fmt: str) -> pd.Series:
     return pd.to_datetime(s.astype(str).str.strip(), format=fmt, errors="coerce")
-
-
-def _file_record(parsed, data: bytes, kept: int) -> FileRecord:
-    return FileRecord(file=parsed.name, rows_read=parsed.rows_read, rows_kept=kept,
-                      rows_rejected=parsed.rows_read - kept, encoding=parsed.encoding,
-                      sha256=sha256_bytes(data), notes=list(parsed.notes))
-
-
-def _start(parsed, led: Ledger, rej: list[pd.DataFrame]) -> None:
-    if parsed.bad:
-        rej.append(bad_records_frame(parsed.name, parsed.bad))
-        for b in parsed.bad:
-            _add_reason(led, b["reason"], 1)
-    led.notes.extend(f"{parsed.name}: {n}" for n in parsed.notes)
 
 
 def _finish(parts: list[pd.DataFrame], led: Ledger, rej: list[pd.DataFrame]) -> ReadResult:
