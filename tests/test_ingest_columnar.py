@@ -38,12 +38,36 @@ def test_byte_checks_send_odd_files_to_the_careful_path():
     assert fast_body(h + b"\n" + body, h) == (body + b"\n", 4)
     assert fast_body(b"\xef\xbb\xbf" + h + b"\n" + body + b"\n", h) == (body + b"\n", 4)  # BOM stripped
     assert fast_body(h, h) == (b"", 0)  # header only: a month with zero searches
-    for odd in (b'"quoted"', b"\r", b"\n", b"\x00"):
+    for odd in (b'"quoted"', b"\r", b"\x00"):
         assert fast_body(h + b"\n" + body + odd + b"\n" + body, h) is None
     assert fast_body(h + b",Force\n" + body, h) is None  # another header
     short_and_long = ROWS[0].rsplit(",", 1)[0] + "\n" + ROWS[1] + ",x\n"  # 13 and 15 commas: the count alone matches
     assert fast_body(h + b"\n" + short_and_long.encode(), h) is not None  # ... so Polars must refuse it (next test)
     assert fast_body(h + b"\n" + "é".encode("cp1252") + body[1:], h) is None  # not UTF-8
+
+
+def test_blank_lines_and_short_records_found_by_the_parse(tmp_path):
+    """fast_body no longer counts commas or looks for blank lines: the parse's row count and its text last column do."""
+    short = ROWS[0].rsplit(",", 1)[0]  # the last field missing: Polars would pad it with null
+    for name, rows in (("blank", [ROWS[0], "", ROWS[2]]), ("short", [ROWS[2], short, ROWS[1]])):
+        folder = tmp_path / name
+        folder.mkdir()
+        _write(folder, "2019-04-kent-stop-and-search.csv", rows)
+        res = read_policeuk(folder)
+        assert res.ledger.rows_read == (2 if name == "blank" else 3)
+        if name == "short":
+            assert res.rejects.frame["line"].tolist() == [3]
+        else:
+            assert res.data["source_line"].tolist() == [2, 4]  # the blank line 3 skipped, lines still true
+
+
+def test_empty_fields_stay_empty_text_not_missing(tmp_path):
+    """The fast path parses fields straight into codes, where an empty field reads as null: it must be ''."""
+    _write(tmp_path, "2019-04-kent-stop-and-search.csv", ROWS)
+    res = read_policeuk(tmp_path)
+    assert res.ledger.rows_kept == 4
+    assert res.data["policing_operation_name"].isna().tolist() == [True, True, False, True]
+    assert res.data["self_defined_ethnicity_raw"].isna().tolist() == [False, True, False, True]
 
 
 def test_short_and_long_records_are_rejects_not_padded(tmp_path):

@@ -9,15 +9,18 @@ crosses into Python through a query (see ``benchmarks/bench_ingest.py``).
 
 How a download is read, without a Python loop per row or a pandas frame per file:
 
-* Every file is checked on its bytes (:func:`fast_body`): the exact police.uk header,
-  no quotes, CR, NUL or blank lines, exactly 14 commas per line, valid UTF-8. Such a
-  file's physical lines are its records, so line numbers need no parsing.
+* Every file is checked on its bytes (:func:`fast_body`, in the reading thread): the
+  exact police.uk header, no quotes, CR or NUL, 14 commas per line (so no blank line or
+  short record: Polars would pad those with empty fields), valid UTF-8; a record with
+  too many fields makes the parse fail. Such a file's physical lines are its records,
+  so line numbers need no parsing.
 * The bodies of such files are joined into batches of ~16 MB and parsed by Polars in
   one call (a batch whose row count does not match is re-read file by file).
-* Each batch is coded at once (:class:`Encoder`): every column but ``Date`` becomes
-  integer codes into its distinct values (an ``Enum`` cast), ``Date`` stays text and
-  is parsed to UTC instants where it has the police.uk form. Only the codes and the
-  ``Date`` text are kept, so memory stays near the size of the result.
+* Every column but ``Date`` is parsed straight into integer codes into its distinct
+  values (a Polars ``Categorical`` with one category list per column, shared by all
+  batches: :class:`Encoder`); ``Date`` stays text and is parsed to UTC instants where
+  it has the police.uk form. Only the codes and the ``Date`` text are kept, so memory
+  stays near the size of the result.
 * Any other file (quoted fields, odd headers, CR line ends, another encoding, ragged
   records) takes the careful path of :func:`equity_metrics.io._sources.parse_csv_text`
   and joins the same coded columns.
@@ -41,7 +44,6 @@ from ._sources import sha256_bytes
 BATCH_BYTES = 16 << 20
 _BOM = b"\xef\xbb\xbf"
 # police.uk's own form: UTC with +00:00, optional fractional seconds (Cumbria); anything else goes to pandas
-TEXT_COLUMNS = ("Latitude", "Longitude")  # many distinct values per batch
 _DATE_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?\+00:00$"
 _DATE_FMT = "%Y-%m-%dT%H:%M:%S%.f%:z"
 _MIN_NS = -2208988800 * 10**9  # 1900-01-01 UTC
@@ -60,10 +62,12 @@ def fast_body(data: bytes, header: bytes) -> tuple[bytes | memoryview, int] | No
     if not data.startswith(header + b"\n", skip):
         return None
     at = skip + len(header) + 1
-    if data.startswith(b"\n", at) or b"\n\n" in data or b'"' in data or b"\r" in data or b"\x00" in data:
+    if b'"' in data or b"\r" in data or b"\x00" in data:
         return None
     n = data.count(b"\n") - 1 + (not data.endswith(b"\n"))
-    if data.count(b",") != header.count(b",") * (n + 1):  # Polars would pad a short record silently
+    # Polars pads a short record with empty fields, and a blank line reads as one: the
+    # comma count finds both (a record with too many fields is an error of the parse)
+    if data.count(b",") != header.count(b",") * (n + 1):
         return None
     if not data.isascii():
         try:
@@ -87,76 +91,89 @@ def chunks(body: bytes | memoryview, size: int) -> list[memoryview]:
     return out
 
 
-def parse_bodies(bodies: list[bytes], columns: list[str], expected: int) -> pl.DataFrame | None:
-    """One Polars parse of the joined bodies (all text), or None when it does not give ``expected`` rows."""
+def parse_bodies(bodies: list[bytes], columns: list[str], expected: int, enc: "Encoder") -> pl.DataFrame | None:
+    """One Polars parse of the joined bodies, or None when it does not give ``expected`` rows.
+
+    Every column but ``Date`` is parsed straight into codes (a Polars ``Categorical``
+    with the encoder's own category list for that column), so its text is never
+    materialised. (A Categorical parse reads an empty field as null: :meth:`Encoder.add`
+    makes it the empty text again.) A record with too many fields is an error.
+    """
     try:
         df = pl.read_csv(
-            b"".join(bodies), has_header=False, schema={c: pl.String for c in columns}, quote_char=None,
+            b"".join(bodies), has_header=False, schema=enc.schema(columns), quote_char=None,
             empty_string_is_null=False, raise_if_empty=False, infer_schema=False,
         )  # fmt: skip
     except (pl.exceptions.PolarsError, ValueError):
         return None
-    if df.height != expected or df.null_count().sum_horizontal().item():
+    if df.height != expected:
         return None
     return df
 
 
 class Encoder:
-    """Accumulates parsed batches as codes per column (global distinct values), Date text and UTC instants."""
+    """Accumulates parsed batches as codes per column (one category list per column), Date text and UTC instants.
+
+    Each raw column has its own Polars ``Categories``: the physical code of a value is
+    the same in every batch, so coding a batch costs no Python work, and the distinct
+    values are read once at the end (``Categories.to_series``).
+    """
 
     def __init__(self) -> None:
-        self.values: dict[str, dict[str, int]] = {}
+        self.cats: dict[str, pl.Categories] = {}
+        self._hold: list[pl.Series] = []  # a category list lives only while a Series of its dtype does
         self.codes: dict[str, list[tuple[int, np.ndarray]]] = {}
         self.text: list[pa.Array] = []
-        self.text_cols: dict[str, list[tuple[int, pa.Array]]] = {}
         self.utc: list[np.ndarray] = []
         self.rows = 0
 
+    def dtype(self, column: str) -> pl.DataType:
+        if column not in self.cats:
+            self.cats[column] = pl.Categories.random()
+            self._hold.append(pl.Series(column, [], dtype=pl.Categorical(self.cats[column])))
+        return pl.Categorical(self.cats[column])
+
+    def schema(self, columns: list[str], text: tuple[str, ...] = ("Date",)) -> dict[str, pl.DataType]:
+        """Parse schema: the ``text`` columns as text, the others straight into codes."""
+        return {c: (pl.String if c in text else self.dtype(c)) for c in columns}
+
     def add(self, df: pl.DataFrame) -> int:
-        """Code one batch; returns the position of its first row."""
+        """Code one batch (text or already-coded columns); returns the position of its first row."""
         start, n = self.rows, df.height
         if n == 0:
             return start
-        other = [c for c in df.columns if c not in ("Date", *TEXT_COLUMNS)]
-        for c in TEXT_COLUMNS:  # many distinct values: coded once over all rows, in column()
-            self.text_cols.setdefault(c, []).append((start, df[c].to_arrow().cast(pa.large_string())))
-        uniq = df.select([pl.col(c).unique().implode() for c in other]).row(0)
+        other = [c for c in df.columns if c != "Date"]
         date = pl.col("Date")
         parsed = date.str.to_datetime(_DATE_FMT, time_zone="UTC", time_unit="ns", strict=False).dt.epoch("ns")
         ok = date.str.contains(_DATE_RE) & parsed.is_between(_MIN_NS, _MAX_NS, closed="left")
-        exprs = [pl.col(c).cast(pl.Enum(u)).to_physical().alias(c) for c, u in zip(other, uniq)]
+        # a Categorical parse reads an empty field as null: it is the empty text here
+        exprs = [pl.col(c).cast(self.dtype(c)).fill_null(pl.lit("", dtype=self.dtype(c))).to_physical().alias(c) for c in other]
         coded = df.select(*exprs, pl.when(ok).then(parsed).otherwise(NAT).alias("\0utc"))
-        for c, u in zip(other, uniq):
-            known = self.values.setdefault(c, {})
-            lut = np.fromiter((known.setdefault(v, len(known)) for v in u), dtype=np.int32, count=len(u))
-            self.codes.setdefault(c, []).append((start, lut[coded[c].to_numpy()]))
+        for c in other:
+            self.codes.setdefault(c, []).append((start, coded[c].to_numpy().view(np.int32)))
         self.text.append(df["Date"].to_arrow().cast(pa.large_string()))
         self.utc.append(coded["\0utc"].to_numpy())
         self.rows += n
         return start
 
     def column(self, name: str, total: int | None = None) -> Coded | None:
-        """All rows of a column (None when no batch had it); rows of batches without it get code -1."""
-        if name in self.text_cols:
-            return self._code_text(name)
+        """All rows of a column (None when no batch had it); rows of batches without it get code -1.
+
+        The batches' codes are released as they are joined.
+        """
         if name not in self.codes:
             return None
-        parts = self.codes[name]
+        parts = self.codes.pop(name)
         total = self.rows if total is None else total
         if sum(len(p) for _, p in parts) == total:
-            codes = np.concatenate([p for _, p in parts])
+            codes = np.concatenate([p for _, p in parts]) if len(parts) != 1 else parts[0][1]
         else:
             codes = np.full(total, -1, dtype=np.int32)
             for start, p in parts:
                 codes[start : start + len(p)] = p
-        return Coded(codes, list(self.values[name]))
-
-    def _code_text(self, name: str) -> Coded:
-        parts = self.text_cols.pop(name)
-        text = pl.Series(name, pa.chunked_array([p for _, p in parts], type=pa.large_string()))
-        uniq = text.unique(maintain_order=True)
-        codes = text.cast(pl.Enum(uniq)).to_physical().to_numpy().astype(np.int32, copy=False)
-        return Coded(codes, uniq.to_list())
+        del parts
+        raws = ["" if v is None else v for v in self.cats[name].to_series().to_list()]
+        return Coded(codes, raws)
 
     def date_text(self) -> pa.ChunkedArray:
         return pa.chunked_array(self.text, type=pa.large_string())
@@ -173,8 +190,8 @@ class _Failure:
         self.exc = exc
 
 
-def prefetch(items: Iterable[tuple[str, bytes]], depth: int = 32) -> Iterator[tuple[str, bytes, str]]:
-    """``(name, bytes, sha256)`` of ``items``, read (and hashed) ahead in a background thread.
+def prefetch(items: Iterable[tuple[str, bytes]], check: Any = None, depth: int = 32) -> Iterator[tuple[str, bytes, str, Any]]:
+    """``(name, bytes, sha256, check(name, bytes))`` of ``items``, read, hashed and checked ahead in a background thread.
 
     Reading files, zlib and SHA-256 release the GIL, so a tar.gz is unpacked while the
     previous batch is parsed. Errors are raised in the caller's thread; leaving early
@@ -196,7 +213,7 @@ def prefetch(items: Iterable[tuple[str, bytes]], depth: int = 32) -> Iterator[tu
         it = iter(items)
         try:
             for name, data in it:
-                if not put((name, data, sha256_bytes(data))):
+                if not put((name, data, sha256_bytes(data), None if check is None else check(name, data))):
                     break
         except BaseException as exc:  # handed to the caller's thread
             put(_Failure(exc))

@@ -332,7 +332,7 @@ def _read_all(items: Iterable[tuple[str, bytes]], encoding: str, force_opt: str 
         files.append(f)
 
     def flush() -> None:
-        df = parse_bodies([b for _, _, b in batch], cols, sum(f.n for f, _, _ in batch))
+        df = parse_bodies([b for _, _, b in batch], cols, sum(f.n for f, _, _ in batch), enc)
         if df is None:  # a record the byte checks did not catch: read these files one by one
             for f, data, _ in batch:
                 careful(f.name, data, f.record.sha256 or "")
@@ -347,7 +347,7 @@ def _read_all(items: Iterable[tuple[str, bytes]], encoding: str, force_opt: str 
         f.start = enc.rows
         for part in chunks(body, BATCH_BYTES):
             piece = bytes(part)
-            df = parse_bodies([piece], cols, piece.count(b"\n"))
+            df = parse_bodies([piece], cols, piece.count(b"\n"), enc)
             if df is None:  # rows already coded stay unreferenced
                 careful(f.name, data, f.record.sha256 or "")
                 return
@@ -355,8 +355,10 @@ def _read_all(items: Iterable[tuple[str, bytes]], encoding: str, force_opt: str 
         files.append(f)
 
     size = 0
-    for name, data, sha in prefetch(items):
-        fast = fast_body(data, _HEADER) if _misnamed(name) is None else None
+    def check(name: str, data: bytes):
+        return fast_body(data, _HEADER) if _misnamed(name) is None else None
+
+    for name, data, sha, fast in prefetch(items, check):
         f = None
         if fast is not None:
             body, n = fast
