@@ -134,6 +134,7 @@ class CountQuery:
     def __init__(self, run: Any, backend: Any, rows: nw.LazyFrame, files: pa.Table) -> None:
         self.run, self.b = run, backend
         d = nw.col(R["Date"])
+        rows = rows.with_columns(*[nw.col(r).fill_null("") for r in R.values()])  # an engine may read an empty field as null
         staged = rows.with_columns(_ym=d.str.slice(0, 7), _day=d.str.slice(8, 2), _hms=d.str.slice(11, 8), _fast=d.str.contains(FAST_DATE))
         staged = staged.join(self.b.table(month_table()), left_on="_ym", right_on="ym", how="left").with_columns(
             nw.col("last_day").fill_null("00"), nw.col("switch").fill_null("99"), nw.col("next_ym").fill_null("")
@@ -143,23 +144,36 @@ class CountQuery:
         staged = (staged.with_columns(
             _ok=fast, _local=nw.when(late).then(nw.col("next_ym")).otherwise(nw.col("_ym"))
         ).drop("_fast", "_day", "_hms", "last_day", "switch", "next_ym"))  # fmt: skip
-        odd = self.b.collect(staged.filter(~nw.col("_ok")).select(nw.col(R["Date"])).unique())
+        # the one pass over the files: the engine reads them (and the staged rows), checks the dates, keeps the result
+        self.s = self.b.keep(staged)
+        odd = self.b.collect(self.s.filter(~nw.col("_ok")).select(nw.col(R["Date"])).unique())
         self.odd_count = len(odd)
-        odd_tab = self.b.table(odd_dates(sorted(odd[R["Date"]].tolist())))
         ok = nw.col("_ok")
-        ev = staged.join(odd_tab, left_on=R["Date"], right_on="o_d", how="left").with_columns(
-            month=nw.when(ok).then(nw.col("_local")).otherwise(nw.col("o_month")),
-            utc_month=nw.when(ok).then(nw.col("_ym")).otherwise(nw.col("o_utc")),
-            reason=nw.when(ok).then(nw.lit(None, dtype=nw.String)).otherwise(nw.col("o_reason")),
-            filter_month=nw.when(ok).then(nw.col("_local")).otherwise(nw.col("o_filter")),
-        )
-        ev = ev.join(self.b.table(files), on="fid", how="left")
+        if len(odd):
+            odd_tab = self.b.table(odd_dates(sorted(odd[R["Date"]].tolist())))
+            ev = self.s.join(odd_tab, left_on=R["Date"], right_on="o_d", how="left").with_columns(
+                month=nw.when(ok).then(nw.col("_local")).otherwise(nw.col("o_month")),
+                utc_month=nw.when(ok).then(nw.col("_ym")).otherwise(nw.col("o_utc")),
+                reason=nw.when(ok).then(nw.lit(None, dtype=nw.String)).otherwise(nw.col("o_reason")),
+                filter_month=nw.when(ok).then(nw.col("_local")).otherwise(nw.col("o_filter")),
+            )
+        else:  # every date is plain ISO 8601 in UTC (the usual case): no join
+            ev = self.s.with_columns(month=nw.col("_local"), utc_month=nw.col("_ym"), reason=nw.lit(None, dtype=nw.String),
+                                     filter_month=nw.col("_local"))  # fmt: skip
+        self.files = self.b.table(files)
+        ev = ev.join(self.files, on="fid", how="left")
         ev = ev.with_columns(excluded=(nw.col("unnamed") & self._exclusion()).fill_null(False))
-        keep = ["fid", *R.values(), "month", "utc_month", "reason", "force", "file_month", "unnamed", "excluded"]
-        self.ev = ev.select(keep)
+        self.ev = ev.select("fid", *R.values(), "month", "utc_month", "reason", "excluded", "_ok", "unnamed")
         self._per_file = self._count_per_file()
-        self.k = self.b.keep(self.ev.filter(nw.col("reason").is_null() & ~nw.col("excluded")).drop("reason", "excluded"))
-        self.b.release()  # every later query reads the kept rows only
+        # the kept rows (raw columns, file id, months): a view of the checked rows, not a copy
+        if self.odd_count or any(exc for _, _, exc in self._per_file.values()):
+            self.k = self.ev.filter(nw.col("reason").is_null() & ~nw.col("excluded")).select("fid", *R.values(), "month", "utc_month")
+        else:  # every date plain ISO 8601 in UTC, nothing excluded (the usual case): no filter, no join
+            self.k = self.s.select("fid", *R.values(), month=nw.col("_local"), utc_month=nw.col("_ym"))
+
+    def close(self) -> None:
+        """The checked rows are no longer needed."""
+        self.b.drop(self.s)
 
     def _exclusion(self) -> Any:
         run, parts = self.run, []
@@ -180,18 +194,26 @@ class CountQuery:
         return self._per_file
 
     def _count_per_file(self) -> dict[int, tuple[int, int, int]]:
-        kept = nw.col("reason").is_null() & ~nw.col("excluded")
-        got = self.b.collect(self.ev.group_by("fid").agg(
-            _sum(kept, "kept"), _sum(~nw.col("reason").is_null() & ~nw.col("excluded"), "rej"), _sum(nw.col("excluded"), "exc")))  # fmt: skip
-        return {int(f): (int(a), int(b), int(c)) for f, a, b, c in got[["fid", "kept", "rej", "exc"]].itertuples(index=False)}
+        total = self.b.collect(self.s.group_by("fid").agg(nw.len().cast(_I64).alias("n")))
+        # only rows with an odd date or of a file without a month in its name can be rejected or excluded
+        some = self.ev.filter(~nw.col("_ok") | nw.col("unnamed").fill_null(False))
+        got = self.b.collect(some.group_by("fid").agg(
+            _sum(~nw.col("reason").is_null() & ~nw.col("excluded"), "rej"), _sum(nw.col("excluded"), "exc")))  # fmt: skip
+        out = {int(f): [int(n), 0, 0] for f, n in total[["fid", "n"]].itertuples(index=False)}
+        for f, a, b in got[["fid", "rej", "exc"]].itertuples(index=False):
+            out[int(f)][1:] = [int(a), int(b)]
+        return {f: (n - a - b, a, b) for f, (n, a, b) in out.items()}
 
     def value_counts(self) -> tuple[dict[str, tuple[list[str], np.ndarray]], dict[str, int]]:
         """Distinct raw values of every mapped field among kept rows, with counts; coordinates out of range."""
         cols = [r for c, r in R.items() if c != "Date"]
-        long = nw.concat([self.k.select(nw.lit(r).alias("field"), nw.col(r).alias("value")) for r in cols], how="vertical")
-        coord = nw.col("field").is_in([R["Latitude"], R["Longitude"]]) & nw.col("value").str.contains(_FAST_NUMBER)
-        long = long.filter(~coord)  # coordinates the query reads itself are checked below, not listed
-        got = self.b.collect(long.group_by("field", "value").agg(nw.len().cast(_I64).alias("n")))
+        coords = (R["Latitude"], R["Longitude"])
+        parts = []
+        for r in cols:  # one small group-by per field (coordinates the query reads itself are checked below, not listed)
+            lf = self.k.filter(~nw.col(r).str.contains(_FAST_NUMBER)) if r in coords else self.k
+            parts.append(lf.group_by(r).agg(nw.len().cast(_I64).alias("n")).select(
+                nw.lit(r).alias("field"), nw.col(r).alias("value"), nw.col("n")))  # fmt: skip
+        got = self.b.collect(nw.concat(parts, how="vertical"))
         name = {r: c for c, r in R.items()}
         got["field"] = [name[f] for f in got["field"]]
         got = got.sort_values(["field", "value"], kind="stable")
@@ -210,21 +232,27 @@ class CountQuery:
 
     def duplicates(self) -> int:
         """Exact duplicates within a file among kept rows (every raw column equal): counted, not dropped."""
-        g = self.k.group_by("fid", *R.values()).agg(nw.len().cast(_I64).alias("n"))
+        # equal rows share file, Date and place: group by every column only the rows whose (file, Date, place) recurs
+        first = ["fid", R["Date"], R["Latitude"], R["Longitude"]]
+        again = self.k.group_by(*first).agg(nw.len().alias("_m")).filter(nw.col("_m") > 1).drop("_m")
+        cand = self.k.select("fid", *R.values()).join(again, on=first, how="semi")
+        g = cand.group_by("fid", *R.values()).agg(nw.len().cast(_I64).alias("n"))
         got = self.b.collect(g.select((nw.col("n") - 1).sum().alias("d")))
         return int(got["d"].iloc[0] or 0) if len(got) else 0
 
     def attribution(self) -> tuple[int, int, int, int, list[tuple[Any, Any]]]:
         """Rows of files without a month in their names (and their force-months); local/UTC month vs file month."""
         named = ~nw.col("unnamed")
-        row = self.b.collect(self.k.select(
-            _sum(nw.col("unnamed"), "unnamed"), _sum(named, "named"),
-            _sum(named & (nw.col("month") != nw.col("file_month").fill_null("")), "local"),
-            _sum(named & (nw.col("utc_month") != nw.col("file_month").fill_null("")), "utc")))  # fmt: skip
+        months = self.k.group_by("fid", "month", "utc_month").agg(nw.len().cast(_I64).alias("_n")).join(self.files, on="fid", how="left")
+        n = nw.col("_n")
+        row = self.b.collect(months.select(
+            (n * nw.col("unnamed").cast(_I64)).sum().alias("unnamed"), (n * named.cast(_I64)).sum().alias("named"),
+            (n * (named & (nw.col("month") != nw.col("file_month").fill_null(""))).cast(_I64)).sum().alias("local"),
+            (n * (named & (nw.col("utc_month") != nw.col("file_month").fill_null(""))).cast(_I64)).sum().alias("utc")))  # fmt: skip
         vals = [int(row[c].iloc[0] or 0) if len(row) else 0 for c in ("unnamed", "named", "local", "utc")]
         pairs: list[tuple[Any, Any]] = []
         if vals[0]:
-            fm = self.b.collect(self.k.filter(nw.col("unnamed") & ~nw.col("month").is_null()).select("force", "month").unique())
+            fm = self.b.collect(months.filter(nw.col("unnamed") & ~nw.col("month").is_null()).select("force", "month").unique())
             pairs = list(fm.itertuples(index=False, name=None))
         return vals[0], vals[1], vals[2], vals[3], pairs
 
@@ -322,13 +350,18 @@ class CountQuery:
         prefix = {"Type": "type", "Gender": "sex", "Age range": "age", "Legislation": "legal", "Object of search": "object",
                   "Outcome": "outcome", "Outcome linked to object of search": "linked", "Part of a policing operation": "operation",
                   "Removal of more than just outer clothing": "strip", "Self-defined ethnicity": "es", "Officer-defined ethnicity": "eo"}  # fmt: skip
-        lf = self.k
-        for col in dict.fromkeys(need):
+        need = list(dict.fromkeys(need))
+        # first count the kept rows by file, month and the raw values needed (a few thousand cells), then map those
+        pre = self.k.group_by("fid", *[m for m in ("month",) if m in run.by], *[R[col] for col in need]).agg(
+            nw.len().cast(_I64).alias("_n"))  # fmt: skip
+        lf = pre.join(self.files, on="fid", how="left")
+        for col in need:
             lf = lf.join(maps[col], left_on=R[col], right_on=f"{prefix[col]}_raw", how="left")
         keys = [expr[b][0].alias(b) for b in run.by]
+        n = c("_n")
         lf = lf.with_columns(*keys, _vo=c("type_vo").fill_null(False), _fb=use_o.fill_null(False)) if keys else lf.with_columns(
             _vo=c("type_vo").fill_null(False), _fb=use_o.fill_null(False))  # fmt: skip
-        aggs = [nw.len().cast(_I64).alias("n"), _sum(c("_vo"), "_vo"), _sum(c("_fb"), "_fb")]
+        aggs = [n.sum().cast(_I64).alias("n"), (n * c("_vo").cast(_I64)).sum().alias("_vo"), (n * c("_fb").cast(_I64)).sum().alias("_fb")]
         out = lf.group_by(*run.by).agg(*aggs) if run.by else lf.select(*aggs)
         frame = self.b.collect(out)
         names = [*run.by, "n"]

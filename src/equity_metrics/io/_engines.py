@@ -1,17 +1,21 @@
-"""Backends of the engine-neutral count query: where the staged rows live and the query runs.
+"""Backends of the engine-neutral count query: how the engine reads the files, and where the other rows live.
 
-:func:`~equity_metrics.io.large.count_policeuk` writes the rows of every police.uk
-file (all text, plus the file id ``fid``) as Arrow batches, then runs ONE query
-written with `Narwhals <https://narwhals-dev.github.io/narwhals/>`_ on them
-(:mod:`equity_metrics.io._count_query`). A backend only says where the batches go
-and how small tables are handed to the engine:
+:func:`~equity_metrics.io.large.count_policeuk` runs ONE query written with
+`Narwhals <https://narwhals-dev.github.io/narwhals/>`_
+(:mod:`equity_metrics.io._count_query`) over the rows of every police.uk file (all
+text, plus the file id ``fid``). A backend says how the engine reads plain CSV
+files itself (:meth:`Backend.scan_csv`: no quoting, every field text, the file id
+from the file name), where the rows of the few files Python parsed carefully go
+(Arrow batches), and how small tables are handed to the engine:
 
-* ``"polars"``: in memory (a Polars ``LazyFrame``), for data that fit;
-* ``"duckdb"``: a table of an embedded DuckDB with a ``memory_limit`` (it spills to a
-  temporary folder beyond it): the default, for data bigger than memory;
-* ``"spark"``: Parquet parts read by a ``SparkSession`` (an existing one, e.g. a
-  cluster's or Databricks', or a local one: ``local[2]``, few shuffle partitions,
-  quiet logs, no UI, bound to 127.0.0.1).
+* ``"polars"``: ``pl.scan_csv`` over the files; in memory, for data that fit;
+* ``"duckdb"``: DuckDB's ``read_csv`` over the files, in an embedded DuckDB with a
+  ``memory_limit`` (it spills to a temporary folder beyond it): the default, for
+  data bigger than memory;
+* ``"spark"``: ``spark.read.csv`` over the files (``DROPMALFORMED``), by a
+  ``SparkSession`` (a local one: ``local[2]``, few shuffle partitions, quiet logs,
+  no UI, bound to 127.0.0.1; or the caller's: a cluster's executors may not see the
+  driver's temporary folder, so there every file's rows go through the driver).
 
 Nothing here knows about police.uk; nothing distributes work itself.
 """
@@ -38,6 +42,8 @@ _INSTALL = {
     "spark": 'pip install "equity_metrics[spark]" (and Java 17+ on the PATH or in JAVA_HOME)',
 }
 _PART_ROWS = 200_000
+#: the file names :meth:`Backend.scan_csv` reads: ``<file id>.csv`` (the engines take the id back from the name)
+FILE_PATTERN = r"([0-9]+)\.csv$"
 _LOCAL_SPARK: Any = None
 
 
@@ -49,6 +55,10 @@ class Backend:
     """Where the staged rows go, and how tables are handed to the engine as Narwhals LazyFrames."""
 
     name = "base"
+    #: whether the engine reads CSV files itself (:meth:`scan_csv`)
+    reads_files = True
+    #: whether :meth:`scan_csv` needs file names ``<file id>.csv`` (else any path: the engine maps paths to ids)
+    needs_id_names = False
 
     def __init__(self, tmp: str) -> None:
         self.tmp = tmp
@@ -75,12 +85,25 @@ class Backend:
         pq.write_table(table, path, compression="none")
         self._parts.append(path)
 
-    def rows(self, schema: pa.Schema) -> nw.LazyFrame:
-        """Every staged row, as one LazyFrame of the engine."""
-        self._flush()
-        if not self._parts:
+    def rows(self, schema: pa.Schema, files: dict[int, str] | None = None, header: list[str] = ()) -> nw.LazyFrame:
+        """Every row: the CSV ``files`` (file id -> path) read by the engine (:meth:`scan_csv`) and the staged batches."""
+        parts = [self.scan_csv(dict(files), list(header), schema.names[1:])] if files else []
+        staged = self._staged()
+        if staged is not None:
+            parts.append(staged)
+        if not parts:
             return self.table(schema.empty_table())
-        return self._read_parts(self._parts)
+        return parts[0] if len(parts) == 1 else nw.concat(parts, how="vertical")
+
+    def _staged(self) -> nw.LazyFrame | None:
+        self._flush()
+        return self._read_parts(self._parts) if self._parts else None
+
+    def scan_csv(self, files: dict[int, str], header: list[str], names: list[str]) -> nw.LazyFrame:  # pragma: no cover
+        """Plain CSV files (file id -> path) read by the engine: ``fid`` and the columns ``header`` renamed to ``names``,
+        all text (an empty field may come back as null), no quoting, LF line ends; a record with another number of
+        fields is dropped (DuckDB, Spark) or raises (Polars)."""
+        raise NotImplementedError
 
     def _read_parts(self, paths: list[str]) -> nw.LazyFrame:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -106,6 +129,9 @@ class Backend:
     def release(self) -> None:
         """The staged rows are no longer needed (the kept rows were materialised)."""
 
+    def drop(self, lf: nw.LazyFrame) -> None:
+        """A result of :meth:`keep` is no longer needed."""
+
     def close(self) -> None:
         """Release what the backend opened (not a SparkSession the caller gave)."""
 
@@ -128,11 +154,20 @@ class PolarsBackend(Backend):
         self._all += self._batch
         self._batch, self._rows = [], 0
 
-    def rows(self, schema: pa.Schema) -> nw.LazyFrame:
+    def _staged(self) -> nw.LazyFrame | None:
         self._flush()
-        table = pa.concat_tables(self._all) if self._all else schema.empty_table()
+        return self.table(pa.concat_tables(self._all)) if self._all else None
+
+    def scan_csv(self, files: dict[int, str], header: list[str], names: list[str]) -> nw.LazyFrame:
+        pl = self.pl
+        paths = list(files.values())
+        lf = pl.scan_csv(paths, has_header=True, schema={c: pl.String for c in header}, quote_char=None, empty_string_is_null=False,
+                         include_file_paths="__em_path", raise_if_empty=False, glob=False)  # fmt: skip
+        fid = pl.col("__em_path").replace_strict(paths, list(files), return_dtype=pl.Int32).alias("fid")
+        return nw.from_native(lf.select(fid, *[pl.col(c).alias(n) for c, n in zip(header, names)]))
+
+    def release(self) -> None:
         self._all = []
-        return self.table(table)
 
     def table(self, table: pa.Table) -> nw.LazyFrame:
         return nw.from_native(self.pl.from_arrow(table).lazy())
@@ -174,6 +209,7 @@ class DuckDBBackend(Backend):
         self.con.execute("SET enable_progress_bar = false")
         self._n = 0
         self._raw = False
+        self._kept: dict[int, str] = {}
 
     def _flush(self) -> None:
         """Batches go into a DuckDB table (compressed in memory, spilled to disk beyond memory_limit)."""
@@ -189,9 +225,19 @@ class DuckDBBackend(Backend):
             self._raw = True
         self.con.unregister("staged_batch")
 
-    def rows(self, schema: pa.Schema) -> nw.LazyFrame:
+    def _staged(self) -> nw.LazyFrame | None:
         self._flush()
-        return nw.from_native(self.con.table("raw")) if self._raw else self.table(schema.empty_table())
+        return nw.from_native(self.con.table("raw")) if self._raw else None
+
+    def scan_csv(self, files: dict[int, str], header: list[str], names: list[str]) -> nw.LazyFrame:
+        ids = self.table(pa.table({"em_fid": pa.array(list(files), pa.int32()), "em_path": pa.array(list(files.values()), pa.string())}))
+        paths = "[" + ", ".join(_sql_text(f) for f in files.values()) + "]"
+        columns = "{" + ", ".join(f"{_sql_text(n)}: 'VARCHAR'" for n in names) + "}"
+        sql = (f"SELECT i.em_fid AS fid, {', '.join(f'c.{n}' for n in names)} "
+               f"FROM read_csv({paths}, columns = {columns}, header = true, delim = ',', quote = '', escape = '', "
+               "new_line = '\\n', auto_detect = false, filename = true, ignore_errors = true, null_padding = false, "
+               f"strict_mode = true) AS c JOIN {ids.to_native().alias} AS i ON c.filename = i.em_path")  # fmt: skip
+        return nw.from_native(self.con.sql(sql))
 
     def parquet(self, path: str) -> nw.LazyFrame:
         if os.path.isdir(path):
@@ -212,15 +258,27 @@ class DuckDBBackend(Backend):
     def keep(self, lf: nw.LazyFrame) -> nw.LazyFrame:
         name = self._name()
         lf.to_native().to_table(name)
-        return nw.from_native(self.con.table(name))
+        out = nw.from_native(self.con.table(name))
+        self._kept[id(out)] = name
+        return out
 
     def release(self) -> None:
         if self._raw:
             self.con.execute("DROP TABLE raw")
             self._raw = False
 
+    def drop(self, lf: nw.LazyFrame) -> None:
+        name = self._kept.pop(id(lf), None)
+        if name is not None:
+            self.con.execute(f"DROP TABLE IF EXISTS {name}")
+
     def close(self) -> None:
         self.con.close()
+
+
+def _sql_text(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def local_spark_session() -> Any:
@@ -289,6 +347,12 @@ class SparkBackend(Backend):
         self.via_driver = not master.startswith("local")
         self._frames: list[Any] = []
 
+    needs_id_names = True  # Spark lists paths as URIs: the file id comes from the name
+
+    @property
+    def reads_files(self) -> bool:  # type: ignore[override]
+        return not self.via_driver
+
     def _flush(self) -> None:
         if not self.via_driver:
             super()._flush()
@@ -299,17 +363,29 @@ class SparkBackend(Backend):
         self._batch, self._rows = [], 0
         self._frames.append(self._native(table).cache())
 
-    def rows(self, schema: pa.Schema) -> nw.LazyFrame:
+    def _staged(self) -> nw.LazyFrame | None:
         if not self.via_driver:
-            return super().rows(schema)
+            return super()._staged()
         self._flush()
         if not self._frames:
-            return self.table(schema.empty_table())
+            return None
         out = self._frames[0]
         for df in self._frames[1:]:
             out = out.unionByName(df)
-        self._cached += self._frames
+        self._cached += [df for df in self._frames if not any(df is c for c in self._cached)]
         return nw.from_native(out)
+
+    def scan_csv(self, files: dict[int, str], header: list[str], names: list[str]) -> nw.LazyFrame:
+        from pyspark.sql import functions as F
+        from pyspark.sql import types as T
+
+        schema = T.StructType([T.StructField(c, T.StringType(), True) for c in header])
+        df = self.spark.read.csv(
+            [f"file://{os.path.abspath(p)}" for p in files.values()], schema=schema, header=True, sep=",", quote="", mode="DROPMALFORMED",
+            encoding="UTF-8", multiLine=False, ignoreLeadingWhiteSpace=False, ignoreTrailingWhiteSpace=False,
+        )  # fmt: skip
+        fid = F.regexp_extract(F.col("_metadata.file_name"), FILE_PATTERN, 1).cast("int").alias("fid")
+        return nw.from_native(df.select(fid, *[df[c].alias(n) for c, n in zip(header, names)]))
 
     def _native(self, table: pa.Table) -> Any:
         from pyspark.sql import types as T
@@ -331,6 +407,9 @@ class SparkBackend(Backend):
         df = lf.to_native().cache()
         self._cached.append(df)
         return nw.from_native(df)
+
+    def drop(self, lf: nw.LazyFrame) -> None:
+        lf.to_native().unpersist()
 
     def close(self) -> None:
         for df in self._cached:

@@ -24,6 +24,7 @@ ever holding the rows in pandas:
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import tempfile
 from collections import Counter
@@ -44,8 +45,9 @@ from ..ledger import FileRecord, Ledger, Rejects
 from ._count_query import R as _R
 from ._count_query import FAST_DATE, CountQuery, _valid_days, coverage, dates_all_fast
 from ._counts import DEFAULT_BY, CountBy, EventCounts, check_by, counts_from_events
+from ._direct import checked_body, engine_file, prefetch, ragged_files
 from ._engines import Engine, backend_for
-from ._sources import Sources, decode_bytes, iter_files, parse_csv_text, raw_json, read_header, sha256_bytes
+from ._sources import Sources, decode_bytes, iter_files, parse_csv_text, raw_json, read_header
 from .policeuk import _months_option, _nothing_selected, parse_policeuk_filename, read_policeuk
 from .policeuk_api import (
     POLICEUK_COLUMNS,
@@ -231,6 +233,11 @@ class _Run:
         if force is not None and not self.force_opt:
             raise OptionError(f"force={force!r} is not a force name")
         self.files: list[_Info] = []
+        self.direct: dict[int, str] = {}  # fid -> the path the engine reads (plain files with rows)
+        self.folder = None
+        if backend.reads_files and encoding == "auto":
+            self.folder = os.path.join(backend.tmp, "files")
+            os.makedirs(self.folder, exist_ok=True)
         self.seen: set[tuple[str, str]] = set()
         self.skipped: Counter = Counter()
         self.pending: list[tuple] = []
@@ -248,15 +255,32 @@ class _Run:
         return (self.want_forces is None or p[0] in self.want_forces) and (self.want_months is None or p[1] in self.want_months)
 
     def run(self, sources: Sources) -> EventCounts:
-        for name, data in iter_files(sources, select=self._select):
-            self._add(name, data)
+        for name, data, sha in prefetch(iter_files(sources, select=self._select)):
+            if not self._direct(name, data, sha):
+                self._add(name, data, sha)
         self._flush()
         if not self.files:
             raise _nothing_selected(self.seen, self.want_forces, self.want_months)
         self.files.sort(key=lambda f: (f.force or "\uffff", f.month or pd.Period("9999-12", freq="M"), f.name))
         return self._finish()
 
-    def _add(self, name: str, data: bytes) -> None:
+    def _direct(self, name: str, data: bytes, sha: str) -> bool:
+        """A named file whose physical lines are its records (the reader's byte checks): the engine reads it itself."""
+        if self.folder is None:
+            return False
+        p = parse_policeuk_filename(name)
+        n = checked_body(data) if p is not None else None
+        if n is None:
+            return False
+        info = _Info(len(self.files), name, p[0], p[1], FileRecord(name, 0, encoding="utf-8", sha256=sha, notes=[]), rows=n)
+        if not is_known_force(p[0]):
+            info.record.notes.append(f"force {p[0]!r} is not one of the 44 police.uk forces")
+        self.files.append(info)
+        if n:
+            self.direct[info.fid] = engine_file(self.folder, info.fid, name, data, id_names=self.backend.needs_id_names)
+        return True
+
+    def _add(self, name: str, data: bytes, sha: str) -> None:
         """Decode and check one file as the reader does, then stage its rows."""
         dec = decode_bytes(data, name, encoding=self.encoding)
         text, notes = dec.text, list(dec.notes)
@@ -265,7 +289,7 @@ class _Run:
         if missing:
             raise MissingColumnsError(file=name, missing=missing, found=cols)
         head = len(notes)
-        rec = FileRecord(name, 0, encoding=dec.encoding, sha256=sha256_bytes(data), notes=notes)
+        rec = FileRecord(name, 0, encoding=dec.encoding, sha256=sha, notes=notes)
         p = parse_policeuk_filename(name)
         fslug, month = (p[0], p[1]) if p else (self.force_opt, None)
         if p is None:
@@ -403,6 +427,42 @@ class _Run:
         return out
 
     # ------------------------------------------------------------------ the query
+    def _query(self, files: pa.Table) -> tuple[CountQuery, dict[int, tuple[int, int, int]]]:
+        """The checked rows on the engine; a file the engine read otherwise than the reader goes to the careful path."""
+        header = list(POLICEUK_COLUMNS)
+        self.by_fid = {f.fid: f for f in self.files}
+        while True:
+            rows = self.backend.rows(_SCHEMA, {f: self.direct[f] for f in sorted(self.direct)}, header)
+            try:
+                q = CountQuery(self, self.backend, rows, files)
+            except Exception:  # Polars refuses a record with too many fields: find the files, read them carefully
+                bad = ragged_files(self.direct)
+                if not bad:
+                    raise
+                self._restage(bad)
+                continue
+            per = q.per_file()
+            # a record with another number of fields (its file's total of commas being right) is dropped by DuckDB/Spark
+            bad = [f for f in self.direct if sum(per.get(f, (0, 0, 0))) != self.by_fid[f].rows]
+            if not bad:
+                break
+            q.close()
+            self._restage(bad)
+        self.backend.release()
+        for fid in self.direct:
+            if per[fid][1]:  # rejected dates: file, line and raw record from the reader's parser
+                with open(self.direct[fid], "rb") as fh:
+                    body = fh.read()
+                f = self.by_fid[fid]
+                self._rejects(f, parse_csv_text(body, f.name, encoding="utf-8", required=POLICEUK_COLUMNS))
+        return q, per
+
+    def _restage(self, fids: list[int]) -> None:
+        for fid in fids:
+            with open(self.direct.pop(fid), "rb") as fh:
+                self._stage(self.by_fid[fid], fh.read())
+        self._flush()
+
     def _finish(self) -> EventCounts:
         order = {f.fid: i for i, f in enumerate(self.files)}
         files = pa.table({
@@ -411,8 +471,7 @@ class _Run:
             "file_month": pa.array([str(f.month) if f.month is not None else None for f in self.files], type=pa.string()),
             "unnamed": pa.array([f.month is None for f in self.files], type=pa.bool_()),
         })  # fmt: skip
-        q = CountQuery(self, self.backend, self.backend.rows(_SCHEMA), files)
-        per = q.per_file()
+        q, per = self._query(files)
         records: list[dict] = []
         notes: list[str] = []
         excluded_total = 0

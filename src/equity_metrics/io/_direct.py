@@ -1,0 +1,133 @@
+"""Files the count engine reads itself: police.uk CSVs whose physical lines are their records.
+
+:func:`~equity_metrics.io.large.count_policeuk` lets the engine (DuckDB, Polars,
+Spark) parse the files; Python only lists them, checks their bytes and hashes them:
+
+* :func:`prefetch` reads every selected file (or archive member) ahead in a
+  background thread and hashes it there (file reads, zlib and SHA-256 release the
+  GIL), while the caller checks the bytes with the reader's own test
+  (:func:`~equity_metrics.io._policeuk_scan.fast_body`: the exact police.uk header,
+  no quotes, CR, NUL or blank lines, 14 commas a record, valid UTF-8);
+* a file that passes is linked (a symbolic link to the file itself) or, for an
+  archive member or a file with a BOM, written into the run's temporary folder
+  under its file id (``0000042.csv``), so the engine reads plain paths and takes
+  the file id from the file name; files that fail take the careful path;
+* :func:`ragged_files` finds files with a record that has other than 14 commas
+  even though the total is right (a short and a long record together): the
+  engines drop (DuckDB, Spark) or refuse (Polars) such records, so those files are
+  moved to the careful path and the count is run again.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+
+from ._engines import FILE_PATTERN
+from ._policeuk_scan import fast_body
+from ._sources import sha256_bytes
+from .policeuk_api import POLICEUK_COLUMNS
+
+__all__ = ["FILE_PATTERN", "HEADER", "checked_body", "engine_file", "prefetch", "ragged_files"]
+
+#: the header line of every police.uk stop-and-search file
+HEADER = ",".join(POLICEUK_COLUMNS).encode()
+_BOM = b"\xef\xbb\xbf"
+_END = object()
+
+
+class _Failure:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+def prefetch(items: Iterable[tuple[str, bytes]], depth: int = 16) -> Iterator[tuple[str, bytes, str]]:
+    """``(name, bytes, sha256)`` of ``items``, read and hashed ahead in a background thread.
+
+    Errors are raised in the caller's thread; leaving early stops the reader.
+    """
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(x: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(x, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        it = iter(items)
+        try:
+            for name, data in it:
+                if not put((name, data, sha256_bytes(data))):
+                    break
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            put(_Failure(exc))
+        finally:
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()
+            put(_END)
+
+    t = threading.Thread(target=run, name="count-policeuk-reader", daemon=True)
+    t.start()
+    try:
+        while True:
+            x = q.get()
+            if x is _END:
+                break
+            if isinstance(x, _Failure):
+                raise x.exc
+            yield x
+    finally:
+        stop.set()
+        t.join()
+
+
+def checked_body(data: bytes) -> int | None:
+    """Number of records of a file whose physical lines are its records (the reader's byte checks), else None."""
+    fast = fast_body(data, HEADER)
+    return None if fast is None else fast[1]
+
+
+def engine_file(folder: str, fid: int, name: str, data: bytes, *, id_names: bool) -> str:
+    """The path the engine reads for file ``fid``: the file itself (a plain path), else a link to it, or its bytes
+    (archive members, a BOM) written into ``folder`` as ``<fid>.csv``."""
+    bom = data.startswith(_BOM)
+    on_disk = not bom and "::" not in name and os.path.isfile(name)
+    if on_disk and not id_names and not any(ch in name for ch in "*?[]{}'\n"):  # a glob character: a link
+        return name
+    path = os.path.join(folder, f"{fid:07d}.csv")
+    if on_disk:
+        try:
+            os.symlink(os.path.abspath(name), path)
+            return path
+        except OSError:  # no symbolic links here (some Windows set-ups): a copy
+            pass
+    with open(path, "wb") as fh:
+        fh.write(data[3:] if bom else data)
+    return path
+
+
+def ragged_files(paths: dict[int, str]) -> list[int]:
+    """Ids of files with a record of other than 14 commas (their total being right): the careful path reads them."""
+    want = len(POLICEUK_COLUMNS) - 1
+    out = []
+    for fid, path in paths.items():
+        with open(path, "rb") as fh:
+            a = np.frombuffer(fh.read(), dtype=np.uint8)
+        ends = np.flatnonzero(a == 10)
+        if len(a) and a[-1] != 10:
+            ends = np.append(ends, len(a))
+        commas = np.searchsorted(np.flatnonzero(a == 44), ends)
+        if (np.diff(commas, prepend=0) != want).any():
+            out.append(fid)
+    return out
