@@ -279,5 +279,7 @@ def test_whole_archive_spark_equals_duckdb_equals_the_reader(spark, tmp_path):
     res = read_policeuk(folder)
     pdt.assert_frame_equal(d.data, counts_from_events(res.data, by))
     assert d.ledger.to_dict() == res.ledger.to_dict()
+    pdt.assert_frame_equal(d.rejects.frame, res.rejects.frame)
+    _same(count_policeuk(folder, engine="polars", by=by), d)
     assert s.ledger.rows_read == 1_034_848 and s.ledger.duplicates == 48_894 and s.data["force"].nunique() == 44
     assert np.int64(s.total) == s.ledger.rows_kept
