@@ -231,25 +231,25 @@ FISHER_CASES = [
 ]
 
 
-@pytest.mark.parametrize("joint", [True, False])
+@pytest.mark.parametrize("chunked", [False, True])
 @pytest.mark.parametrize("case", range(len(FISHER_CASES)))
-def test_vectorised_fisher_matches_permutation_loop(case, joint, monkeypatch):
+def test_vectorised_fisher_matches_permutation_loop(case, chunked, monkeypatch):
     """Same seed, same permutations: the batched test gives the counts of the one-at-a-time loop, and the
     whole permutation distribution agrees (counts at many thresholds, not only at the observed t)."""
     from equity_metrics.models import _efficient_fisher as ef
 
-    monkeypatch.setattr(ef, "_JOINT_MAX", 40 if joint else 0)
-    if not joint:
-        monkeypatch.setattr(ef, "_PROJ_MEMORY", 1)  # projections one row at a time (permutations replayed)
+    if chunked:
+        monkeypatch.setattr(ef, "_PROJ_MEMORY", 1)  # squares tables one row at a time (permutations replayed)
+        monkeypatch.setattr(ef, "_CACHE", 1)  # outcomes gathered one permutation at a time
     kw = FISHER_CASES[case]
     d = simulate(n=240, T=7, cohorts=(3, 4, 6), never=0.2 if case % 2 else 0.0, effect=0.2, seed=40 + case)
     args = _fisher_inputs(d, **kw)
-    fast = ef.fisher_statistics(*args[:8], 40, 7, memory=2**18)  # several batches
+    fast = ef.fisher_statistics(*args[:8], 40, 7, memory=2**10, threads=2 if chunked else 1)  # several batches
     ref = ef.fisher_statistics_reference(*args[:8], 40, 7)
     for a, b in zip(fast, ref):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(ef.fisher_counts(*args[:10], 40, 7), ef.fisher_counts_reference(*args[:10], 40, 7))
-    if not joint:
+    if chunked:
         return
     r = efficient_staggered(d, **SIM_KW, n_fisher=49, seed=5, **kw).table
     monkeypatch.setattr("equity_metrics.models.efficient.fisher_counts", ef.fisher_counts_reference)

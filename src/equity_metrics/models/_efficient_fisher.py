@@ -20,16 +20,21 @@ vector beta re-estimated in each permutation) use the reference loop.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+
+from scipy.linalg.lapack import dtrtri as _dtrtri
 
 from .did._linear import single_thread_blas
 
 __all__ = ["fisher_counts", "fisher_counts_reference", "fisher_statistics", "fisher_statistics_reference"]
 
 _EPS = np.finfo(float).eps
-_MEMORY = 24 * 2**20  # bytes of per-batch work arrays (small: gathers stay in cache)
-_PROJ_MEMORY = 64 * 2**20  # bytes of the (cohort, unit) projections of a chunk of rows
-_JOINT_MAX = 40  # largest joint Gram (pre-periods + 1 + 2 x rows) computed per cohort block
+_MEMORY = 64 * 2**20  # bytes of per-batch work arrays
+_CACHE = 2**20  # bytes of a gathered block of outcomes (stays in cache for its product)
+_THREADS = max(1, min(2, os.cpu_count() or 1))  # threads processing batches of permutations
+_PROJ_MEMORY = 512 * 2**20  # bytes of the (cohort, unit) projections of a chunk of rows
 
 
 def _compare(stat: np.ndarray, obs: np.ndarray) -> np.ndarray:
@@ -105,14 +110,55 @@ def fisher_counts(y, gi, n_g, des, mode, beta_value, times, glist, t_obs, t_obs_
     return _compare(st_r, t_obs).sum(axis=0).astype(float), _compare(st_n, t_obs_n).sum(axis=0).astype(float)
 
 
+def _cholesky_inverse(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse Cholesky factors ``L^-1`` of a stack of symmetric matrices and which of them are well conditioned.
+
+    ``L^-1[:m, :m]`` is the inverse factor of every leading block ``s[:m, :m]``
+    (triangular), so one factorisation serves every pre-period length.  A
+    matrix is accepted when ``trace(s) trace(s^-1)`` (an upper bound of its
+    2-norm condition number, and so of every leading block's) is below 1e8:
+    then no eigenvalue is near ``pinvh``'s cutoff and the inverse is the
+    pseudo-inverse.  The others (``ok`` False) get an identity factor.
+    """
+    k = s.shape[-1]
+    eye = np.eye(k)
+    with np.errstate(all="ignore"):
+        try:
+            lo = np.linalg.cholesky(s)
+            ok = np.ones(s.shape[0], dtype=bool)
+        except np.linalg.LinAlgError:
+            lo = np.broadcast_to(eye, s.shape).copy()
+            ok = np.zeros(s.shape[0], dtype=bool)
+            for b in range(s.shape[0]):
+                try:
+                    lo[b] = np.linalg.cholesky(s[b])
+                    ok[b] = True
+                except np.linalg.LinAlgError:
+                    pass
+        ok &= np.all(np.isfinite(lo), axis=(1, 2)) & (np.diagonal(lo, axis1=1, axis2=2).min(axis=1) > 0)
+        lo[~ok] = eye
+        linv = np.empty_like(lo)
+        for b in range(lo.shape[0]):  # triangular inverse (a sixth of the work of a general one)
+            linv[b], info = _dtrtri(lo[b], lower=1)
+            if info:
+                linv[b], ok[b] = eye, False
+        bound = np.trace(s, axis1=1, axis2=2) * np.einsum("bij,bij->b", linv, linv)
+        ok &= np.isfinite(bound) & (bound < 1e8)
+    linv[~ok] = eye
+    return linv, ok
+
+
 @single_thread_blas
-def fisher_statistics(y, gi, n_g, des, mode, beta_value, times, glist, n_fisher, seed, *, memory: int = _MEMORY):
+def fisher_statistics(y, gi, n_g, des, mode, beta_value, times, glist, n_fisher, seed, *, memory: int = _MEMORY,
+                      threads: int | None = None):
     """Studentised statistics ``(n_fisher, rows)`` (refined, Neyman) of every permutation, in batches.
 
     Parameters are those of the estimator internals in ``efficient.py``:
     outcomes ``y`` (units x periods), cohort index ``gi`` of each unit, cohort
     sizes ``n_g``, the design ``des``, the beta mode and value, periods,
-    cohorts, the observed statistics and the seed.
+    cohorts, the number of permutations and the seed; ``memory`` bounds the
+    work arrays of a batch of permutations, ``threads`` (default: up to 2)
+    process batches in parallel (results do not depend on it).
 
     Returns
     -------
@@ -120,46 +166,26 @@ def fisher_statistics(y, gi, n_g, des, mode, beta_value, times, glist, n_fisher,
         ``(refined, neyman)``, each ``(n_fisher, rows)``.
     """
     n, T = y.shape
-    G = glist.size
     a, c = des.a, des.c
     J = a.shape[0]
-    sizes = n_g.astype(np.int64)
-    nf = n_g.astype(float)
-    den = nf - 1.0
-    n_tot = nf.sum()
-
-    # rows grouped by the earliest cohort they involve (the refinement projects on periods before it)
-    nz = np.abs(a).max(axis=2) > 0
-    gmin = np.array([glist[np.argmax(r)] for r in nz])
-    groups = []
-    for m in np.unique(gmin):
-        m_len = int(np.sum(times < m))
-        if m_len:
-            groups.append((np.flatnonzero(gmin == m), m_len, int(np.searchsorted(glist, m))))
-    m_max = max((g[1] for g in groups), default=0)
-
+    # earliest cohort of each row (the refinement projects on the periods before it) and its pre-period count;
+    # rows sorted by it, so that the rows whose refinement involves cohort g (gmin <= g) are a prefix
+    gmin = glist[np.argmax(np.abs(a).max(axis=2) > 0, axis=1)]
+    order = np.argsort(gmin, kind="stable")
+    a, c, gmin = a[order], c[order], gmin[order]
+    mlen = np.searchsorted(times, gmin).astype(np.int64)  # periods before gmin (times sorted)
+    # centred over units: every projection y . A_jg then has mean zero over units, and cohort means of the
+    # projections are those of y (the weights of a row sum to zero over cohorts in every period)
     yc = y - y.mean(axis=0)
-    # pre-period outcomes and a column of ones (its cross-products give sums and counts)
-    ypre1 = np.ascontiguousarray(np.column_stack([yc[:, :m_max], np.ones(n)]))
-    order0 = np.argsort(gi, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(sizes)])
-    coh_off = (np.repeat(np.arange(G), sizes) * n)[None, :]
-    ctx = dict(n=n, G=G, nf=nf, den=den, n_tot=n_tot, m_max=m_max, ypre1=ypre1, order0=order0, bounds=bounds,
-               coh_off=coh_off, n_fisher=n_fisher, seed=seed, memory=memory)
-
-    # per-permutation moments of every row; rows in chunks so that the projections fit in memory
-    # (each chunk replays the same permutations)
-    mom = {k: np.empty((n_fisher, J)) for k in ("est_a", "est_c", "vaa", "vac", "vcc", "adj")}
-    chunk = int(max(1, min(J, _PROJ_MEMORY // (G * n * 2 * 8))))
-    for j0 in range(0, J, chunk):
-        rows_c = np.arange(j0, min(J, j0 + chunk))
-        local = []
-        for rows, m_len, g0 in groups:
-            sel = rows[(rows >= rows_c[0]) & (rows <= rows_c[-1])]
-            if sel.size:
-                local.append((sel - j0, m_len, g0))
-        _row_moments(yc, a[rows_c], c[rows_c], local, ctx, mom, rows_c)
-
+    # work arrays per permutation: unit orders (about 3 n), cohort means, the refinement's suffix sums
+    m_max = int(mlen.max(initial=0))
+    per_perm = 8 * (3 * n + glist.size * (T + 8 * J) + m_max * (m_max + 2 * J))
+    threads = _THREADS if threads is None else max(1, int(threads))
+    perms = _Permutations(gi, n_g, n_fisher, seed, int(np.clip(memory // per_perm, 16, 512)), threads)
+    m1, m2 = _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms)  # (B, 2J), (B, 4J)
+    sq = _squares(yc, a, c, n_g, perms)  # (B, 3J): sum over cohorts of sums of squares / (n_g (n_g - 1))
+    mom = {"est_a": m1[:, :J], "est_c": m1[:, J:], "vaa": sq[:, :J] - m2[:, :J], "vcc": sq[:, J : 2 * J] - m2[:, J : 2 * J],
+           "vac": sq[:, 2 * J :] - m2[:, 2 * J : 3 * J], "adj": m2[:, 3 * J :]}
     if mode == "efficient":
         thr = 1e-14 * np.maximum(np.abs(mom["vac"]).max(axis=1, initial=0), 1e-300)[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -169,82 +195,195 @@ def fisher_statistics(y, gi, n_g, des, mode, beta_value, times, glist, n_fisher,
     est = mom["est_a"] - beta * mom["est_c"]
     v_ney = mom["vaa"] - 2.0 * beta * mom["vac"] + beta * beta * mom["vcc"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        return est / np.sqrt(np.clip(v_ney - mom["adj"], 0, None)), est / np.sqrt(np.clip(v_ney, 0, None))
+        st_r = est / np.sqrt(np.clip(v_ney - mom["adj"], 0, None))
+        st_n = est / np.sqrt(np.clip(v_ney, 0, None))
+    inv = np.empty_like(order)
+    inv[order] = np.arange(J)
+    return st_r[:, inv], st_n[:, inv]
 
 
-def _row_moments(yc, a, c, groups, ctx, mom, rows_c) -> None:
-    """Fill ``mom[k][:, rows_c]`` (cohort-summed means, variances, refinement) for every permutation."""
-    n, G, nf, den, n_tot, m_max = ctx["n"], ctx["G"], ctx["nf"], ctx["den"], ctx["n_tot"], ctx["m_max"]
-    ypre1, order0, bounds, coh_off = ctx["ypre1"], ctx["order0"], ctx["bounds"], ctx["coh_off"]
-    n_fisher = ctx["n_fisher"]
-    J, T = a.shape[0], yc.shape[1]
-    # projections of every unit on every cohort's weights, centred over units (shifts cancel);
-    # row g * n + i holds unit i's projections for cohort g: [pa (J), pc (J)]
-    proj = (yc @ np.concatenate([a, c]).reshape(2 * J * G, T).T).reshape(n, 2, J, G)
-    proj -= proj.mean(axis=0)
-    papc = np.ascontiguousarray(proj.transpose(3, 0, 1, 2).reshape(G * n, 2 * J))
-    del proj
-    k1 = m_max + 1
-    # few rows: one source row [pre-periods, 1, pa, pc] per (cohort, unit) and one Gram per cohort block
-    # gives every sum needed; many rows: separate gathers, per-row second moments
-    joint = k1 + 2 * J <= _JOINT_MAX and G * n * (k1 + 2 * J) * 8 <= _PROJ_MEMORY
-    if joint:
-        src = np.concatenate([np.broadcast_to(ypre1, (G, n, k1)).reshape(G * n, k1), papc], axis=1)
-        del papc
-    kk = k1 + 2 * J
-    per_perm = 8 * (n * (kk + 3) + G * (kk * kk + 3 * J) * 2)
-    batch = int(np.clip(ctx["memory"] // max(per_perm, 1), 8, 256))
+class _Permutations:
+    """The permutations of the reference loop (same generator, same order), in batches; replayable.
 
-    rng = np.random.default_rng(ctx["seed"])
-    ar = np.arange(n)
-    nf3 = nf[None, :, None]
-    for start in range(0, n_fisher, batch):
-        nb = min(batch, n_fisher - start)
-        sl = (slice(start, start + nb), rows_c)
-        perms = np.stack([rng.permutation(n) for _ in range(nb)])
-        inv = np.empty_like(perms)
-        np.put_along_axis(inv, perms, np.broadcast_to(ar, perms.shape), axis=1)
-        idx = inv[:, order0]  # units of cohort block g at positions bounds[g]:bounds[g+1]
-        if joint:
-            zz = np.take(src, idx + coh_off, axis=0)  # (nb, n, kk)
-            full = np.empty((nb, G, kk, kk))
-            for g in range(G):
-                blk = zz[:, bounds[g] : bounds[g + 1]]
-                np.matmul(np.swapaxes(blk, 1, 2), blk, out=full[:, g])
-            gram, cross = full[:, :, :k1, :k1], full[:, :, :k1, k1:]
-            dj = np.arange(J)
-            sq = np.concatenate([full[:, :, k1 + dj, k1 + dj], full[:, :, k1 + J + dj, k1 + J + dj],
-                                 full[:, :, k1 + dj, k1 + J + dj]], axis=2)
-        else:
-            zy = np.take(ypre1, idx, axis=0)  # (nb, n, k1)
-            pp = np.take(papc, idx + coh_off, axis=0)  # (nb, n, 2J)
-            gram = np.empty((nb, G, k1, k1))
-            cross = np.empty((nb, G, k1, 2 * J))
-            sq = np.empty((nb, G, 3 * J))  # sums of pa^2, pc^2, pa*pc
-            for g in range(G):
-                blk_p = pp[:, bounds[g] : bounds[g + 1]]
-                blk_t = np.swapaxes(zy[:, bounds[g] : bounds[g + 1]], 1, 2)
-                np.matmul(blk_t, zy[:, bounds[g] : bounds[g + 1]], out=gram[:, g])
-                np.matmul(blk_t, blk_p, out=cross[:, g])
-                sq[:, g, : 2 * J] = np.einsum("bpk,bpk->bk", blk_p, blk_p)
-                sq[:, g, 2 * J :] = np.einsum("bpj,bpj->bj", blk_p[..., :J], blk_p[..., J:])
-        means = cross[:, :, m_max, :] / nf3  # (nb, G, 2J)
-        ma, mc = means[..., :J], means[..., J:]
-        mom["vaa"][sl] = ((sq[..., :J] - nf3 * ma * ma) / den[None, :, None] / nf3).sum(axis=1)
-        mom["vcc"][sl] = ((sq[..., J : 2 * J] - nf3 * mc * mc) / den[None, :, None] / nf3).sum(axis=1)
-        mom["vac"][sl] = ((sq[..., 2 * J :] - nf3 * ma * mc) / den[None, :, None] / nf3).sum(axis=1)
-        mom["est_a"][sl], mom["est_c"][sl] = ma.sum(axis=1), mc.sum(axis=1)
-        adj = np.zeros((nb, J))
-        if groups:
-            myp = gram[:, :, m_max, :m_max] / nf3  # (nb, G, m_max)
-            s_pp = (gram[:, :, :m_max, :m_max] - nf[None, :, None, None] * myp[..., :, None] * myp[..., None, :]) \
-                / den[None, :, None, None]
-            r_pa = (cross[:, :, :m_max, :J] - nf[None, :, None, None] * myp[..., :, None] * ma[:, :, None, :]) \
-                / den[None, :, None, None]
-            for rows, m_len, g0 in groups:
-                sub = s_pp[:, g0:, :m_len, :m_len]
-                proj_r = _pinvh_apply(sub, r_pa[:, g0:, :m_len][..., rows])  # (nb, Gm, m_len, |rows|)
-                bsum = proj_r.sum(axis=1)
-                avg = sub.mean(axis=1)
-                adj[:, rows] = np.einsum("bmj,bmn,bnj->bj", bsum, avg, bsum) / n_tot
-        mom["adj"][sl] = adj
+    ``run(fn)`` calls ``fn(rows, units)`` for every batch (``rows`` the slice
+    of permutations, ``units`` each permutation's units sorted by (assigned
+    cohort, unit), so that cohort ``g`` occupies the fixed positions
+    ``bounds[g]:bounds[g + 1]``); batches are drawn here in order and
+    processed on ``threads`` threads (NumPy, SciPy and BLAS release the GIL).
+    """
+
+    def __init__(self, gi, n_g, n_fisher, seed, batch, threads):
+        self.n, self.n_fisher, self.seed, self.batch, self.threads = gi.size, n_fisher, seed, batch, threads
+        self.sizes = n_g.astype(np.int64)
+        self.bounds = np.concatenate([[0], np.cumsum(self.sizes)])
+        self.codes = gi.astype(np.int8 if gi.max(initial=0) < 127 else np.int32)
+
+    def _batches(self):
+        rng = np.random.default_rng(self.seed)
+        for start in range(0, self.n_fisher, self.batch):
+            nb = min(self.batch, self.n_fisher - start)
+            gp = self.codes[np.stack([rng.permutation(self.n) for _ in range(nb)])]  # cohort of each unit
+            yield slice(start, start + nb), np.argsort(gp, axis=1, kind="stable")  # radix sort
+
+    def run(self, fn) -> None:
+        if self.threads <= 1 or self.n_fisher <= self.batch:
+            for rows, units in self._batches():
+                fn(rows, units)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(self.threads) as ex:
+            pending = []
+            for rows, units in self._batches():
+                pending.append(ex.submit(fn, rows, units))
+                if len(pending) > self.threads:
+                    pending.pop(0).result()
+            for f in pending:
+                f.result()
+
+
+def _csr(units: np.ndarray, n: int):
+    """0/1 matrix (rows of ``units``, n columns) with ones at ``units[r]`` in row r."""
+    from scipy import sparse
+
+    nb, width = units.shape
+    return sparse.csr_matrix((np.ones(units.size), units.ravel(), np.arange(0, units.size + 1, width)),
+                             shape=(nb, n))
+
+
+def _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms):
+    """Per permutation: sums over cohorts of the cohort means of the projections (2J), of the squared-mean
+    corrections ``mean_a^2, mean_c^2, mean_a mean_c`` / (n_g - 1) (3J), and the refinement (J)."""
+    n, T = yc.shape
+    G, J = glist.size, a.shape[0]
+    nf = n_g.astype(float)
+    den = nf - 1.0
+    n_tot = nf.sum()
+    w = np.concatenate([a, c])  # (2J, G, T)
+    r_g = np.searchsorted(gmin, glist, side="right")  # rows whose refinement uses cohort g: a prefix
+    k_g = np.array([int(mlen[:r].max(initial=0)) for r in r_g])  # pre-periods cohort g needs
+    kmax = int(k_g.max(initial=0))
+    mask = (np.arange(kmax)[:, None] < mlen[None, :]).astype(float)  # (kmax, J)
+    # groups of rows with the same earliest cohort: first cohort index -> [(rows slice, pre-periods)]
+    groups: dict[int, list[tuple[slice, int]]] = {}
+    for m in np.unique(gmin):
+        sel = np.flatnonzero(gmin == m)
+        ml = int(mlen[sel[0]])
+        if ml:
+            groups.setdefault(int(np.searchsorted(glist, m)), []).append((slice(sel[0], sel[-1] + 1), ml))
+    # per cohort, the columns gathered for the refinement: the pre-periods and the projections of the rows
+    # using it ([y_pre | pa], a table) or, when narrower, all periods of y (covariances times the weights)
+    src = {}
+    for g in range(G):
+        k, r = int(k_g[g]), int(r_g[g])
+        if k and k + r < T:
+            src[g] = np.ascontiguousarray(np.concatenate([yc[:, :k], yc @ a[:r, g].T], axis=1))
+    bounds = perms.bounds
+    out = np.empty((perms.n_fisher, 6 * J))
+
+    def batch(sl, units):
+        nb = units.shape[0]
+        ybar = np.empty((nb, G, T))
+        for g in range(G):
+            ybar[:, g] = _csr(units[:, bounds[g] : bounds[g + 1]], n) @ yc / nf[g]
+        mean = np.einsum("bgt,kgt->bgk", ybar, w, optimize=True)  # (nb, G, 2J)
+        res = out[sl]
+        res[:, : 2 * J] = mean.sum(axis=1)
+        ma, mc = mean[..., :J], mean[..., J:]
+        d3 = den[None, :, None]
+        res[:, 2 * J : 3 * J] = (ma * ma / d3).sum(axis=1)
+        res[:, 3 * J : 4 * J] = (mc * mc / d3).sum(axis=1)
+        res[:, 4 * J : 5 * J] = (ma * mc / d3).sum(axis=1)
+        adj = res[:, 5 * J :]
+        adj[:] = 0.0
+        if not groups:
+            return
+        ssum = np.zeros((nb, kmax, kmax))  # suffix sums (cohorts >= g) of pre-period covariances
+        bsum = np.zeros((nb, kmax, J))  # suffix sums of the projections S_pp^-1 cov(pre, pa)
+        for g in range(G - 1, -1, -1):
+            k, r = int(k_g[g]), int(r_g[g])
+            if k:
+                ng, ii = nf[g], units[:, bounds[g] : bounds[g + 1]]
+                tab = src.get(g, yc)
+                width = tab.shape[1]
+                cov = np.empty((nb, k, width))
+                step = max(1, _CACHE // (8 * ii.shape[1] * width))  # gathered block stays in cache
+                for s0 in range(0, nb, step):
+                    zb = np.take(tab, ii[s0 : s0 + step], axis=0)  # (step, n_g, width)
+                    np.matmul(np.swapaxes(zb[..., :k], 1, 2), zb, out=cov[s0 : s0 + step])
+                my = ybar[:, g, :k]
+                mz = np.concatenate([my, ma[:, g, :r]], axis=1) if g in src else ybar[:, g]
+                cov -= ng * my[:, :, None] * mz[:, None, :]
+                cov /= den[g]
+                s_pp = cov[..., :k]
+                r_pa = cov[..., k:] if g in src else cov @ a[:r, g].T  # (nb, k, r): cov(pre-periods, pa)
+                ssum[:, :k, :k] += s_pp
+                linv, ok = _cholesky_inverse(s_pp)
+                # leading blocks: S[:m,:m]^-1 x[:m] = (L^-1[:m,:m])' (L^-1 x)[:m]; entries past each row's own
+                # pre-period count are zeroed before the back substitution, so they come out zero
+                proj = np.swapaxes(linv, 1, 2) @ ((linv @ r_pa) * mask[:k, :r])
+                if not ok.all():  # ill-conditioned or singular: pseudo-inverse of each leading block
+                    bad = np.flatnonzero(~ok)
+                    proj[bad] = 0.0
+                    for g0, lst in groups.items():
+                        if g0 <= g:
+                            for rsl, ml in lst:
+                                proj[bad, :ml, rsl] = _pinvh_apply(s_pp[bad][:, :ml, :ml], r_pa[bad][:, :ml, rsl])
+                bsum[:, :k, :r] += proj
+            for rsl, ml in groups.get(g, ()):
+                bs = bsum[:, :ml, rsl]
+                adj[:, rsl] = np.einsum("bmj,bmn,bnj->bj", bs, ssum[:, :ml, :ml], bs) / ((G - g) * n_tot)
+
+    perms.run(batch)
+    return out[:, : 2 * J], out[:, 2 * J :]
+
+
+def _squares(yc, a, c, n_g, perms):
+    """Per permutation, sum over cohorts of ``sum_i (pa^2, pc^2, pa pc) / (n_g (n_g - 1))`` (3J).
+
+    A table of those products for every (cohort, unit) pair, times 0/1
+    matrices picking the units assigned to each cohort (one cohort at a time
+    for a whole batch, so that its part of the table stays in cache); rows in
+    chunks that fit in ``_PROJ_MEMORY`` (each chunk replays the permutations).
+    """
+    n, T = yc.shape
+    G, J = n_g.size, a.shape[0]
+    scale = 1.0 / (n_g * (n_g - 1.0))
+    bounds = perms.bounds
+    out = np.zeros((perms.n_fisher, 3 * J))
+    # cohort g has nonzero weights only in rows < width[g] (rows sorted by earliest cohort)
+    nzr = (np.abs(a).max(axis=2) > 0) | (np.abs(c).max(axis=2) > 0)  # (J, G)
+    width = np.array([np.flatnonzero(nzr[:, g]).max(initial=-1) + 1 for g in range(G)])
+    # rows in chunks whose tables fit in _PROJ_MEMORY
+    chunks, j0 = [], 0
+    while j0 < J:
+        j1, size = j0, 0
+        while j1 < J and (j1 == j0 or size + n * 3 * 8 * int((width > j1).sum()) <= _PROJ_MEMORY):
+            size += n * 3 * 8 * int((width > j1).sum())
+            j1 += 1
+        chunks.append((j0, j1))
+        j0 = j1
+    for j0, j1 in chunks:
+        tabs = {}
+        for g in range(G):
+            jc = int(min(j1, width[g])) - j0
+            if jc <= 0:
+                continue
+            pa, pc = yc @ a[j0 : j0 + jc, g].T, yc @ c[j0 : j0 + jc, g].T
+            tab = np.empty((n, 3 * jc))
+            np.multiply(pa, pa * scale[g], out=tab[:, :jc])
+            np.multiply(pc, pc * scale[g], out=tab[:, jc : 2 * jc])
+            np.multiply(pa, pc * scale[g], out=tab[:, 2 * jc :])
+            tabs[g] = tab
+
+        def batch(sl, units, tabs=tabs, j0=j0):
+            res = out[sl]
+            for g, tab in tabs.items():
+                jc = tab.shape[1] // 3
+                part = _csr(units[:, bounds[g] : bounds[g + 1]], n) @ tab
+                for q in range(3):
+                    res[:, q * J + j0 : q * J + j0 + jc] += part[:, q * jc : (q + 1) * jc]
+
+        perms.run(batch)
+        del tabs
+    return out
