@@ -1,31 +1,36 @@
-"""Benchmark: the 44-force police.uk table (force x month x ethnicity) on every engine, against bare Polars and DuckDB.
+"""Benchmark: count_policeuk on every engine against bare Polars, bare DuckDB and read_policeuk (folder and .tar.gz).
 
 Usage::
 
-    python benchmarks/bench_large.py [PATH_TO_ARCHIVE] [--repeats N] [--engines duckdb,polars,spark,pandas]
+    python benchmarks/bench_large.py [ARCHIVE] [--folder FOLDER] [--repeats N] [--engines duckdb,polars,spark]
+                                     [--cases folder,tar] [--memory-limit 1GB]
     python benchmarks/bench_large.py --apis        # Ibis vs Narwhals for the count query, same engine, same data
 
-The archive (``.tar.gz``) is extracted once to a temporary folder, so every
-contender reads the same 1,466 CSV files. Each run happens in a fresh subprocess
-(its own peak memory, ``VmHWM``; for Spark that is the Python driver only, the
-JVM is a separate process) and the contenders alternate (a busy machine slows all
-alike). Baselines, measured in the same run:
+Two cases, each contender in a fresh subprocess (its own peak memory, ``VmHWM``; for
+Spark that is the Python driver only, the JVM is a separate process), the
+contenders alternating (a busy machine slows all alike), the load average printed:
 
-* ``polars bare``: ``pl.scan_csv`` over all files (all text), force from the file
-  name, month = the first 7 characters of Date (UTC, no time-zone rule), group by
-  force x month x self-defined ethnicity text: no ledger, no rules;
-* ``duckdb bare``: DuckDB's ``read_csv`` over all files, the same group-by.
+1. **folder**: the archive extracted (``--folder``, else extracted once to a
+   temporary folder): 1,466 CSV files. Baselines (the functions of
+   ``benchmarks/bench_ingest.py``): ``polars bare`` (``pl.scan_csv`` over all files,
+   group by force from the file name x first 7 characters of Date x self-defined
+   ethnicity text: no ledger, no rules) and ``duckdb bare`` (``read_csv`` over the
+   same files, same group-by, 2 threads).
+2. **tar.gz**: the archive itself. Baseline ``polars bare (tar)``: the members
+   unpacked by ``tarfile`` and parsed by one ``pl.read_csv``, same group-by.
 
-Contenders: ``count_policeuk`` on ``duckdb`` (``memory_limit=1GB``), ``polars``,
-``spark`` (``local[2]``; the session is started before the clock, as a cluster's
-would already be: its start-up is printed separately) and ``pandas``
-(``read_policeuk`` then a group-by). Each gives the full ledger and rejects and
-applies the toolkit's rules (Europe/London months, harmonised ethnicity).
+Contenders: ``count_policeuk`` by force x month x ethnicity on ``duckdb``
+(``memory_limit``, 2 threads), ``polars`` and ``spark`` (``local[2]``; the session is
+started before the clock, as a cluster's would already be: its start-up is printed
+separately), and ``read_policeuk`` (the in-memory reader) followed by the same
+group-by. Each count gives the full ledger and rejects and applies the toolkit's
+rules (Europe/London months, harmonised ethnicity). Ratios: each engine against its
+bare counterpart and against ``read_policeuk``; peak memory against the memory limit.
 
-``--apis`` stages the archive once (the rows as Parquet, as ``count_policeuk``
-does) and times the core of the count query (dates through the month table,
-ethnicity through its map, group by force x month x group) written with Narwhals
-and with Ibis, both on DuckDB, and checks they give the same table.
+``--apis`` writes the archive's rows once as Parquet and times the core of the
+count query (dates through the month table, ethnicity through its map, group by
+force x month x group) written with Narwhals and with Ibis, both on DuckDB, and
+checks they give the same table.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT.parent / "shared" / "data" / "policeuk" / "policeuk_stop_search_44_forces_2019-01_2021-11.tar.gz"
 BY = ("force", "month", "ethnicity")
-BASELINES = ("polars bare", "duckdb bare")
+BARE = {"duckdb": "duckdb bare", "polars": "polars bare"}
 
 
 def _peak_mb() -> float:
@@ -64,10 +69,12 @@ def _csvs(folder: str) -> str:
     return os.path.join(folder, "**", "*-stop-and-search.csv")
 
 
-def _one(which: str, folder: str) -> None:
-    """Child process: one timed count, then a JSON line."""
-    import duckdb
-    import polars as pl
+def _one(which: str, path: str, memory_limit: str) -> None:
+    """Child process: imports (not timed), one timed count, then a JSON line."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_ingest  # the bare baselines
+    import duckdb  # noqa: F401
+    import polars  # noqa: F401
 
     from equity_metrics.io._counts import counts_from_events
     from equity_metrics.io.large import count_policeuk
@@ -80,30 +87,63 @@ def _one(which: str, folder: str) -> None:
         t0 = time.perf_counter()
         local_spark_session()
         extra["startup_s"] = time.perf_counter() - t0
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
-    if which == "polars bare":
-        files = sorted(glob.glob(_csvs(folder), recursive=True))
-        lf = pl.scan_csv(files, infer_schema=False, include_file_paths="path")
-        out = (lf.with_columns(force=pl.col("path").str.extract(r"\d{4}-\d{2}-(.+)-stop-and-search\.csv$"), month=pl.col("Date").str.slice(0, 7))
-               .group_by("force", "month", "Self-defined ethnicity").len().collect())  # fmt: skip
-        rows, cells, events = int(out["len"].sum()), out.height, int(out["len"].sum())
-    elif which == "duckdb bare":
-        con = duckdb.connect(config={"memory_limit": "1GB", "threads": 2})
-        out = con.execute(
-            "SELECT regexp_extract(filename, '\\d{4}-\\d{2}-(.+)-stop-and-search\\.csv$', 1) AS force, left(\"Date\", 7) AS month, "
-            "\"Self-defined ethnicity\", count(*) AS n FROM read_csv(?, all_varchar = true, filename = true) GROUP BY ALL",
-            [_csvs(folder)],
-        ).fetchall()
-        rows, cells, events = sum(r[3] for r in out), len(out), sum(r[3] for r in out)
-    elif which == "pandas":
-        res = read_policeuk(folder)
+    if which in ("polars bare", "duckdb bare", "polars bare (tar)"):
+        fn = {"polars bare": bench_ingest._polars_bare, "duckdb bare": bench_ingest._duckdb_bare,
+              "polars bare (tar)": bench_ingest._polars_bare_tar}[which]  # fmt: skip
+        rows = fn(path)
+        cells = events = None
+    elif which == "read_policeuk":
+        res = read_policeuk(path)
         counts = counts_from_events(res.data, BY)
         rows, cells, events = res.ledger.rows_read, len(counts), int(counts["n"].sum())
     else:
-        c = count_policeuk(folder, by=BY, engine=which, memory_limit="1GB")
+        c = count_policeuk(path, by=BY, engine=which, memory_limit=memory_limit, threads=2)
         rows, cells, events = c.ledger.rows_read, len(c.data), c.total
     seconds = time.perf_counter() - t0
-    print(json.dumps({"seconds": seconds, "rows": rows, "cells": cells, "events": events, "peak_mb": _peak_mb(), **extra}))
+    cpu = time.process_time() - cpu0
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "rows": rows, "cells": cells, "events": events, "peak_mb": _peak_mb(), **extra}))
+
+
+def _case(title: str, path: str, contenders: list[str], repeats: int, memory_limit: str) -> dict[str, tuple[float, float, float]]:
+    runs: dict[str, list[dict]] = {k: [] for k in contenders}
+    load0 = os.getloadavg()
+    for _ in range(repeats):
+        for name in contenders:
+            out = subprocess.run([sys.executable, __file__, path, "--one", name, "--memory-limit", memory_limit],
+                                 capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})  # fmt: skip
+            if out.returncode:
+                raise RuntimeError(f"{name} on {path} failed:\n{out.stderr[-2000:]}")
+            runs[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    load1 = os.getloadavg()
+    print(f"\n== {title}: {path}")
+    print(f"   {os.cpu_count()} CPU(s); load average before {', '.join(f'{x:.1f}' for x in load0)}, "
+          f"after {', '.join(f'{x:.1f}' for x in load1)}")  # fmt: skip
+    summary = {}
+    for name, rs in runs.items():
+        secs = [r["seconds"] for r in rs]
+        summary[name] = (min(secs), statistics.median(secs), max(r["peak_mb"] for r in rs))
+        best, med, peak = summary[name]
+        cpu = min(r["cpu"] for r in rs)
+        start = f"  (session start-up {min(r['startup_s'] for r in rs):.1f} s, not timed)" if "startup_s" in rs[0] else ""
+        cells = f"cells {rs[0]['cells']:>6,}" if rs[0]["cells"] is not None else " " * 12
+        print(f"   {name:18s} rows {rs[0]['rows']:>10,}  {cells}  best {best:6.2f} s  median {med:6.2f} s  cpu {cpu:6.2f} s  "
+              f"peak {peak:6.0f} MB  (runs: {', '.join(f'{s:.2f}' for s in secs)}){start}")  # fmt: skip
+    engines = [n for n in contenders if n in ("duckdb", "polars", "spark", "read_policeuk")]
+    same = {(runs[n][0]["rows"], runs[n][0]["cells"], runs[n][0]["events"]) for n in engines}
+    print("   same rows, cells and events for every count: " + ("yes" if len(same) == 1 else f"NO {sorted(same)}"))
+    for name in engines:
+        if name == "read_policeuk":
+            continue
+        best, med, peak = summary[name]
+        for base in [BARE.get(name), "polars bare (tar)" if name == "polars" else None, "read_policeuk"]:
+            if base in summary:
+                b_best, b_med, b_peak = summary[base]
+                print(f"   ratio {name} / {base}: time best {best / b_best:.2f}x, median {med / b_med:.2f}x; peak memory {peak / b_peak:.2f}x")
+        if name == "duckdb":
+            print(f"   duckdb peak {peak:.0f} MB with memory_limit={memory_limit}")
+    return summary
 
 
 def _extract(archive: str, tmp: str) -> str:
@@ -121,23 +161,23 @@ def _apis(folder: str) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    import polars as pl
+
     from equity_metrics.ethnicity import harmonise_ethnicity
-    from equity_metrics.io import _engines
     from equity_metrics.io._count_query import FAST_DATE, R, month_table
-    from equity_metrics.io._sources import iter_files
-    from equity_metrics.io.large import _Run
+    from equity_metrics.io.policeuk import POLICEUK_COLUMNS, parse_policeuk_filename
 
     import pandas as pd
 
     tmp = tempfile.mkdtemp(prefix="bench_apis_")
-    backend = _engines.Backend(tmp)
-    run = _Run(backend, BY, forces=None, months=None, force=None, ethnicity_field="self_defined", fallback="none",
-               expected_months=None, encoding="auto")  # fmt: skip
-    for name, data in iter_files(folder, select=run._select):
-        run._add(name, data)
-    backend._flush()
-    parts = backend._parts
-    files = pa.table({"fid": pa.array([f.fid for f in run.files], pa.int32()), "force": pa.array([f.force for f in run.files])})
+    paths = sorted(glob.glob(_csvs(folder), recursive=True))
+    forces = [parse_policeuk_filename(os.path.basename(p))[0] for p in paths]
+    lf = pl.scan_csv(paths, schema={c: pl.String for c in POLICEUK_COLUMNS}, quote_char=None, empty_string_is_null=False,
+                     include_file_paths="path", glob=False)  # fmt: skip
+    fid = pl.col("path").replace_strict(paths, list(range(len(paths))), return_dtype=pl.Int32).alias("fid")
+    parts = [os.path.join(tmp, "rows.parquet")]
+    lf.select(fid, *[pl.col(c).alias(r) for c, r in R.items()]).sink_parquet(parts[0])
+    files = pa.table({"fid": pa.array(range(len(paths)), pa.int32()), "force": pa.array(forces)})
     eth_raw = sorted({v for p in parts for v in pq.read_table(p, columns=[R["Self-defined ethnicity"]]).column(0).unique().to_pylist()})
     h = harmonise_ethnicity(pd.Series([v.strip() for v in eth_raw], dtype=object))
     eth = pa.table({"es_raw": eth_raw, "es_grp": [str(g) for g in h["group"].astype(object)]})
@@ -185,51 +225,35 @@ def _apis(folder: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    ap.add_argument("path", nargs="?", default=str(DEFAULT), help="the police.uk archive (.tar.gz) or an extracted folder")
+    ap.add_argument("path", nargs="?", default=str(DEFAULT), help="the police.uk archive (.tar.gz)")
+    ap.add_argument("--folder", help="the archive already extracted (default: extract it to a temporary folder)")
     ap.add_argument("--repeats", type=int, default=2)
-    ap.add_argument("--engines", default="duckdb,polars,spark,pandas")
+    ap.add_argument("--engines", default="duckdb,polars,spark")
+    ap.add_argument("--cases", default="folder,tar")
+    ap.add_argument("--memory-limit", default="1GB")
     ap.add_argument("--apis", action="store_true", help="compare Ibis and Narwhals for the count query")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
-        _one(args.one, args.path)
+        _one(args.one, args.path, args.memory_limit)
         return 0
     if not Path(args.path).exists():
         print(f"archive not found: {args.path} (it lives in ../shared/data/policeuk beside the project root)", file=sys.stderr)
         return 2
+    engines = [e for e in args.engines.split(",") if e]
+    cases = [c for c in args.cases.split(",") if c]
     with tempfile.TemporaryDirectory(prefix="bench_large_") as tmp:
-        folder = _extract(args.path, tmp)
+        folder = args.folder or (_extract(args.path, tmp) if ("folder" in cases or args.apis) else None)
         if args.apis:
             _apis(folder)
             return 0
-        contenders = [*BASELINES, *[e for e in args.engines.split(",") if e]]
-        runs: dict[str, list[dict]] = {k: [] for k in contenders}
-        for _ in range(args.repeats):
-            for name in contenders:
-                out = subprocess.run([sys.executable, __file__, folder, "--one", name], capture_output=True, text=True,
-                                     env={**os.environ, "PYTHONHASHSEED": "0"})  # fmt: skip
-                if out.returncode:
-                    print(f"{name} failed:\n{out.stderr[-2000:]}", file=sys.stderr)
-                    return 1
-                runs[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
-        print(f"archive: {args.path} (extracted: {len(glob.glob(_csvs(folder), recursive=True)):,} files)")
-        print(f"machine: {os.cpu_count()} CPU(s), load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
-        summary = {}
-        for name, rs in runs.items():
-            secs = [r["seconds"] for r in rs]
-            summary[name] = (min(secs), statistics.median(secs), max(r["peak_mb"] for r in rs))
-            best, med, peak = summary[name]
-            start = f"  (session start-up {min(r['startup_s'] for r in rs):.1f} s, not timed)" if "startup_s" in rs[0] else ""
-            print(f"{name:14s} rows {rs[0]['rows']:>10,}  cells {rs[0]['cells']:>6,}  best {best:6.2f} s  median {med:6.2f} s  "
-                  f"peak RSS {peak:6.0f} MB  (runs: {', '.join(f'{s:.2f}' for s in secs)}){start}")  # fmt: skip
-        engines = [n for n in contenders if n not in BASELINES]
-        same = {(runs[n][0]["rows"], runs[n][0]["cells"], runs[n][0]["events"]) for n in engines}
-        print("same rows, cells and events on every engine: " + ("yes" if len(same) == 1 else f"NO {sorted(same)}"))
-        for base in BASELINES:
-            b_best, _, b_peak = summary[base]
-            for name in engines:
-                best, _, peak = summary[name]
-                print(f"ratio {name} / {base}: time {best / b_best:.1f}x, peak memory {peak / b_peak:.1f}x")
+        if "folder" in cases:
+            n = len(glob.glob(_csvs(folder), recursive=True))
+            _case(f"extracted folder ({n:,} files)", folder, [*[BARE[e] for e in engines if e in BARE], *engines, "read_policeuk"],
+                  args.repeats, args.memory_limit)  # fmt: skip
+        if "tar" in cases:
+            bare = ["polars bare (tar)"] if "polars" in engines else []
+            _case("tar.gz archive", args.path, [*bare, *engines, "read_policeuk"], args.repeats, args.memory_limit)
     return 0
 
 

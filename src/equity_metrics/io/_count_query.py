@@ -83,7 +83,13 @@ def month_table() -> pa.Table:
             switch.append(start.strftime("%H:%M:%S") if on_last else "99")
             nxt.append(f"{ny:04d}-{nm:02d}")
     s = pa.string()
-    return pa.table({"ym": pa.array(ym, s), "last_day": pa.array(last, s), "switch": pa.array(switch, s), "next_ym": pa.array(nxt, s)})
+    # the same rule as whole-text bounds (ISO 8601 text compares as its time): a Date of month ym is a real day of it when
+    # first <= Date < end, and falls in the next local month when Date >= switch_at
+    first = [f"{m}-01" for m in ym]
+    end = [f"{m}-{d}U" for m, d in zip(ym, last)]  # "U" sorts after the "T" that follows the day
+    switch_at = [f"{m}-{d}T{w}" if w != "99" else f"{m}-{d}U" for m, d, w in zip(ym, last, switch)]
+    return pa.table({"ym": pa.array(ym, s), "last_day": pa.array(last, s), "switch": pa.array(switch, s), "next_ym": pa.array(nxt, s),
+                     "first": pa.array(first, s), "end": pa.array(end, s), "switch_at": pa.array(switch_at, s)})  # fmt: skip
 
 
 @functools.lru_cache(maxsize=1)
@@ -135,15 +141,14 @@ class CountQuery:
         self.run, self.b = run, backend
         d = nw.col(R["Date"])
         rows = rows.with_columns(*[nw.col(r).fill_null("") for r in R.values()])  # an engine may read an empty field as null
-        staged = rows.with_columns(_ym=d.str.slice(0, 7), _day=d.str.slice(8, 2), _hms=d.str.slice(11, 8), _fast=d.str.contains(FAST_DATE))
-        staged = staged.join(self.b.table(month_table()), left_on="_ym", right_on="ym", how="left").with_columns(
-            nw.col("last_day").fill_null("00"), nw.col("switch").fill_null("99"), nw.col("next_ym").fill_null("")
-        )
-        fast = nw.col("_fast") & (nw.col("_day") >= nw.lit("01")) & (nw.col("_day") <= nw.col("last_day"))
-        late = (nw.col("_day") == nw.col("last_day")) & (nw.col("_hms") >= nw.col("switch"))
+        months = self.b.table(month_table().select(["ym", "next_ym", "first", "end", "switch_at"]))
+        staged = rows.with_columns(_ym=d.str.slice(0, 7)).join(months, left_on="_ym", right_on="ym", how="left")
+        # plain ISO 8601 in UTC, a real day of its month (text bounds from the month table); local month from switch_at
+        fast = (d.str.contains(FAST_DATE) & (d >= nw.col("first")) & (d < nw.col("end"))).fill_null(False)
+        late = (d >= nw.col("switch_at")).fill_null(False)
         staged = (staged.with_columns(
             _ok=fast, _local=nw.when(late).then(nw.col("next_ym")).otherwise(nw.col("_ym"))
-        ).drop("_fast", "_day", "_hms", "last_day", "switch", "next_ym"))  # fmt: skip
+        ).drop("next_ym", "first", "end", "switch_at"))  # fmt: skip
         # the one pass over the files: the engine reads them (and the staged rows), checks the dates, keeps the result
         self.s = self.b.keep(staged)
         odd = self.b.collect(self.s.filter(~nw.col("_ok")).select(nw.col(R["Date"])).unique())
@@ -161,6 +166,7 @@ class CountQuery:
             ev = self.s.with_columns(month=nw.col("_local"), utc_month=nw.col("_ym"), reason=nw.lit(None, dtype=nw.String),
                                      filter_month=nw.col("_local"))  # fmt: skip
         self.files = self.b.table(files)
+        self.unnamed = [int(f) for f, u in zip(files["fid"].to_pylist(), files["unnamed"].to_pylist()) if u]
         ev = ev.join(self.files, on="fid", how="left")
         ev = ev.with_columns(excluded=(nw.col("unnamed") & self._exclusion()).fill_null(False))
         self.ev = ev.select("fid", *R.values(), "month", "utc_month", "reason", "excluded", "_ok", "unnamed")
@@ -196,7 +202,7 @@ class CountQuery:
     def _count_per_file(self) -> dict[int, tuple[int, int, int]]:
         total = self.b.collect(self.s.group_by("fid").agg(nw.len().cast(_I64).alias("n")))
         # only rows with an odd date or of a file without a month in its name can be rejected or excluded
-        some = self.ev.filter(~nw.col("_ok") | nw.col("unnamed").fill_null(False))
+        some = self.ev.filter(~nw.col("_ok") | nw.col("fid").is_in(self.unnamed))
         got = self.b.collect(some.group_by("fid").agg(
             _sum(~nw.col("reason").is_null() & ~nw.col("excluded"), "rej"), _sum(nw.col("excluded"), "exc")))  # fmt: skip
         out = {int(f): [int(n), 0, 0] for f, n in total[["fid", "n"]].itertuples(index=False)}
@@ -207,27 +213,32 @@ class CountQuery:
     def value_counts(self) -> tuple[dict[str, tuple[list[str], np.ndarray]], dict[str, int]]:
         """Distinct raw values of every mapped field among kept rows, with counts; coordinates out of range."""
         cols = [r for c, r in R.items() if c != "Date"]
-        coords = (R["Latitude"], R["Longitude"])
+        coords = {R["Latitude"]: 90.0, R["Longitude"]: 180.0}
         parts = []
-        for r in cols:  # one small group-by per field (coordinates the query reads itself are checked below, not listed)
-            lf = self.k.filter(~nw.col(r).str.contains(_FAST_NUMBER)) if r in coords else self.k
-            parts.append(lf.group_by(r).agg(nw.len().cast(_I64).alias("n")).select(
-                nw.lit(r).alias("field"), nw.col(r).alias("value"), nw.col("n")))  # fmt: skip
+        for r in cols:  # one small group-by per field; coordinates: the text checks run on their distinct values only
+            g = self.k.group_by(r).agg(nw.len().cast(_I64).alias("n"))
+            if r in coords:  # coordinates the query reads itself are counted (out of range or not), not listed
+                v = nw.col(r)
+                g = g.with_columns(_fast=v.str.contains(_FAST_NUMBER)).with_columns(
+                    _over=(nw.col("_fast") & v.str.contains(_OVER[coords[r]])).cast(_I64) * nw.col("n"))  # fmt: skip
+                g = nw.concat([g.filter(~nw.col("_fast")).select(nw.lit(r).alias("field"), v.alias("value"), nw.col("n")),
+                               g.select(nw.lit(r + "_over").alias("field"), nw.lit(None, dtype=nw.String).alias("value"),
+                                        nw.col("_over").sum().cast(_I64).alias("n"))], how="vertical")  # fmt: skip
+                parts.append(g)
+                continue
+            parts.append(g.select(nw.lit(r).alias("field"), nw.col(r).alias("value"), nw.col("n")))
         got = self.b.collect(nw.concat(parts, how="vertical"))
+        over = {}
+        for col in ("Latitude", "Longitude"):
+            hit = got["field"] == R[col] + "_over"
+            over[col] = int(pd.Series(got.loc[hit, "n"]).fillna(0).astype(np.int64).sum())
+            got = got[~hit]
         name = {r: c for c, r in R.items()}
         got["field"] = [name[f] for f in got["field"]]
         got = got.sort_values(["field", "value"], kind="stable")
         values: dict[str, tuple[list[str], np.ndarray]] = {c: ([], np.zeros(0, np.int64)) for c in R}
         for col, g in got.groupby("field", sort=False):
             values[col] = (g["value"].tolist(), g["n"].to_numpy(dtype=np.int64))
-        over = {}
-        exprs = []
-        for col, lim in (("Latitude", 90.0), ("Longitude", 180.0)):
-            c = nw.col(R[col])
-            exprs.append(_sum(c.str.contains(_FAST_NUMBER) & c.str.contains(_OVER[lim]), col))
-        row = self.b.collect(self.k.select(*exprs))
-        for col in ("Latitude", "Longitude"):
-            over[col] = int(row[col].iloc[0] or 0) if len(row) else 0
         return values, over
 
     def duplicates(self) -> int:
