@@ -16,17 +16,23 @@ simple/dynamic/group/calendar aggregations, against
   (``pip install diff-diff``, the ``bench`` extra); target: ours <= 0.2x on the 48-cohort panel;
 * ``csdid`` if it is importable (not installed by default).
 
-Then the Fisher randomization test of ``efficient_staggered`` (default estimand) with
-``--fisher`` permutations (default 5,000; target < 30 s) against the one-permutation-at-a-time
-loop it replaced (``fisher_counts_reference``), timed on ``--fisher-ref`` permutations and
-extrapolated linearly (its cost per permutation is constant).
+Then the Fisher randomization test of ``efficient_staggered`` for every estimand it supports
+(``simple``, ``cohort``, ``calendar``, ``eventstudy``; ``--estimands``) with ``--fisher``
+permutations (default 5,000; target < 30 s each) against, timed right after ours on fewer
+permutations and extrapolated linearly (their cost per permutation is constant):
+
+* the previous batched implementation (``benchmarks/_fisher_prev.py``, a frozen copy of commit
+  bdf4e68), ``--fisher-prev`` permutations (it draws the same permutations, so the p-values on
+  those draws are checked equal);
+* the one-permutation-at-a-time loop (``fisher_counts_reference``), ``--fisher-ref`` permutations.
 
 The machine is shared: the 1-minute load average is printed next to every timing; medians of
 ``--runs`` runs; CPU time of the process is shown as well.
 
 Usage::
 
-    python benchmarks/bench_did.py [--runs 5] [--fisher 5000] [--fisher-ref 20] [--only cs|fisher]
+    python benchmarks/bench_did.py [--runs 5] [--fisher 5000] [--fisher-prev 200] [--fisher-ref 5]
+                                   [--estimands simple,cohort,calendar,eventstudy] [--only cs|fisher]
 """
 
 from __future__ import annotations
@@ -47,6 +53,8 @@ import pandas as pd
 
 from equity_metrics.models import _efficient_fisher, efficient
 from equity_metrics.models.did import _attgt, _estimator, staggered_did
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # _fisher_prev.py, the previous implementation
 
 PANELS = [
     ("10,000 x 72, 6 cohorts, never-treated controls", 10_000, 72, 6, "never_treated"),
@@ -176,39 +184,83 @@ def bench_cs(runs: int) -> None:
                   f"  -> RATIO ours / csdid = {med / med_c:.3f}")
 
 
-def bench_fisher(n_fisher: int, n_ref: int) -> None:
+FISHER_ESTIMANDS = ("simple", "cohort", "calendar", "eventstudy")
+
+
+def _timed_fisher(df, kw, estimand, n_fisher, impl=None):
+    """(wall, CPU, result): time spent in the Fisher test (``impl``, default ours) of one fit."""
+    impl = impl or _efficient_fisher.fisher_counts
+    spent = []
+
+    def timed(*args, **kwargs):
+        c0, t0 = time.process_time(), time.perf_counter()
+        out = impl(*args, **kwargs)
+        spent.append((time.perf_counter() - t0, time.process_time() - c0))
+        return out
+
+    with mock.patch.object(efficient, "fisher_counts", timed):
+        r = efficient.efficient_staggered(df, **kw, estimand=estimand, n_fisher=n_fisher, seed=1)
+    return spent[0][0], spent[0][1], r
+
+
+def bench_fisher(n_fisher: int, n_prev: int, n_ref: int, estimands: tuple[str, ...]) -> None:
+    """Fisher test of efficient_staggered, every estimand, both panels.
+
+    Baselines, timed in the same run just after ours, on fewer permutations and scaled linearly (their cost
+    per permutation is constant): the previous batched implementation (``_fisher_prev.py``, a frozen copy)
+    on ``n_prev`` permutations and the one-permutation-at-a-time loop (``fisher_counts_reference``) on
+    ``n_ref``. Both draw the same permutations as ours, so the p-values on the first ``n_prev`` draws agree.
+    """
+    import _fisher_prev
+
     kw = dict(outcome="y", unit="unit", time="period", first_treated="first_treat")
+    rows = []
     for label, n, t, k, _ in PANELS:
         df = make_panel(n, t, k)
-        print(f"\n== efficient_staggered Fisher test on {label}: {n_fisher:,} permutations ==")
-        c0, t0 = time.process_time(), time.perf_counter()
-        efficient.efficient_staggered(df, **kw, n_fisher=0)
-        fit_w, fit_c = time.perf_counter() - t0, time.process_time() - c0
-        ld = load()
-        c0, t0 = time.process_time(), time.perf_counter()
-        r = efficient.efficient_staggered(df, **kw, n_fisher=n_fisher, seed=1)
-        wall, cpu = time.perf_counter() - t0 - fit_w, time.process_time() - c0 - fit_c
-        print(f"  vectorised: {wall:.2f} s wall, {cpu:.2f} s CPU for the permutations (fit alone {fit_w:.2f} s)"
-              f"  ({ld} -> {load()})   [target < 30 s]   p = {r.overall['fisher_p_value']:.4f}")
-        if n_ref < 1:  # --fisher-ref 0: skip the (slow) previous implementation
-            continue
-        ld = load()
-        with mock.patch.object(efficient, "fisher_counts", _efficient_fisher.fisher_counts_reference):
-            c0, t0 = time.process_time(), time.perf_counter()
-            efficient.efficient_staggered(df, **kw, n_fisher=n_ref, seed=1)
-            ref_w, ref_c = time.perf_counter() - t0 - fit_w, time.process_time() - c0 - fit_c
-        per = ref_w / n_ref
-        print(f"  one permutation at a time (previous implementation): {per * 1000:.0f} ms per permutation "
-              f"({ref_c / n_ref * 1000:.0f} ms CPU) "
-              f"({n_ref} timed, {ld} -> {load()}) -> {per * n_fisher:.0f} s for {n_fisher:,}"
-              f"   RATIO vectorised / loop = {wall / (per * n_fisher):.3f}")
+        print(f"\n== efficient_staggered Fisher test on {label}: {n_fisher:,} permutations per estimand ==")
+        for est in estimands:
+            ld = load()
+            wall, cpu, r = _timed_fisher(df, kw, est, n_fisher)
+            ld = f"{ld} -> {load()}"
+            print(f"  {est:10s} ({len(r.table)} rows): ours {wall:6.2f} s wall, {cpu:6.2f} s CPU  ({ld})"
+                  f"  [target < 30 s]  {'OK' if wall < 30 else 'OVER'}   p(overall) = {r.overall['fisher_p_value']:.4f}")
+            line = dict(panel=label[:22], estimand=est, rows=len(r.table), ours=wall, load=ld)
+            if n_prev > 0:
+                ld = load()
+                pw, pc, rp = _timed_fisher(df, kw, est, n_prev, _fisher_prev.fisher_counts)
+                mine = efficient.efficient_staggered(df, **kw, estimand=est, n_fisher=n_prev, seed=1)
+                same = np.allclose(mine.table["fisher_p_value"], rp.table["fisher_p_value"], rtol=0, atol=1e-12)
+                line["prev"] = pw / n_prev * n_fisher
+                print(f"  {'':10s} previous batched implementation: {pw / n_prev * 1000:.1f} ms per permutation "
+                      f"({pc / n_prev * 1000:.1f} ms CPU; {n_prev} timed, {ld} -> {load()}) -> {line['prev']:.0f} s "
+                      f"for {n_fisher:,}   RATIO ours / previous = {wall / line['prev']:.3f}"
+                      f"   (same p-values on {n_prev} draws: {same})")
+            if n_ref > 0:
+                ld = load()
+                rw, rc, _ = _timed_fisher(df, kw, est, n_ref, _efficient_fisher.fisher_counts_reference)
+                line["loop"] = rw / n_ref * n_fisher
+                print(f"  {'':10s} one permutation at a time (loop): {rw / n_ref * 1000:.0f} ms per permutation "
+                      f"({rc / n_ref * 1000:.0f} ms CPU; {n_ref} timed, {ld} -> {load()}) -> {line['loop']:.0f} s "
+                      f"for {n_fisher:,}   RATIO ours / loop = {wall / line['loop']:.4f}")
+            rows.append(line)
+    print(f"\n== summary: seconds for {n_fisher:,} permutations (baselines scaled from fewer) ==")
+    print(f"  {'panel':22s} {'estimand':10s} {'rows':>4s} {'ours':>7s} {'previous':>9s} {'loop':>8s}  load")
+    for x in rows:
+        prev = f"{x['prev']:9.1f}" if "prev" in x else f"{'-':>9s}"
+        loop = f"{x['loop']:8.0f}" if "loop" in x else f"{'-':>8s}"
+        print(f"  {x['panel']:22s} {x['estimand']:10s} {x['rows']:4d} {x['ours']:7.2f} {prev} {loop}  {x['load']}")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--fisher", type=int, default=5000)
-    ap.add_argument("--fisher-ref", type=int, default=20)
+    ap.add_argument("--fisher-prev", type=int, default=200,
+                    help="permutations timed with the previous batched implementation (0 skips it)")
+    ap.add_argument("--fisher-ref", type=int, default=5,
+                    help="permutations timed with the one-at-a-time loop (0 skips it)")
+    ap.add_argument("--estimands", default=",".join(FISHER_ESTIMANDS),
+                    help="comma-separated efficient_staggered estimands for the Fisher benchmark")
     ap.add_argument("--only", choices=["cs", "fisher"], default=None)
     args = ap.parse_args(argv)
     print(f"machine: {os.cpu_count()} CPUs; {load()} (1 min), /proc/loadavg: "
@@ -216,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "cs"):
         bench_cs(args.runs)
     if args.only in (None, "fisher"):
-        bench_fisher(args.fisher, args.fisher_ref)
+        bench_fisher(args.fisher, args.fisher_prev, args.fisher_ref, tuple(args.estimands.split(",")))
     print(f"\ndone; {load()}")
     return 0
 
