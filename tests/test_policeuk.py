@@ -457,7 +457,7 @@ def test_ethnicity_field_and_fallback_are_applied_and_recorded(tmp_path):
     fb = read_policeuk(p, fallback="officer_defined")
     assert fb.data["ethnicity"].tolist() == ["Black", "White", "Asian", "Not stated"]
     assert fb.data["ethnicity_source"].tolist() == ["self_defined", "officer_defined", "officer_defined", "none"]
-    assert fb.data["ethnicity_raw"].tolist() == ["Black/African/Caribbean/Black British - Caribbean", "White", "Asian", pd.NA]
+    assert fb.data["ethnicity_raw"].astype("string").tolist() == ["Black/African/Caribbean/Black British - Caribbean", "White", "Asian", pd.NA]
     assert fb.ledger.choices["fallback"] == "officer_defined"
     assert any("used for 2 row(s)" in n for n in fb.ledger.notes)
     off = read_policeuk(p, ethnicity_field="officer_defined")

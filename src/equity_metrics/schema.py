@@ -67,7 +67,7 @@ EVENTS: tuple[Column, ...] = (
     Column("officer_id", "string", False, "Officer identifier where present (never shown in reader-facing outputs)"),
     Column("ethnicity", "category", True, "Harmonised group of the chosen field (UK: Asian, Black, Mixed, White, Other, Not stated)"),
     Column("ethnicity_detailed", "category", False, "Detailed group (census 18/19 groups) of the chosen field"),
-    Column("ethnicity_raw", "string", False, "Raw value of the chosen field"),
+    Column("ethnicity_raw", "string", False, "Raw value of the chosen field (a category in the police.uk readers)"),
     Column("ethnicity_source", "category", False, "Which field the group came from: self_defined, officer_defined, recorded or none"),
     Column("self_defined_ethnicity_raw", "category", False, "Raw self-defined ethnicity"),
     Column("officer_defined_ethnicity_raw", "category", False, "Raw officer-defined ethnicity"),

@@ -66,10 +66,12 @@ def assemble(
         if f.rows is not None:
             rownos[offsets[i] : offsets[i] + f.n] = f.rows
     raw_cols = [c for c in columns if c != "Date"] + (["Force"] if per_row_force else [])
+    in_order = total == enc.rows and bool((perm == np.arange(total)).all())  # files read in output order
     cols: dict[str, Coded] = {}
     for c in raw_cols:
         col = enc.column(c) or Coded(np.full(enc.rows, -1, dtype=np.int32), [])
-        cols[c] = Coded(col.codes[perm] if total else np.zeros(0, dtype=np.int32), col.raws)
+        cols[c] = Coded(col.codes if in_order else col.codes[perm] if total else np.zeros(0, dtype=np.int32), col.raws)
+        del col
     if per_row_force:  # files named after their force: that force on every row
         fc = cols["Force"]
         for i, f in enumerate(files):
@@ -77,10 +79,13 @@ def assemble(
                 if f.force not in fc.raws:
                     fc.raws.append(f.force)
                 fc.codes[offsets[i] : offsets[i] + f.n] = fc.raws.index(f.force)
-    take = pa.array(perm)
-    text = enc.date_text().take(take) if total else pa.chunked_array([], type=pa.large_string())
-    utc = enc.utc_ns()[perm] if total else np.zeros(0, dtype=np.int64)
-    del perm, take
+    if not total:
+        text, utc = pa.chunked_array([], type=pa.large_string()), np.zeros(0, dtype=np.int64)
+    elif in_order:
+        text, utc = enc.date_text(), enc.utc_ns()
+    else:
+        text, utc = enc.date_text().take(pa.array(perm)), enc.utc_ns()[perm]
+    del perm
     reason = resolve_dates(utc, lambda rows: text.take(pa.array(rows)).to_pylist())
     notes: list[str] = []
     excluded = _row_filter(cols, utc, files, group, want_forces, want_months)

@@ -308,7 +308,7 @@ def _ethnicity(out: dict, column, count, n: int, ethnicity_field: str, fallback:
     )
     nmain = len(main["labels"])
     raw_codes = np.where(use_o, other["codes"] + nmain, main["codes"])
-    out["ethnicity_raw"] = str_take(raw_codes, main["labels"] + other["labels"])
+    out["ethnicity_raw"] = _cat(raw_codes, main["labels"] + other["labels"])  # a few dozen distinct texts
     src = np.where(use_o, 1, np.where(main["blank"], 2, 0 if ethnicity_field == "self_defined" else 1))
     out["ethnicity_source"] = pd.Categorical.from_codes(src.astype(np.int8), categories=["self_defined", "officer_defined", "none"])
     return int(use_o.sum())

@@ -103,8 +103,12 @@ def iter_files(
     select: Callable[[str], bool] | None = None,
     on_damage: OnDamage = "raise",
     damage: list[dict] | None = None,
+    order: Callable[[str], Any] | None = None,
 ) -> Iterator[tuple[str, bytes]]:
     """Yield ``(display_name, bytes)`` for every matching file in ``sources``.
+
+    A folder's files come in path order, or sorted by ``order(path)`` when given (a
+    reader whose output is sorted by force and month reads them in that order).
 
     Folders are searched recursively for ``suffixes``; archives are opened and
     their members filtered the same way (archive members are named
@@ -124,10 +128,12 @@ def iter_files(
             files = sorted(
                 str(p) for p in Path(item).rglob("*") if p.is_file() and (str(p).lower().endswith(suffixes) or _is_archive(str(p)))
             )
+            if order is not None:
+                files.sort(key=order)
             if not files:
                 raise ReadError(f"folder {item!r} holds no {'/'.join(suffixes)} files or archives")
             for f in files:
-                yield from iter_files(f, suffixes=suffixes, select=select, on_damage=on_damage, damage=damage)
+                yield from iter_files(f, suffixes=suffixes, select=select, on_damage=on_damage, damage=damage, order=order)
         elif _is_archive(item) and not item.lower().endswith(suffixes):
             yield from iter_archive(item, suffixes, select, on_damage, damage)
         else:

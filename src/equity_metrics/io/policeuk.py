@@ -226,7 +226,11 @@ def read_policeuk(
         return (want_forces is None or p[0] in want_forces) and (want_months is None or p[1] in want_months)
 
     damage: list[dict] = []
-    items = iter_files(sources, select=select, on_damage=on_damage, damage=damage)
+    def order(path: str) -> tuple:  # a folder's files in output order (force, month, name): no reordering later
+        p = parse_policeuk_filename(base_name(path))
+        return (p[0], p[1].ordinal, path) if p else (force_opt or "\uffff", 1 << 40, path)
+
+    items = iter_files(sources, select=select, on_damage=on_damage, damage=damage, order=order)
     if progress:
         from .._progress import progress as _progress_bar
 
