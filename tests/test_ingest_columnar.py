@@ -129,3 +129,33 @@ def test_an_error_stops_the_reader_thread(tmp_path):
     res = read_policeuk(tmp_path)  # not strict: the file is rejected whole, the others kept
     assert [r["file"].endswith("2019-05-kent-stop-and-search.csv") for r in res.ledger.files_rejected] == [True]
     assert res.ledger.rows_kept == 8
+
+
+def test_fixed_width_dates_decode_exactly_as_polars_parses_them():
+    """utc_instants decodes 'YYYY-MM-DDTHH:MM:SS+00:00' digit by digit: it must agree with Polars' strict parse."""
+    import numpy as np
+    import polars as pl
+    import pyarrow as pa
+
+    from equity_metrics.io._policeuk_scan import _DATE_FMT, _DATE_RE, _MAX_NS, _MIN_NS, NAT, utc_instants
+
+    vals = ["2019-04-02T10:00:00+00:00", "2019-02-29T10:00:00+00:00", "2020-02-29T23:59:59+00:00",
+            "1899-12-31T23:59:59+00:00", "1900-01-01T00:00:00+00:00", "2100-12-31T23:59:59+00:00",
+            "2100-12-31T23:59:60+00:00", "2101-01-01T00:00:00+00:00", "2019-13-01T00:00:00+00:00",
+            "2019-00-10T00:00:00+00:00", "2019-04-00T00:00:00+00:00", "2019-04-31T10:00:00+00:00",
+            "2019-04-02T24:00:00+00:00", "2019-04-02T10:60:00+00:00", "2019-04-02T10:00:60+00:00",
+            "2019-12-31T23:59:60+00:00", "2019-04-02T10:00:61+00:00", "2019-04-02 10:00:00+00:00",
+            "2019-04-02T10:00:00+01:00", "2019-04-02T10:00:00-00:00", "2019-04-02T10:00:00.5+00:00",
+            "2019-04-02T10:00:00.123456789+00:00", "2019-04-02T10:00:00Z", "", "x" * 25, "2019-O4-02T10:00:00+00:00",
+            " 2019-04-02T10:00:00+00:00", "2019-04-02T1a:00:00+00:00"]  # fmt: skip
+    rng = np.random.default_rng(1)
+    ts = rng.integers(-2208988800, 4133980800, 20000) * 10**9
+    vals += pd.to_datetime(ts, utc=True).strftime("%Y-%m-%dT%H:%M:%S+00:00").tolist()
+    s = pl.Series(vals)
+    parsed = s.str.to_datetime(_DATE_FMT, time_zone="UTC", time_unit="ns", strict=False).dt.epoch("ns")
+    ok = (s.str.contains(_DATE_RE) & parsed.is_between(_MIN_NS, _MAX_NS, closed="left")).fill_null(False)
+    expected = np.where(ok.to_numpy(), parsed.fill_null(0).to_numpy(), NAT)
+    got = utc_instants(pa.array(vals, type=pa.large_string()))
+    assert (got == expected).all(), [v for v, a, b in zip(vals, got, expected) if a != b]
+    fixed_only = utc_instants(pa.array(vals[-20000:], type=pa.large_string()))  # the contiguous fast path
+    assert (fixed_only == ts).all()

@@ -143,16 +143,14 @@ class Encoder:
         if n == 0:
             return start
         other = [c for c in df.columns if c != "Date"]
-        date = pl.col("Date")
-        parsed = date.str.to_datetime(_DATE_FMT, time_zone="UTC", time_unit="ns", strict=False).dt.epoch("ns")
-        ok = date.str.contains(_DATE_RE) & parsed.is_between(_MIN_NS, _MAX_NS, closed="left")
         # a Categorical parse reads an empty field as null: it is the empty text here
         exprs = [pl.col(c).cast(self.dtype(c)).fill_null(pl.lit("", dtype=self.dtype(c))).to_physical().alias(c) for c in other]
-        coded = df.select(*exprs, pl.when(ok).then(parsed).otherwise(NAT).alias("\0utc"))
+        coded = df.select(*exprs)
         for c in other:
             self.codes.setdefault(c, []).append((start, coded[c].to_numpy().view(np.int32)))
-        self.text.append(df["Date"].to_arrow().cast(pa.large_string()))
-        self.utc.append(coded["\0utc"].to_numpy())
+        text = df["Date"].to_arrow().cast(pa.large_string())
+        self.text.append(text)
+        self.utc.append(utc_instants(text))
         self.rows += n
         return start
 
@@ -180,6 +178,71 @@ class Encoder:
 
     def utc_ns(self) -> np.ndarray:
         return np.concatenate(self.utc) if self.utc else np.zeros(0, dtype=np.int64)
+
+
+def utc_instants(text: pa.Array) -> np.ndarray:
+    """UTC instants (int64 ns) of police.uk ``Date`` texts; :data:`NAT` where the text is not in police.uk's form.
+
+    The form ``YYYY-MM-DDTHH:MM:SS+00:00`` (25 bytes: nearly every row) is decoded
+    digit by digit in numpy, checked strictly (digits, separators, a real calendar
+    date, 1900-2100); other lengths (fractional seconds, as Cumbria writes) go to
+    Polars' parser with the strict pattern. Anything left at :data:`NAT` is parsed
+    later, once per distinct text, by :func:`~._policeuk_convert.resolve_dates`.
+    """
+    n = len(text)
+    out = np.full(n, NAT, dtype=np.int64)
+    if n == 0:
+        return out
+    if text.null_count:
+        text = text.fill_null("")
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64, count=n + 1, offset=text.offset * 8)
+    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)
+    lengths = np.diff(offsets)
+    fixed = lengths == 25
+    if fixed.all() and offsets[-1] - offsets[0] == 25 * n:
+        b = data[offsets[0] : offsets[-1]].reshape(n, 25)
+        rows = None
+    else:
+        rows = np.flatnonzero(fixed)
+        b = data[offsets[rows][:, None] + np.arange(25)]
+    if len(b):
+        out_fixed = _decode_fixed(b)
+        if rows is None:
+            out = out_fixed
+        else:
+            out[rows] = out_fixed
+    other = np.flatnonzero(~fixed)
+    if len(other):  # fractional seconds and the rest: Polars' parser, strict pattern
+        s = pl.Series(text.take(pa.array(other)))
+        parsed = s.str.to_datetime(_DATE_FMT, time_zone="UTC", time_unit="ns", strict=False).dt.epoch("ns")
+        ok = (s.str.contains(_DATE_RE) & parsed.is_between(_MIN_NS, _MAX_NS, closed="left")).fill_null(False)
+        out[other] = np.where(ok.to_numpy(), parsed.fill_null(0).to_numpy(), NAT)
+    return out
+
+
+_SEP = {4: ord("-"), 7: ord("-"), 10: ord("T"), 13: ord(":"), 16: ord(":"), 19: ord("+"), 20: ord("0"), 21: ord("0"),
+        22: ord(":"), 23: ord("0"), 24: ord("0")}  # fmt: skip
+_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+
+
+def _decode_fixed(b: np.ndarray) -> np.ndarray:
+    """int64 ns of rows of 25 bytes ``YYYY-MM-DDTHH:MM:SS+00:00``; :data:`NAT` where a row is not exactly that."""
+    d = b[:, _DIGITS].astype(np.int64) - 48
+    ok = ((d >= 0) & (d <= 9)).all(axis=1)
+    for pos, ch in _SEP.items():
+        ok &= b[:, pos] == ch
+    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
+    month = d[:, 4] * 10 + d[:, 5]
+    day = d[:, 6] * 10 + d[:, 7]
+    hour, minute, sec = d[:, 8] * 10 + d[:, 9], d[:, 10] * 10 + d[:, 11], d[:, 12] * 10 + d[:, 13]
+    # second 60 as Polars reads it (a leap second: the next minute)
+    ok &= (year >= 1900) & (year <= 2100) & (month >= 1) & (month <= 12) & (hour < 24) & (minute < 60) & (sec <= 60)
+    mi = np.where(ok, (year - 1970) * 12 + month - 1, 0)
+    first = mi.astype("M8[M]").astype("M8[D]").astype(np.int64)
+    days_in = (mi + 1).astype("M8[M]").astype("M8[D]").astype(np.int64) - first
+    ok &= (day >= 1) & (day <= days_in)
+    ns = ((first + day - 1) * 86400 + hour * 3600 + minute * 60 + sec) * 1_000_000_000
+    return np.where(ok & (ns < _MAX_NS), ns, NAT)
 
 
 _END = object()
