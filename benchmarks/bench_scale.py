@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_scale.py [--years 1,2,5,10] [--memory-limit 1GB] [--keep FOLDER]
+    python benchmarks/bench_scale.py [--years 1,2,5,10] [--memory-limit 1GB] [--engines duckdb] [--keep FOLDER]
 
 A seeded national-size archive (44 forces, ~600,000 searches a year, the real files'
 quirks; :func:`equity_metrics.datasets.national.write_national_archive`) is written
@@ -12,8 +12,10 @@ subprocess (peak memory is that child's ``ru_maxrss``):
 
 * ``read_policeuk``: the in-memory reader (the whole canonical table, ledger and
   rejects in memory): time and memory should grow linearly with the rows;
-* ``count_policeuk``: the counting engine (DuckDB, ``memory_limit``): counts by force
-  x month x ethnicity with the full ledger; its memory should stay bounded.
+* ``count_policeuk``: the counting engine (``--engines``, default DuckDB with
+  ``memory_limit``: the engine reads the CSV files itself and spills to disk beyond
+  the limit): counts by force x month x ethnicity with the full ledger; its memory
+  should stay bounded (near the limit plus the Python process, whatever the years).
 
 It prints rows, seconds, peak MB, and seconds and MB per million rows (flat when
 growth is linear), with the load average (the machine is shared).
@@ -48,8 +50,9 @@ def _one(which: str, folder: str, years: int, memory_limit: str) -> None:
     t0 = time.perf_counter()
     if which == "read_policeuk":
         rows = read_policeuk(folder, months=_span(years)).ledger.rows_read
-    else:
-        rows = count_policeuk(folder, months=_span(years), engine="duckdb", memory_limit=memory_limit).ledger.rows_read
+    else:  # count_policeuk:<engine>
+        engine = which.split(":", 1)[1]
+        rows = count_policeuk(folder, months=_span(years), engine=engine, memory_limit=memory_limit, threads=2).ledger.rows_read
     seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"which": which, "years": years, "rows": rows, "seconds": seconds, "peak_mb": peak}))
@@ -59,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--years", default="1,2,5,10", help="comma-separated numbers of years")
     ap.add_argument("--memory-limit", default="1GB", help="DuckDB memory limit of count_policeuk")
+    ap.add_argument("--engines", default="duckdb", help="engines of count_policeuk (comma-separated)")
+    ap.add_argument("--no-reader", action="store_true", help="skip read_policeuk")
     ap.add_argument("--keep", help="write (or reuse) the archive here instead of a temporary folder")
     ap.add_argument("--seed", type=int, default=20261202)
     ap.add_argument("--one", nargs=4, metavar=("WHICH", "FOLDER", "YEARS", "LIMIT"), help=argparse.SUPPRESS)
@@ -77,8 +82,10 @@ def main(argv: list[str] | None = None) -> int:
             a = write_national_archive(folder, years=max(years), start=START, seed=args.seed)
             print(f"wrote {a.rows:,} rows in {a.files:,} files ({max(years)} years, 44 forces) in {time.perf_counter() - t0:.0f} s")
         print(f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPU(s)")
-        print(f"{'contender':15s} {'years':>5s} {'rows':>11s} {'seconds':>8s} {'peak MB':>8s} {'s/M rows':>9s} {'MB/M rows':>10s}")
-        for which in ("read_policeuk", "count_policeuk"):
+        print(f"{'contender':21s} {'years':>5s} {'rows':>11s} {'seconds':>8s} {'peak MB':>8s} {'s/M rows':>9s} {'MB/M rows':>10s}")
+        contenders = ([] if args.no_reader else ["read_policeuk"]) + [f"count_policeuk:{e}" for e in args.engines.split(",") if e]
+        print(f"memory_limit={args.memory_limit} (DuckDB)")
+        for which in contenders:
             for y in years:
                 out = subprocess.run([sys.executable, __file__, "--one", which, str(folder), str(y), args.memory_limit],
                                      capture_output=True, text=True)  # fmt: skip
@@ -87,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 r = json.loads(out.stdout.strip().splitlines()[-1])
                 m = r["rows"] / 1e6
-                print(f"{which:15s} {y:5d} {r['rows']:11,} {r['seconds']:8.1f} {r['peak_mb']:8.0f} "
+                print(f"{which:21s} {y:5d} {r['rows']:11,} {r['seconds']:8.1f} {r['peak_mb']:8.0f} "
                       f"{r['seconds'] / m:9.2f} {r['peak_mb'] / m:10.0f}", flush=True)  # fmt: skip
         print(f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0

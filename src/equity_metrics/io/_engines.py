@@ -59,6 +59,9 @@ class Backend:
     reads_files = True
     #: whether :meth:`scan_csv` needs file names ``<file id>.csv`` (else any path: the engine maps paths to ids)
     needs_id_names = False
+    #: whether :meth:`scan_csv` drops blank lines and records with another number of fields (else: Polars pads a
+    #: short record and reads a blank line as a record of empty fields, so the files must be checked for both first)
+    drops_bad_records = True
 
     def __init__(self, tmp: str) -> None:
         self.tmp = tmp
@@ -140,6 +143,7 @@ class PolarsBackend(Backend):
     """In memory: the staged batches stay Arrow tables, queried by Polars."""
 
     name = "polars"
+    drops_bad_records = False
 
     def __init__(self, tmp: str) -> None:
         super().__init__(tmp)

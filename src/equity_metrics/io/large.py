@@ -2,19 +2,27 @@
 
 :func:`count_policeuk` gives the same numbers, ledger and rejects as
 :func:`~equity_metrics.io.policeuk.read_policeuk` followed by a group-by, without
-ever holding the rows in pandas:
+ever holding the rows in pandas. The engine reads the files itself:
 
 * files are found as the reader finds them (a file, list, glob, folder, ``.zip`` or
-  ``.tar.gz``; force and month from the file names), one at a time: each is decoded
-  (UTF-8, BOM, recorded Windows-1252 fallback), its header checked, and parsed by the
-  reader's own parser (pyarrow for clean files, the careful path for ragged rows,
-  quoted newlines and blank lines, so line numbers and rejects are the reader's);
-  its rows (all text, plus a file id) are staged as Arrow batches: in memory for
-  ``engine="polars"``, as Parquet parts in a temporary folder for DuckDB and Spark;
+  ``.tar.gz``; force and month from the file names). Python only reads each file's
+  bytes once, hashes them (SHA-256, in a background thread) and checks them with
+  the reader's own test (:func:`~equity_metrics.io._policeuk_scan.fast_body`: the
+  police.uk header, no quotes, CR, NUL or blank lines, 14 commas a record, UTF-8);
+* such a plain file is read by the engine (:mod:`._direct`, :meth:`Backend.scan_csv
+  <equity_metrics.io._engines.Backend.scan_csv>`): DuckDB's ``read_csv``, Polars'
+  ``scan_csv`` or Spark's ``read.csv`` over the files where they are (archive
+  members are first unpacked into a temporary folder), every field as text;
+* any other file (quotes, another header, CR line ends, another encoding, ragged
+  records, a file name without force and month) is decoded and parsed by the
+  reader's own careful parser, so line numbers, rejects and notes are the reader's,
+  and its rows go to the engine as Arrow batches (Polars memory, a DuckDB table, or
+  Parquet parts for Spark); so does a plain-looking file whose records the engine
+  drops or refuses (a short and a long record whose commas add up);
 * one engine-neutral query written with Narwhals (:mod:`._count_query`) then turns
-  the staged rows into the ledger (rows kept, rejected and excluded per file, missing
-  and unknown values, duplicates, local-vs-UTC month attribution) and the counts, on
-  the chosen engine (:mod:`._engines`): Polars, DuckDB (``memory_limit``, spills to
+  the rows into the ledger (rows kept, rejected and excluded per file, missing and
+  unknown values, duplicates, local-vs-UTC month attribution) and the counts, on the
+  chosen engine (:mod:`._engines`): Polars, DuckDB (``memory_limit``, spills to
   disk) or Spark (a local ``local[2]`` session, or the caller's ``spark=`` session);
 * the rare rows whose date is not plain ISO 8601 in UTC get their reject reason and
   month from the reader's own function, once per distinct value, and their file and
@@ -269,7 +277,7 @@ class _Run:
         if self.folder is None:
             return False
         p = parse_policeuk_filename(name)
-        n = checked_body(data) if p is not None else None
+        n = checked_body(data, engine_counts=self.backend.drops_bad_records) if p is not None else None
         if n is None:
             return False
         info = _Info(len(self.files), name, p[0], p[1], FileRecord(name, 0, encoding="utf-8", sha256=sha, notes=[]), rows=n)
