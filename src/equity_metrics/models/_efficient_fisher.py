@@ -1,21 +1,38 @@
 """Fisher randomization test of :func:`~equity_metrics.models.efficient.efficient_staggered`, vectorised.
 
 Each permutation reassigns the cohorts (treatment timings) to the units and
-recomputes the studentised estimates.  The statistics depend on the data only
-through, per cohort, the means and covariances of a few *projections* of the
-outcomes: ``y_i . A_jg`` and ``y_i . C_jg`` (the estimand and pre-period-term
-weights of row ``j`` on cohort ``g``) and, for the refined variance, the
-periods before the earliest cohort involved.  Those projections are computed
-once for every (unit, cohort) pair; a permutation only gathers them (cohort
-sizes never change, so cohort blocks have fixed positions) and sums within
-blocks, for a batch of permutations at a time.  Cost per permutation: about
-``units x (rows + pre_periods**2)`` instead of ``units x periods**2`` plus the
-pseudo-inverses.
+recomputes the studentised estimates of every row ``j`` of the estimand.  With
+``pa = y_i . A_jg`` and ``pc = y_i . C_jg`` (the projections of unit ``i``'s
+outcomes on the estimand and pre-period-term weights of row ``j`` for cohort
+``g``), a permutation needs, per cohort:
 
-The permutations are the same (same generator, same order) as the original
-loop, kept as :func:`fisher_counts_reference`, and the counts agree with it
-(``tests/test_efficient.py``).  Designs with ``comparisons="all"`` (a shared
-vector beta re-estimated in each permutation) use the reference loop.
+* the means of ``pa`` and ``pc`` -- from the cohort sums of the outcomes (a
+  0/1 matrix times ``y``) and the weights;
+* their sums of squares and cross-products -- a table of ``pa^2, pc^2, pa pc``
+  for every (cohort, unit) pair, built once, times 0/1 matrices picking the
+  units assigned to each cohort (sparse products, one cohort at a time for a
+  whole batch so that its part of the table stays in cache); cohort ``g`` has
+  columns only for the rows that involve it;
+* for the refined variance, the covariance of the periods before the
+  earliest cohort ``m`` of a row with ``pa`` and the pre-period covariance:
+  gathered outcomes times their first columns.  Every leading block
+  ``S[:m, :m]`` of a cohort's pre-period covariance is solved with one
+  Cholesky factor (``L^-1[:m, :m]`` is the inverse factor of the block), and
+  rows are visited by earliest cohort from the last so that the sums over
+  cohorts ``>= m`` are suffix sums.  Ill-conditioned covariances (cohorts
+  with fewer units than pre-periods) fall back to ``pinvh``'s eigenvalue
+  cutoff, as the estimator.
+
+Nothing depending on the assignment is recomputed from scratch; the cost per
+permutation is about ``units x (3 x rows + pre_periods x periods)``
+operations plus small factorisations, instead of ``units x periods**2`` plus
+a pseudo-inverse per cohort and row group.  Batches of permutations run on up
+to two threads (one when the machine is busy); results do not depend on it.
+
+The permutations are the same (same generator, same order) as the one-at-a-time
+loop kept as :func:`fisher_counts_reference`, and the statistics agree with it
+to rounding (``tests/test_efficient.py``).  Designs with ``comparisons="all"``
+(a shared vector beta re-estimated in each permutation) use the reference loop.
 """
 
 from __future__ import annotations
@@ -33,8 +50,8 @@ __all__ = ["fisher_counts", "fisher_counts_reference", "fisher_statistics", "fis
 _EPS = np.finfo(float).eps
 _MEMORY = 64 * 2**20  # bytes of per-batch work arrays
 _CACHE = 2**20  # bytes of a gathered block of outcomes (stays in cache for its product)
-_THREADS = max(1, min(2, os.cpu_count() or 1))  # threads processing batches of permutations
-_PROJ_MEMORY = 512 * 2**20  # bytes of the (cohort, unit) projections of a chunk of rows
+_THREADS = 2  # at most this many threads process batches of permutations (see _default_threads)
+_PROJ_MEMORY = 768 * 2**20  # bytes of the (cohort, unit) tables of squares of a chunk of rows
 
 
 def _compare(stat: np.ndarray, obs: np.ndarray) -> np.ndarray:
@@ -180,10 +197,12 @@ def fisher_statistics(y, gi, n_g, des, mode, beta_value, times, glist, n_fisher,
     # work arrays per permutation: unit orders (about 3 n), cohort means, the refinement's suffix sums
     m_max = int(mlen.max(initial=0))
     per_perm = 8 * (3 * n + glist.size * (T + 8 * J) + m_max * (m_max + 2 * J))
-    threads = _THREADS if threads is None else max(1, int(threads))
+    threads = _default_threads() if threads is None else max(1, int(threads))
     perms = _Permutations(gi, n_g, n_fisher, seed, int(np.clip(memory // per_perm, 16, 512)), threads)
     m1, m2 = _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms)  # (B, 2J), (B, 4J)
-    sq = _squares(yc, a, c, n_g, perms)  # (B, 3J): sum over cohorts of sums of squares / (n_g (n_g - 1))
+    # the squares pass reads each cohort's table once per batch: larger batches (units and 0/1 matrices only)
+    sq_batch = int(np.clip(memory // (32 * n), perms.batch, 1024))
+    sq = _squares(yc, a, c, n_g, _Permutations(gi, n_g, n_fisher, seed, sq_batch, threads))  # (B, 3J): sum over cohorts of sums of squares / (n_g (n_g - 1))
     mom = {"est_a": m1[:, :J], "est_c": m1[:, J:], "vaa": sq[:, :J] - m2[:, :J], "vcc": sq[:, J : 2 * J] - m2[:, J : 2 * J],
            "vac": sq[:, 2 * J :] - m2[:, 2 * J : 3 * J], "adj": m2[:, 3 * J :]}
     if mode == "efficient":
@@ -200,6 +219,22 @@ def fisher_statistics(y, gi, n_g, des, mode, beta_value, times, glist, n_fisher,
     inv = np.empty_like(order)
     inv[order] = np.arange(J)
     return st_r[:, inv], st_n[:, inv]
+
+
+def _default_threads() -> int:
+    """Two threads when a core is idle, else one.
+
+    Measured on the 2-core machine at load average 5-6: a second thread gave
+    no gain (GIL hand-offs between the many NumPy calls stall when every core
+    is busy), so it is used only when the 1-minute load leaves a core free.
+    Results do not depend on the number of threads.
+    """
+    cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - platforms without getloadavg
+        busy = 0.0
+    return int(max(1, min(_THREADS, cores, np.floor(cores - busy + 0.5))))
 
 
 class _Permutations:

@@ -389,12 +389,13 @@ def efficient_staggered(
     n_fisher
         Permutations for the Fisher randomization test (0 to skip). They are
         computed in vectorised batches from projections of the outcomes
-        (about ``units x (rows + pre-periods^2)`` operations each): 5,000
-        permutations of the ``simple`` estimand on 10,000 officers x 72 months
-        take about 15 s on a busy 2-core machine (1 ms of CPU each); estimands
-        with many rows (``eventstudy``, ``calendar``, ``cohort`` with many
-        cohorts) cost 5-60 ms each, and ``comparisons="all"`` (a vector beta
-        re-estimated in every permutation) uses the slower one-at-a-time loop.
+        (about ``units x (3 rows + pre-periods x periods)`` operations each;
+        ``benchmarks/bench_did.py``): 5,000 permutations on 8,000-10,000
+        officers x 72 months take about 5-10 s for ``simple`` and 25-40 s for
+        the many-row estimands (``eventstudy``, ``calendar``, ``cohort`` with
+        48 cohorts) on a 2-core machine at load average 4-7.
+        ``comparisons="all"`` (a vector beta re-estimated in every
+        permutation) uses the slower one-at-a-time loop.
     seed
         Seed of the permutations.
     alpha
