@@ -159,3 +159,36 @@ def test_fixed_width_dates_decode_exactly_as_polars_parses_them():
     assert (got == expected).all(), [v for v, a, b in zip(vals, got, expected) if a != b]
     fixed_only = utc_instants(pa.array(vals[-20000:], type=pa.large_string()))  # the contiguous fast path
     assert (fixed_only == ts).all()
+
+
+@pytest.mark.parametrize("variant", ["plain", "bom", "no_final_newline", "quoted", "short_record", "header_only", "crlf", "cp1252"])
+def test_big_files_are_streamed_with_the_same_result(tmp_path, monkeypatch, variant):
+    """A file over LARGE_FILE is read in pieces (never whole) unless it needs the careful path: same table either way."""
+    rows = [r.replace("2019-04-02", f"2019-04-{d:02d}") for d in range(1, 29) for r in ROWS]
+    if variant == "quoted":
+        rows[40] = rows[40].replace("Op X", '"Op X"')
+    if variant == "short_record":
+        rows[50] = rows[50].rsplit(",", 1)[0]
+    if variant == "header_only":
+        rows = []
+    if variant == "cp1252":
+        rows[30] = rows[30].replace("Op X", "Op caf\xe9")
+    text = "\n".join([HEADER] + rows) + ("" if variant == "no_final_newline" else "\n")
+    if variant == "crlf":
+        text = text.replace("\n", "\r\n")
+    data = ("\ufeff" if variant == "bom" else "").encode() + text.encode("cp1252" if variant == "cp1252" else "utf-8")
+    (tmp_path / "2019-04-kent-stop-and-search.csv").write_bytes(data)
+    whole = read_policeuk(tmp_path)
+    monkeypatch.setattr(pu, "LARGE_FILE", 100)
+    monkeypatch.setattr(pu, "BATCH_BYTES", 700)  # pieces of a few records
+    careful = variant in ("quoted", "short_record", "crlf", "cp1252")
+    if not careful:  # a plain file must never be read whole
+        from equity_metrics.io._sources import LargeFile
+
+        monkeypatch.setattr(LargeFile, "read", lambda self: pytest.fail("a plain big file was read whole"))
+    streamed = read_policeuk(tmp_path)
+    pd.testing.assert_frame_equal(whole.data, streamed.data)
+    pd.testing.assert_frame_equal(whole.rejects.frame, streamed.rejects.frame)
+    assert whole.ledger.files[0].sha256 == streamed.ledger.files[0].sha256
+    assert whole.ledger.rows_read == streamed.ledger.rows_read == len(rows)
+    assert whole.ledger.duplicates == streamed.ledger.duplicates

@@ -239,7 +239,7 @@ def conform(df: pd.DataFrame, kind: TableKind, *, strict: bool = True) -> pd.Dat
     extra = [c for c in df.columns if c not in out]
     for c in extra:
         out[c] = df[c]
-    res = pd.DataFrame(out, index=df.index)
+    res = pd.DataFrame(out, index=df.index, copy=False)  # columns are not copied: copy-on-write protects them
     if "group" in res.columns and kind in ("population", "counts") and not isinstance(res["group"].dtype, pd.CategoricalDtype):
         cats = [g for g in BROAD_GROUPS if g in set(res["group"].dropna())]
         cats += sorted(set(res["group"].dropna().astype(str)) - set(cats))

@@ -98,9 +98,7 @@ def assemble(
         cols = {c: Coded(v.codes[rows], v.raws) for c, v in cols.items()}
         text, utc, reason = text.take(pa.array(rows)), utc[rows], reason[rows]
         group, lines, rownos = group[rows], lines[rows], rownos[rows]
-    conv = convert(cols, date_text=text, utc_ns=utc, reason=reason, group=group, source="policeuk",
-                   ethnicity_field=ethnicity_field, fallback=fallback, field_of=field_of)  # fmt: skip
-    keep, c = conv.keep, conv.columns
+    keep = pd.isna(reason)
 
     # ---- rejects: ragged records, then rows whose Date is unusable
     records = [{"file": f.name, "column": None, "value": None, "_g": i, **b} for i, f in enumerate(files) for b in f.bad]
@@ -112,12 +110,16 @@ def assemble(
         for j, i in enumerate(bad):  # one record per rejected row, with its raw values
             raw = json.dumps({k: str(vals[k][j]) for k in order}, ensure_ascii=False)
             records.append({"file": files[group[i]].name, "line": int(lines[i]), "row": int(rownos[i]), "column": "Date",
-                            "value": str(dates[j]), "reason": conv.reason[i], "raw": raw, "_g": int(group[i])})  # fmt: skip
+                            "value": str(dates[j]), "reason": reason[i], "raw": raw, "_g": int(group[i])})  # fmt: skip
+    fk = cols.get("Force")  # kept aside: convert() consumes (and frees) the coded columns as it goes
+    conv = convert(cols, date_text=text, utc_ns=utc, reason=reason, group=group, source="policeuk",
+                   ethnicity_field=ethnicity_field, fallback=fallback, field_of=field_of)  # fmt: skip
+    del cols, text
+    c = conv.columns
     g, lines = group[keep], lines[keep]
 
     # ---- provenance of kept rows
     if per_row_force:
-        fk = cols["Force"]
         fcodes = fk.codes[keep]
         flabels = list(normalise_forces(pd.Series([s.strip() for s in fk.raws], dtype=object)))
         forces_all = sorted({v for v in flabels if v})
@@ -138,7 +140,7 @@ def assemble(
     n = len(g)
     none = pd.Categorical([None]).dtype  # what conform() would add, without building it row by row
     c["district"] = c["beat"] = pd.Categorical.from_codes(np.full(n, -1, dtype=np.int8), dtype=none)
-    data = pd.DataFrame(c)
+    data = pd.DataFrame(c, copy=False)  # no copy of the columns (pandas' copy-on-write protects them)
     if per_row_force:  # rows of one file may belong to several forces
         order = np.lexsort((lines, g, data["force"].cat.codes.to_numpy()))
         data, g = data.take(order).reset_index(drop=True), g[order]
@@ -218,12 +220,24 @@ def _event_ids(files: list[PoliceukFile], g: np.ndarray, lines: np.ndarray, forc
         dictionary = pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int32()), pa.array(labels, type=pa.string()))
         return dictionary.dictionary_decode()
 
-    ln = pc.cast(pa.array(lines, type=pa.int64()), pa.string())
-    if all(f.force is not None for f in files):  # one prefix per file
-        prefixes = [f"{f.force}/{part}/" for f, part in zip(files, parts)]
-        return pd.arrays.ArrowStringArray(pc.binary_join_element_wise(decode(g.astype(np.int32), prefixes), ln, ""))
-    fv = decode(np.where(force_codes < 0, len(forces), force_codes), list(forces) + ["unknown"])
-    return pd.arrays.ArrowStringArray(pc.binary_join_element_wise(fv, decode(g.astype(np.int32), parts), ln, "/"))
+    named = all(f.force is not None for f in files)
+    prefixes = [f"{f.force}/{part}/" for f, part in zip(files, parts)] if named else []
+    pieces = []
+    for a in range(0, max(len(g), 1), _ID_ROWS):  # in pieces: the temporary texts stay small
+        b = min(a + _ID_ROWS, len(g))
+        ln = pc.cast(pa.array(lines[a:b], type=pa.int64()), pa.string())
+        gi = g[a:b].astype(np.int32)
+        if named:  # one prefix per file
+            piece = pc.binary_join_element_wise(decode(gi, prefixes), ln, "")
+        else:
+            fc = force_codes[a:b]
+            fv = decode(np.where(fc < 0, len(forces), fc), list(forces) + ["unknown"])
+            piece = pc.binary_join_element_wise(fv, decode(gi, parts), ln, "/")
+        pieces.append(piece.cast(pa.large_string()))
+    return pd.arrays.ArrowStringArray(pa.chunked_array(pieces, type=pa.large_string()))
+
+
+_ID_ROWS = 1 << 20
 
 
 def _coverage(ledger: Ledger, files: list[PoliceukFile], data: pd.DataFrame, utc_month: np.ndarray, want_forces,

@@ -178,24 +178,33 @@ def convert(
 ) -> Converted:
     """Canonical columns from coded police.uk text columns (``cols``: every column but ``Date``, plus extras).
 
+    ``cols`` is consumed: each column is taken out of it (and its codes freed) once
+    converted, so memory holds little more than the result.
+
     ``date_text`` is the raw ``Date`` text (an Arrow string array, row-aligned), ``utc_ns``
     its UTC instants (int64 ns) and ``reason`` the reject reason of each row (None = kept).
     """
     keep = pd.isna(reason)
     if not keep.all():
         rows = np.flatnonzero(keep)
-        cols = {c: Coded(np.asarray(v.codes)[rows], v.raws) for c, v in cols.items()}
+        kept = {c: Coded(np.asarray(v.codes)[rows], v.raws) for c, v in cols.items()}
+        cols.clear()
+        cols.update(kept)
+        del kept
         group, utc_ns, date_text = group[rows], utc_ns[rows], date_text.take(pa.array(rows))
     n = len(group)
     out: dict[str, Any] = {}
     missing: Counter = Counter({"datetime": 0})
     unknown: Counter = Counter()
     unparsed: dict[str, np.ndarray] = {}  # raw column -> rows with a value present but not understood
-    key = [(group, int(group.max()) + 1 if n else 1)]
+    # exact duplicates (over every raw column) first: then each coded column is freed once converted
+    key = [(group, int(group.max()) + 1 if n else 1)] + [(np.asarray(c.codes), len(c.raws)) for c in cols.values()]
+    dup = duplicated(key, _as_string(date_text)) if n else np.zeros(0, dtype=bool)
+    del key
+    raws_of = {c: v.raws for c, v in cols.items()}
 
     def column(col: str) -> tuple[np.ndarray, list[str]]:
-        c = cols[col]
-        key.append((c.codes, len(c.raws)))
+        c = cols.pop(col)  # consumed: its codes are freed once converted
         return np.asarray(c.codes), c.stripped
 
     def count(col: str, codes: np.ndarray, stripped: list[str], unknown_u: Any = None) -> None:
@@ -203,8 +212,9 @@ def convert(
         if unknown_u is not None:
             uk = np.append(np.asarray(unknown_u, dtype=bool), False)[codes]
             unknown[field_of[col]] += int(uk.sum())
-            if uk.any():
-                unparsed[col] = uk
+            if uk.any():  # the raw values of the (few) rows holding one
+                rows = np.flatnonzero(uk)
+                unparsed[col] = (rows, [raws_of[col][k] for k in codes[rows]])
 
     # ---- date and time: UTC instants to local wall time, vectorised over rows
     utc = pd.DatetimeIndex(np.asarray(utc_ns, dtype=np.int64).view("M8[ns]")).tz_localize("UTC")
@@ -262,12 +272,8 @@ def convert(
     out["event_type"] = pd.Categorical.from_codes(search, categories=list(EVENT_TYPES))
     out["source"] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[source])
     out["search_conducted"] = pd.arrays.BooleanArray(np.ones(n, dtype=bool), np.zeros(n, dtype=bool))
-    for col in cols:
-        if col not in field_of:
-            column(col)
-    dup = duplicated(key, _as_string(date_text)) if n else np.zeros(0, dtype=bool)
     out["duplicate"] = pd.arrays.BooleanArray(dup, np.zeros(n, dtype=bool))
-    out["raw_unparsed"] = _unparsed_json(cols, unparsed, n)
+    out["raw_unparsed"] = _unparsed_json(unparsed, n)
     return Converted(out, keep, reason, dict(missing), dict(unknown), fallback_used)
 
 
@@ -314,15 +320,20 @@ def _ethnicity(out: dict, column, count, n: int, ethnicity_field: str, fallback:
     return int(use_o.sum())
 
 
-def _unparsed_json(cols: dict[str, Coded], unparsed: dict[str, np.ndarray], n: int) -> pd.api.extensions.ExtensionArray:
-    """JSON of the raw values that were present but not understood (NA on clean rows)."""
+def _unparsed_json(unparsed: dict[str, tuple[np.ndarray, list[str]]], n: int) -> pd.api.extensions.ExtensionArray:
+    """JSON of the raw values that were present but not understood (NA on clean rows).
+
+    ``unparsed``: raw column -> (rows holding such a value, their raw values), in column order.
+    """
     if not unparsed:
         return pd.arrays.ArrowStringArray(pa.nulls(n, pa.large_string()))
+    per_row: dict[int, dict[str, str]] = {}
+    for col, (rows, vals) in unparsed.items():
+        for r, v in zip(rows.tolist(), vals):  # only the rows holding a value that could not be read
+            per_row.setdefault(r, {})[col] = str(v)
     out = np.full(n, None, dtype=object)
-    rows = np.flatnonzero(np.logical_or.reduce(list(unparsed.values())))
-    vals = {c: [cols[c].raws[k] for k in np.asarray(cols[c].codes)[rows]] for c in unparsed}
-    for j, r in enumerate(rows):  # only the rows holding a value that could not be read
-        out[r] = json.dumps({c: str(vals[c][j]) for c, m in unparsed.items() if m[r]}, ensure_ascii=False)
+    for r, d in per_row.items():
+        out[r] = json.dumps(d, ensure_ascii=False)
     return pd.arrays.ArrowStringArray(pa.array(out, type=pa.large_string()))
 
 

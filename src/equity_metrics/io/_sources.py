@@ -104,11 +104,14 @@ def iter_files(
     on_damage: OnDamage = "raise",
     damage: list[dict] | None = None,
     order: Callable[[str], Any] | None = None,
+    large: int | None = None,
 ) -> Iterator[tuple[str, bytes]]:
     """Yield ``(display_name, bytes)`` for every matching file in ``sources``.
 
     A folder's files come in path order, or sorted by ``order(path)`` when given (a
-    reader whose output is sorted by force and month reads them in that order).
+    reader whose output is sorted by force and month reads them in that order). With
+    ``large``, a plain file (not an archive member) of more than ``large`` bytes is
+    yielded as a :class:`LargeFile` instead of its bytes, for a reader that streams it.
 
     Folders are searched recursively for ``suffixes``; archives are opened and
     their members filtered the same way (archive members are named
@@ -133,13 +136,37 @@ def iter_files(
             if not files:
                 raise ReadError(f"folder {item!r} holds no {'/'.join(suffixes)} files or archives")
             for f in files:
-                yield from iter_files(f, suffixes=suffixes, select=select, on_damage=on_damage, damage=damage, order=order)
+                yield from iter_files(f, suffixes=suffixes, select=select, on_damage=on_damage, damage=damage, order=order,
+                                      large=large)
         elif _is_archive(item) and not item.lower().endswith(suffixes):
             yield from iter_archive(item, suffixes, select, on_damage, damage)
         else:
             if select is None or select(base_name(item)):
+                size = os.path.getsize(item)
+                if large is not None and size > large:
+                    yield item, LargeFile(item, size)
+                    continue
                 with open(item, "rb") as fh:
                     yield item, fh.read()
+
+
+class LargeFile:
+    """A plain file too big to hold whole: read it in blocks (or whole, with :meth:`read`)."""
+
+    def __init__(self, path: str, size: int) -> None:
+        self.path, self.size = path, size
+
+    def read(self) -> bytes:
+        with open(self.path, "rb") as fh:
+            return fh.read()
+
+    def blocks(self, size: int) -> Iterator[bytes]:
+        with open(self.path, "rb") as fh:
+            while True:
+                block = fh.read(size)
+                if not block:
+                    return
+                yield block
 
 
 # --------------------------------------------------------------------------- decoding

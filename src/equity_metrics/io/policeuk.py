@@ -40,9 +40,9 @@ from ..areas import is_known_force, normalise_force
 from .._options import check_option
 from ..errors import FileFormatError, OptionError, ReadError, closest_matches
 from ..ledger import FileRecord, Ledger, ReadResult
-from ._sources import OnDamage, Sources, base_name, decode_bytes, iter_files, parse_csv_text
+from ._sources import LargeFile, OnDamage, Sources, base_name, decode_bytes, iter_files, parse_csv_text, sha256_bytes
 from ._policeuk_assemble import INDEX_NOTE, PoliceukFile, assemble
-from ._policeuk_scan import BATCH_BYTES, Encoder, chunks, fast_body, parse_bodies, prefetch
+from ._policeuk_scan import BATCH_BYTES, Encoder, Hasher, chunks, fast_body, parse_bodies, prefetch, stream_pieces
 from .policeuk_api import _FIELD_OF, POLICEUK_COLUMNS, EthnicityField, Fallback, _check_ethnicity_options, _choices
 
 __all__ = ["read_policeuk", "parse_policeuk_filename", "POLICEUK_COLUMNS", "EthnicityField", "Fallback"]
@@ -230,7 +230,7 @@ def read_policeuk(
         p = parse_policeuk_filename(base_name(path))
         return (p[0], p[1].ordinal, path) if p else (force_opt or "\uffff", 1 << 40, path)
 
-    items = iter_files(sources, select=select, on_damage=on_damage, damage=damage, order=order)
+    items = iter_files(sources, select=select, on_damage=on_damage, damage=damage, order=order, large=LARGE_FILE)
     if progress:
         from .._progress import progress as _progress_bar
 
@@ -358,11 +358,42 @@ def _read_all(items: Iterable[tuple[str, bytes]], encoding: str, force_opt: str 
             enc.add(df)
         files.append(f)
 
+    def stream(name: str, large: LargeFile) -> None:
+        """A file too big to hold whole: read, checked, parsed and coded piece by piece."""
+        start, n, hasher = enc.rows, 0, Hasher()
+        if _misnamed(name) is None:
+            for piece in stream_pieces(large.blocks(BATCH_BYTES), _HEADER, hasher):
+                df = None if piece is None else parse_bodies([piece[0]], cols, piece[1], enc)
+                if df is None:
+                    break
+                enc.add(df)
+                n += piece[1]
+            else:
+                sha = hasher.hexdigest()
+                try:
+                    f = _fast_file(name, n, sha, force_opt)
+                except ReadError:
+                    f = None
+                if f is not None:
+                    f.start = start
+                    files.append(f)
+                    return
+        hasher.hexdigest()
+        data = large.read()  # not police.uk-plain: the careful path, whole (rows coded so far stay unreferenced)
+        careful(name, data, sha256_bytes(data))
+
     size = 0
+
     def check(name: str, data: bytes):
         return fast_body(data, _HEADER) if _misnamed(name) is None else None
 
     for name, data, sha, fast in prefetch(items, check):
+        if isinstance(data, LargeFile):
+            if batch:
+                flush()
+                size = 0
+            stream(name, data)
+            continue
         f = None
         if fast is not None:
             body, n = fast
@@ -390,6 +421,8 @@ def _read_all(items: Iterable[tuple[str, bytes]], encoding: str, force_opt: str 
 
 
 _HEADER = ",".join(POLICEUK_COLUMNS).encode()
+#: Plain files bigger than this are streamed in pieces of BATCH_BYTES, never held whole
+LARGE_FILE = 64 << 20
 _PANDAS_INDEX = re.compile(r"^(|Unnamed: 0)$")
 
 
