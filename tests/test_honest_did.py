@@ -67,9 +67,69 @@ def test_sdnb_cf_matches_r():
     # M = 0.1, 0.2 and the M = 0.3 lower bound: all printed digits (half a unit of the 8th decimal)
     np.testing.assert_allclose(tab["lb"][1:], ref["lb"][1:], atol=5e-9)
     np.testing.assert_allclose(tab["ub"][1:3], ref["ub"][1:3], atol=5e-9)
-    # M = 0: within 1e-6, far below the grid step (1.2e-4): R's CVXR weights of the minimum-variance
-    # estimator carry solver tolerance, our closed form does not
-    np.testing.assert_allclose([tab["lb"][0], tab["ub"][0]], [ref["lb"][0], ref["ub"][0]], atol=1e-6)
+    # M = 0 lower bound: within 1e-6, far below the grid step (1.2e-4): R's CVXR weights of the
+    # minimum-variance estimator carry solver tolerance (its grid sits 8.3e-7 above ours), ours do not
+    assert tab["lb"][0] == pytest.approx(ref["lb"][0], abs=1e-6)
+    # M = 0 upper bound: a grid tie in R. The grid is [est - hl, est + hl] (1000 points, step
+    # 2 hl / 999 = 1.2123e-4) and its last point est + hl is the FLCI's upper end, where R's
+    # first-stage statistic |theta - vbar'A betahat| - hl is 0 up to CVXR's residual in vbar: R
+    # rejected its last point here (it prints the one before) but accepted it at M = 0.3 (0.64683954
+    # is that grid's end). On the closed FLCI the end passes the first stage and the conditional
+    # test accepts it (statistic 1.14898, critical value 2.53229 on [1.14898, 8.97496]); it used to
+    # turn on the last bit of est + hl, which differed between BLAS kernels (CPUs) - see
+    # test_sdnb_m0_upper_end_does_not_depend_on_rounding. So: ours is the grid end, and R's printed
+    # bound is its own grid end (ours + R's 8.3e-7 offset) minus one step, to its printed digits.
+    f = optimal_flci(S, m=0, **BC, l_vec=np.eye(4)[0], alpha=0.005)
+    est, hl = f.weights @ B, f.half_length
+    assert tab["ub"][0] == pytest.approx(est + hl, abs=1e-15)
+    offset = ref["lb"][0] - tab["lb"][0]  # R's grid minus ours (8.25e-7)
+    assert ref["ub"][0] == pytest.approx(tab["ub"][0] + offset - 2 * hl / 999, abs=1e-8)
+
+
+def test_sdnb_m0_upper_end_does_not_depend_on_rounding(monkeypatch):
+    """The C-F set's ends do not turn on the last bits of the FLCI centre and half-length."""
+    from equity_metrics.models.honest import _core
+
+    seen = {}
+    real = _core.arp_accept
+
+    def spy(prob, thetas, **kw):
+        seen.update(prob=prob, kw=kw)
+        return real(prob, thetas, **kw)
+
+    monkeypatch.setattr(_core, "arp_accept", spy)
+    honest_did(B, S, **BC, restriction="smoothness", bias="negative", m=[0.0], breakdown=False)
+    est, hl, qvec = seen["kw"]["flci"]
+    kw = {k: v for k, v in seen["kw"].items() if k != "flci"}
+    base = None
+    for i in range(-6, 7, 2):  # before the fix about a third of these flipped the last grid point
+        for j in range(-6, 7, 3):
+            e, h = est + i * np.spacing(est), hl + j * np.spacing(hl)
+            acc = real(seen["prob"], np.linspace(e - h, e + h, 1000), flci=(e, h, qvec), **kw)
+            base = acc if base is None else base
+            assert acc[-1] and not acc[0] and np.array_equal(acc, base), (i, j)
+
+
+def test_flci_m0_weights_same_on_every_blas_kernel():
+    """At M = 0 the FLCI is the minimum-variance estimator: OpenBLAS kernels (CPUs) used to give weights
+    1e-8 apart (the square root of rounding noise) and so C-F grids 1e-9 apart."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import json, numpy as np, sys; sys.path[:0] = [%r];"
+            "from test_honest_did import B, S, BC, optimal_flci;"
+            "f = optimal_flci(S, m=0, **BC, l_vec=np.eye(4)[0], alpha=0.005);"
+            "print(json.dumps([float(f.weights @ B), f.half_length]))") % str(Path(__file__).parent)
+    out = []
+    for core in (None, "Prescott", "Haswell"):  # unknown core types fall back to the detected one
+        env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+        if core:
+            env["OPENBLAS_CORETYPE"] = core
+        run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr[-2000:]
+        out.append(json.loads(run.stdout.strip().splitlines()[-1]))
+    np.testing.assert_allclose(out, [out[0]] * len(out), rtol=1e-14, atol=0)
 
 
 def test_sdnb_upper_bound_at_m03_is_the_hybrid_test_bound():

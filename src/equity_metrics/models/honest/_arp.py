@@ -32,6 +32,7 @@ __all__ = ["ArpProblem", "arp_accept", "lf_critical_value"]
 
 MAX_BASES = 2_000_000  # candidate bases enumerated (in chunks); beyond: per-point HiGHS LPs
 CHUNK = 50_000
+FLCI_TIE = 1e-12  # relative: theta this close to an FLCI end is on it (rounding noise is ~1e-16)
 
 
 @dataclass
@@ -203,7 +204,14 @@ def arp_accept(
         size = (alpha - kappa) / (1 - kappa)
     elif hybrid == "FLCI":
         est, hl, _ = flci
-        first = np.abs(est - thetas) > hl
+        dev = est - thetas
+        # The FLCI is closed (R rejects when |theta - est| - hl > 0). Its two ends are the default
+        # grid's ends, where that difference is 0 up to the rounding of est, hl and the grid: a
+        # last-bit change in any of them flipped the decision (numpy/BLAS/LAPACK versions, CPUs).
+        # Within FLCI_TIE of the boundary theta is on it, exactly: |dev| = hl, so the FLCI
+        # truncation point below equals eta and the second stage decides, the same way everywhere.
+        first = np.abs(dev) > hl + FLCI_TIE * (abs(est) + hl)
+        dev = np.clip(dev, -hl, hl)
         size = (alpha - kappa) / (1 - kappa)
     s2, vlo, vup = _truncation(prob, ys, gam)
     if hybrid == "LF":
@@ -212,7 +220,6 @@ def arp_accept(
         est, hl, qvec = flci
         with np.errstate(divide="ignore", invalid="ignore"):
             q = (gam @ qvec) / s2
-            dev = est - thetas
             r1 = eta + (hl - dev) / q
             r2 = eta - (hl + dev) / q
         vup = np.minimum(vup, np.where(q > 0, r1, np.where(q < 0, r2, np.inf)))

@@ -99,8 +99,11 @@ class _BiasProblem:
         if self.k:
             sol = np.linalg.lstsq(self.q, self.b, rcond=None)[0]
             self.var_min = max(self.c0 - float(self.b @ sol), 0.0)
+            # the minimum-variance estimator (unique when Q has full rank)
+            self.z_min = -sol if np.linalg.matrix_rank(self.q) == self.k else None
         else:
             self.var_min = self.c0
+            self.z_min = None
         self._patterns = self._make_patterns() if 0 < self.k <= 12 else None
 
     def _make_patterns(self):
@@ -131,6 +134,11 @@ class _BiasProblem:
         base = self.constant + abs(self.s_target)
         if self.k == 0 or self.c0 <= h2:
             return (base if self.c0 <= h2 * (1 + 1e-9) else np.inf), np.zeros(self.k)
+        if self.z_min is not None and abs(h2 - self.var_min) <= 64 * _EPS * self.c0:
+            # h is the smallest sd (to rounding): the only feasible estimator is the minimum-variance
+            # one. The sign-pattern formula below would move it by r = sqrt(h^2 - var_min), the square
+            # root of rounding noise (~1e-8 here), which differed between BLAS kernels (CPUs).
+            return base + float(np.abs(self.z_min).sum()), self.z_min.copy()
         if self._patterns is None:
             return self._solve_slsqp(h2, base)
         best, best_z = np.inf, None
