@@ -152,16 +152,17 @@ def _cholesky_inverse(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                     ok[b] = True
                 except np.linalg.LinAlgError:
                     pass
-        ok &= np.all(np.isfinite(lo), axis=(1, 2)) & (np.diagonal(lo, axis1=1, axis2=2).min(axis=1) > 0)
-        lo[~ok] = eye
+        if not ok.all():
+            lo[~ok] = eye
         linv = np.empty_like(lo)
         for b in range(lo.shape[0]):  # triangular inverse (a sixth of the work of a general one)
             linv[b], info = _dtrtri(lo[b], lower=1)
             if info:
                 linv[b], ok[b] = eye, False
-        bound = np.trace(s, axis1=1, axis2=2) * np.einsum("bij,bij->b", linv, linv)
-        ok &= np.isfinite(bound) & (bound < 1e8)
-    linv[~ok] = eye
+        bound = np.trace(s, axis1=1, axis2=2) * np.einsum("bij,bij->b", linv, linv)  # NaN if not finite
+        ok &= bound < 1e8
+    if not ok.all():
+        linv[~ok] = eye
     return linv, ok
 
 
@@ -318,21 +319,25 @@ def _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms):
 
     def batch(sl, units):
         nb = units.shape[0]
-        ybar = np.empty((nb, G, T))
-        for g in range(G):
-            ybar[:, g] = _csr(units[:, bounds[g] : bounds[g + 1]], n) @ yc / nf[g]
-        mean = np.einsum("bgt,kgt->bgk", ybar, w, optimize=True)  # (nb, G, 2J)
         res = out[sl]
+        ybar = np.empty((nb, G, T))  # cohort means of y: sums of the gathered rows, or a 0/1 matrix times y
+        for g in range(G):
+            if not k_g[g] or g in src:
+                ybar[:, g] = _csr(units[:, bounds[g] : bounds[g + 1]], n) @ yc / nf[g]
+        adj = res[:, 5 * J :]
+        adj[:] = 0.0
+        if groups:
+            _refine(units, ybar, adj)
+        mean = np.einsum("bgt,kgt->bgk", ybar, w, optimize=True)  # (nb, G, 2J)
         res[:, : 2 * J] = mean.sum(axis=1)
         ma, mc = mean[..., :J], mean[..., J:]
         d3 = den[None, :, None]
         res[:, 2 * J : 3 * J] = (ma * ma / d3).sum(axis=1)
         res[:, 3 * J : 4 * J] = (mc * mc / d3).sum(axis=1)
         res[:, 4 * J : 5 * J] = (ma * mc / d3).sum(axis=1)
-        adj = res[:, 5 * J :]
-        adj[:] = 0.0
-        if not groups:
-            return
+
+    def _refine(units, ybar, adj):
+        nb = units.shape[0]
         ssum = np.zeros((nb, kmax, kmax))  # suffix sums (cohorts >= g) of pre-period covariances
         bsum = np.zeros((nb, kmax, J))  # suffix sums of the projections S_pp^-1 cov(pre, pa)
         for g in range(G - 1, -1, -1):
@@ -342,12 +347,16 @@ def _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms):
                 tab = src.get(g, yc)
                 width = tab.shape[1]
                 cov = np.empty((nb, k, width))
+                mz = np.empty((nb, width))  # column means of the gathered rows
                 step = max(1, _CACHE // (8 * ii.shape[1] * width))  # gathered block stays in cache
                 for s0 in range(0, nb, step):
                     zb = np.take(tab, ii[s0 : s0 + step], axis=0)  # (step, n_g, width)
                     np.matmul(np.swapaxes(zb[..., :k], 1, 2), zb, out=cov[s0 : s0 + step])
-                my = ybar[:, g, :k]
-                mz = np.concatenate([my, ma[:, g, :r]], axis=1) if g in src else ybar[:, g]
+                    np.sum(zb, axis=1, out=mz[s0 : s0 + step])
+                mz /= ng
+                if g not in src:
+                    ybar[:, g] = mz
+                my = mz[:, :k]
                 cov -= ng * my[:, :, None] * mz[:, None, :]
                 cov /= den[g]
                 s_pp = cov[..., :k]
