@@ -132,8 +132,14 @@ def to_float(stripped: list[str], lim: float) -> np.ndarray:
     return vals
 
 
-def duplicated(keys: list[tuple[np.ndarray, int]], text: Any = None) -> np.ndarray:
-    """2nd+ occurrences of the same combination of codes (each given with its cardinality) and ``text``."""
+def duplicated(keys: list[tuple[np.ndarray, int]], text: Any = None, instants: np.ndarray | None = None) -> np.ndarray:
+    """2nd+ occurrences of the same combination of codes (each given with its cardinality) and ``text``.
+
+    With ``instants`` (the UTC instants parsed from ``text``: equal texts give equal
+    instants), rows are first screened on the integer codes and instants alone, and
+    ``text`` is compared only among the rows that could be duplicates: the same
+    answer, without hashing every row's text.
+    """
     import polars as pl
 
     packed, combined, card = [], np.zeros(len(keys[0][0]), dtype=np.int64), 1
@@ -145,10 +151,33 @@ def duplicated(keys: list[tuple[np.ndarray, int]], text: Any = None) -> np.ndarr
         combined = combined * k + np.asarray(codes, dtype=np.int64)
         card *= k
     packed.append(combined)
+    del combined
+    if instants is not None and text is not None:
+        # screen: rows whose 64-bit mix of (codes, instant) is shared (equal rows share it; a few others may)
+        h = _mix([*packed, np.asarray(instants, dtype=np.int64)])
+        maybe = np.flatnonzero(pd.Series(h, copy=False).duplicated(keep=False).to_numpy())
+        del h
+        out = np.zeros(len(packed[0]), dtype=bool)
+        if len(maybe):
+            sub = pl.DataFrame({f"k{i}": k[maybe] for i, k in enumerate(packed)})
+            sub = sub.with_columns(pl.Series("t", text.take(pa.array(maybe))))
+            out[maybe] = (~sub.select(pl.struct(pl.all()).is_first_distinct()).to_series()).to_numpy()
+        return out
     frame = pl.DataFrame({f"k{i}": k for i, k in enumerate(packed)})
     if text is not None:
         frame = frame.with_columns(pl.Series("t", text))
     return (~frame.select(pl.struct(pl.all()).is_first_distinct()).to_series()).to_numpy()
+
+
+def _mix(arrays: list[np.ndarray]) -> np.ndarray:
+    """A 64-bit mix (splitmix64-style) of int64 columns, row by row: a screen for equal rows, not an identity."""
+    h = np.zeros(len(arrays[0]), dtype=np.uint64)
+    for i, a in enumerate(arrays):
+        x = a.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15 + 2 * i)
+        h ^= x ^ (x >> np.uint64(31))
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(27)
+    return h
 
 
 def _find(outcome: pd.Categorical, linked: pd.arrays.BooleanArray) -> pd.arrays.BooleanArray:
@@ -199,7 +228,7 @@ def convert(
     unparsed: dict[str, np.ndarray] = {}  # raw column -> rows with a value present but not understood
     # exact duplicates (over every raw column) first: then each coded column is freed once converted
     key = [(group, int(group.max()) + 1 if n else 1)] + [(np.asarray(c.codes), len(c.raws)) for c in cols.values()]
-    dup = duplicated(key, _as_string(date_text)) if n else np.zeros(0, dtype=bool)
+    dup = duplicated(key, _as_string(date_text), utc_ns) if n else np.zeros(0, dtype=bool)
     del key
     raws_of = {c: v.raws for c, v in cols.items()}
 
