@@ -95,10 +95,11 @@ print(cmp2.to_string(index=False))
 print(f"both analyses: {seconds:.1f} s")
 
 # %% [markdown]
-# All bounds agree with R to its printed digits except the smoothness upper bound at M = 0.3: R
-# prints the end of its test grid (0.6468) there, while the conditional-FLCI hybrid test rejects
+# All bounds agree with R to its printed digits except two smoothness upper bounds. At M = 0.3 R
+# prints the end of its test grid (0.6468), while the conditional-FLCI hybrid test rejects
 # every value above 0.6181 (the closed-form bound, checked in `tests/test_honest_did.py`; the PyPI
-# port `honestdid` finds the same gap). The sensitivity plot shows the original interval (grey)
+# port `honestdid` finds the same gap). At M = 0 the bound is the FLCI's own upper end (0.23434),
+# a tie that R resolves one grid step (0.00012) lower. The sensitivity plot shows the original interval (grey)
 # and the robust sets as `Mbar` grows; the dotted line marks the breakdown value.
 
 # %%
