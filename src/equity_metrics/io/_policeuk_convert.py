@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from ..ethnicity import BROAD_GROUPS, DETAILED_GROUPS, NOT_STATED, harmonise_ethnicity
 from ..outcome_codes import ARREST_OUTCOMES, derive_find
@@ -159,13 +160,34 @@ def duplicated(keys: list[tuple[np.ndarray, int]], text: Any = None, instants: n
         del h
         out = np.zeros(len(packed[0]), dtype=bool)
         if len(maybe):
-            sub = pl.DataFrame({f"k{i}": k[maybe] for i, k in enumerate(packed)})
-            sub = sub.with_columns(pl.Series("t", text.take(pa.array(maybe))))
-            out[maybe] = (~sub.select(pl.struct(pl.all()).is_first_distinct()).to_series()).to_numpy()
+            out[maybe] = _exact_among(pl, [k[maybe] for k in packed], text.take(pa.array(maybe)))
         return out
     frame = pl.DataFrame({f"k{i}": k for i, k in enumerate(packed)})
     if text is not None:
         frame = frame.with_columns(pl.Series("t", text))
+    return (~frame.select(pl.struct(pl.all()).is_first_distinct()).to_series()).to_numpy()
+
+
+def _exact_among(pl: Any, packed: list[np.ndarray], text: Any) -> np.ndarray:
+    """2nd+ occurrences among candidate rows: grouped by a 64-bit mix of codes and text, then verified exactly.
+
+    Every row said to repeat an earlier one is compared with it, codes and text: if
+    any pair differs (a collision of the mix), the rows are compared the slow way.
+    """
+    th = pl.Series(text).hash(seed=0).to_numpy().view(np.int64)
+    codes, uniq = pd.factorize(_mix([*packed, th]))
+    first_of = np.empty(len(uniq), dtype=np.int64)
+    first_of[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # reversed: the first occurrence is written last
+    first = first_of[codes]
+    rows = np.flatnonzero(first != np.arange(len(codes)))
+    same = all(bool((k[rows] == k[first[rows]]).all()) for k in packed)
+    if same and len(rows):
+        same = bool(pa.compute.all(pa.compute.equal(text.take(pa.array(rows)), text.take(pa.array(first[rows])))).as_py())
+    if same:
+        out = np.zeros(len(codes), dtype=bool)
+        out[rows] = True
+        return out
+    frame = pl.DataFrame({f"k{i}": k for i, k in enumerate(packed)}).with_columns(pl.Series("t", text))
     return (~frame.select(pl.struct(pl.all()).is_first_distinct()).to_series()).to_numpy()
 
 
