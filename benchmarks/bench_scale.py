@@ -81,10 +81,10 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             a = write_national_archive(folder, years=max(years), start=START, seed=args.seed)
             print(f"wrote {a.rows:,} rows in {a.files:,} files ({max(years)} years, 44 forces) in {time.perf_counter() - t0:.0f} s")
-        print(f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPU(s)")
+        print(f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPU(s); "
+              f"count_policeuk memory_limit={args.memory_limit} (DuckDB)")
         print(f"{'contender':21s} {'years':>5s} {'rows':>11s} {'seconds':>8s} {'peak MB':>8s} {'s/M rows':>9s} {'MB/M rows':>10s}")
         contenders = ([] if args.no_reader else ["read_policeuk"]) + [f"count_policeuk:{e}" for e in args.engines.split(",") if e]
-        print(f"memory_limit={args.memory_limit} (DuckDB)")
         for which in contenders:
             for y in years:
                 out = subprocess.run([sys.executable, __file__, "--one", which, str(folder), str(y), args.memory_limit],

@@ -8,7 +8,9 @@ ever holding the rows in pandas. The engine reads the files itself:
   ``.tar.gz``; force and month from the file names). Python only reads each file's
   bytes once, hashes them (SHA-256, in a background thread) and checks them with
   the reader's own test (:func:`~equity_metrics.io._policeuk_scan.fast_body`: the
-  police.uk header, no quotes, CR, NUL or blank lines, 14 commas a record, UTF-8);
+  police.uk header, no quotes, CR, NUL or blank lines, 14 commas a record, UTF-8;
+  DuckDB and Spark drop blank lines and ragged records themselves, so for them the
+  file's row count on the engine, against its number of lines, checks those two);
 * such a plain file is read by the engine (:mod:`._direct`, :meth:`Backend.scan_csv
   <equity_metrics.io._engines.Backend.scan_csv>`): DuckDB's ``read_csv``, Polars'
   ``scan_csv`` or Spark's ``read.csv`` over the files where they are (archive
