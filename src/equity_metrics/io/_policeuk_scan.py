@@ -202,9 +202,11 @@ def utc_instants(text: pa.Array) -> np.ndarray:
     if fixed.all() and offsets[-1] - offsets[0] == 25 * n:
         b = data[offsets[0] : offsets[-1]].reshape(n, 25)
         rows = None
-    else:
+    else:  # the 25-byte texts, copied together by Arrow: then they too are one block of bytes
         rows = np.flatnonzero(fixed)
-        b = data[offsets[rows][:, None] + np.arange(25)]
+        sub = text.filter(pa.array(fixed))
+        sub_off = np.frombuffer(sub.buffers()[1], dtype=np.int64, count=len(sub) + 1, offset=sub.offset * 8)
+        b = np.frombuffer(sub.buffers()[2], dtype=np.uint8)[sub_off[0] : sub_off[-1]].reshape(len(sub), 25)
     if len(b):
         out_fixed = _decode_fixed(b)
         if rows is None:
