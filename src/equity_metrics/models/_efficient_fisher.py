@@ -51,7 +51,7 @@ _EPS = np.finfo(float).eps
 _MEMORY = 64 * 2**20  # bytes of per-batch work arrays
 _CACHE = 2**20  # bytes of a gathered block of outcomes (stays in cache for its product)
 _THREADS = 2  # at most this many threads process batches of permutations (see _default_threads)
-_PROJ_MEMORY = 768 * 2**20  # bytes of the (cohort, unit) tables of squares of a chunk of rows
+_PROJ_MEMORY = 768 * 2**20  # bytes of (cohort, unit) tables: squares of a chunk of rows; half for refinement columns
 
 
 def _compare(stat: np.ndarray, obs: np.ndarray) -> np.ndarray:
@@ -307,28 +307,36 @@ def _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms):
         ml = int(mlen[sel[0]])
         if ml:
             groups.setdefault(int(np.searchsorted(glist, m)), []).append((slice(sel[0], sel[-1] + 1), ml))
-    # per cohort, the columns gathered for the refinement: the pre-periods and the projections of the rows
-    # using it ([y_pre | pa], a table) or, when narrower, all periods of y (covariances times the weights)
-    src = {}
+    # per cohort, the columns gathered for the refinement, the narrowest of: [y_pre | pa | pc] (a table whose
+    # column sums also give the cohort means of the projections), [y_pre | pa] (means from a 0/1 matrix times
+    # y), or all periods of y (covariances times the weights). Rows past r_g have no weight on cohort g in a.
+    wc_g = [int(np.flatnonzero(np.abs(c[:, g]).max(axis=1) > 0).max(initial=-1)) + 1 for g in range(G)]
+    src, full, size = {}, set(), 0
     for g in range(G):
         k, r = int(k_g[g]), int(r_g[g])
-        if k and k + r < T:
-            src[g] = np.ascontiguousarray(np.concatenate([yc[:, :k], yc @ a[:r, g].T], axis=1))
+        cols = [yc[:, :k], yc @ a[:r, g].T] if k + r < T else None
+        if cols is not None and k + r + wc_g[g] < T:
+            cols.append(yc @ c[: wc_g[g], g].T)
+            full.add(g)
+        if k and cols is not None and size + 8 * n * sum(x.shape[1] for x in cols) <= _PROJ_MEMORY // 2:
+            src[g] = np.ascontiguousarray(np.concatenate(cols, axis=1))
+            size += src[g].nbytes
+        else:
+            full.discard(g)
     bounds = perms.bounds
     out = np.empty((perms.n_fisher, 6 * J))
 
     def batch(sl, units):
         nb = units.shape[0]
         res = out[sl]
-        ybar = np.empty((nb, G, T))  # cohort means of y: sums of the gathered rows, or a 0/1 matrix times y
+        mean = np.zeros((nb, G, 2 * J))  # cohort means of pa, pc: from the gathered rows or from y's
         for g in range(G):
-            if not k_g[g] or g in src:
-                ybar[:, g] = _csr(units[:, bounds[g] : bounds[g + 1]], n) @ yc / nf[g]
+            if not k_g[g] or (g in src and g not in full):
+                mean[:, g] = (_csr(units[:, bounds[g] : bounds[g + 1]], n) @ yc) @ (w[:, g].T / nf[g])
         adj = res[:, 5 * J :]
         adj[:] = 0.0
         if groups:
-            _refine(units, ybar, adj)
-        mean = np.einsum("bgt,kgt->bgk", ybar, w, optimize=True)  # (nb, G, 2J)
+            _refine(units, mean, adj)
         res[:, : 2 * J] = mean.sum(axis=1)
         ma, mc = mean[..., :J], mean[..., J:]
         d3 = den[None, :, None]
@@ -336,7 +344,7 @@ def _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms):
         res[:, 3 * J : 4 * J] = (mc * mc / d3).sum(axis=1)
         res[:, 4 * J : 5 * J] = (ma * mc / d3).sum(axis=1)
 
-    def _refine(units, ybar, adj):
+    def _refine(units, mean, adj):
         nb = units.shape[0]
         ssum = np.zeros((nb, kmax, kmax))  # suffix sums (cohorts >= g) of pre-period covariances
         bsum = np.zeros((nb, kmax, J))  # suffix sums of the projections S_pp^-1 cov(pre, pa)
@@ -355,12 +363,15 @@ def _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms):
                     np.sum(zb, axis=1, out=mz[s0 : s0 + step])
                 mz /= ng
                 if g not in src:
-                    ybar[:, g] = mz
+                    mean[:, g] = mz @ w[:, g].T
+                elif g in full:
+                    mean[:, g, :r] = mz[:, k : k + r]
+                    mean[:, g, J : J + wc_g[g]] = mz[:, k + r :]
                 my = mz[:, :k]
                 cov -= ng * my[:, :, None] * mz[:, None, :]
                 cov /= den[g]
                 s_pp = cov[..., :k]
-                r_pa = cov[..., k:] if g in src else cov @ a[:r, g].T  # (nb, k, r): cov(pre-periods, pa)
+                r_pa = cov[..., k : k + r] if g in src else cov @ a[:r, g].T  # (nb, k, r): cov(pre, pa)
                 ssum[:, :k, :k] += s_pp
                 linv, ok = _cholesky_inverse(s_pp)
                 # leading blocks: S[:m,:m]^-1 x[:m] = (L^-1[:m,:m])' (L^-1 x)[:m]; entries past each row's own
