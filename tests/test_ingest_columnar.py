@@ -205,9 +205,9 @@ def test_duplicate_screen_is_exact_even_when_the_mix_collides(monkeypatch):
     packed = [np.array([1, 1, 2, 1, 2, 3], dtype=np.int64)]
     text = pa.array(["a", "a", "b", "c", "b", "a"], type=pa.large_string())
     expected = [False, True, False, False, True, False]
-    assert conv._exact_among(pl, packed, text).tolist() == expected
+    assert conv._exact_among(pl, packed, [text]).tolist() == expected
     monkeypatch.setattr(conv, "_mix", lambda arrays: np.zeros(len(arrays[0]), dtype=np.uint64))  # all collide
-    assert conv._exact_among(pl, packed, text).tolist() == expected
+    assert conv._exact_among(pl, packed, [text]).tolist() == expected
     keys = [(np.array([0, 0, 0, 1]), 2), (np.array([5, 5, 5, 5]), 6)]
     assert conv.duplicated(keys, pa.array(["x", "x", "y", "x"], type=pa.large_string()), np.array([7, 7, 9, 7])).tolist() == [
         False, True, False, False]  # fmt: skip

@@ -24,7 +24,7 @@ from ..areas import normalise_forces
 from ..ledger import FileRecord, Ledger, ReadResult, Rejects
 from ..schema import conform
 from ._policeuk_convert import NAT, TIMEZONE, Coded, convert, resolve_dates
-from ._policeuk_scan import Encoder
+from ._policeuk_scan import TEXT_COLUMNS, Encoder
 from .policeuk_api import _reject_frame
 
 
@@ -65,7 +65,7 @@ def assemble(
             lines[offsets[i] : offsets[i] + f.n] = f.lines
         if f.rows is not None:
             rownos[offsets[i] : offsets[i] + f.n] = f.rows
-    raw_cols = [c for c in columns if c != "Date"] + (["Force"] if per_row_force else [])
+    raw_cols = [c for c in columns if c not in TEXT_COLUMNS] + (["Force"] if per_row_force else [])
     in_order = total == enc.rows and bool((perm == np.arange(total)).all())  # files read in output order
     cols: dict[str, Coded] = {}
     for c in raw_cols:
@@ -79,12 +79,17 @@ def assemble(
                 if f.force not in fc.raws:
                     fc.raws.append(f.force)
                 fc.codes[offsets[i] : offsets[i] + f.n] = fc.raws.index(f.force)
+    coords = [c for c in TEXT_COLUMNS if c != "Date"]
     if not total:
         text, utc = pa.chunked_array([], type=pa.large_string()), np.zeros(0, dtype=np.int64)
+        texts = {c: pa.chunked_array([], type=pa.large_string()) for c in coords}
     elif in_order:
         text, utc = enc.date_text(), enc.utc_ns()
+        texts = {c: enc.text(c) for c in coords}
     else:
-        text, utc = enc.date_text().take(pa.array(perm)), enc.utc_ns()[perm]
+        take = pa.array(perm)
+        text, utc = enc.date_text().take(take), enc.utc_ns()[perm]
+        texts = {c: enc.text(c).take(take) for c in coords}
     del perm
     reason = resolve_dates(utc, lambda rows: text.take(pa.array(rows)).to_pylist())
     notes: list[str] = []
@@ -97,6 +102,7 @@ def assemble(
         rows = np.flatnonzero(~excluded)
         cols = {c: Coded(v.codes[rows], v.raws) for c, v in cols.items()}
         text, utc, reason = text.take(pa.array(rows)), utc[rows], reason[rows]
+        texts = {c: t.take(pa.array(rows)) for c, t in texts.items()}
         group, lines, rownos = group[rows], lines[rows], rownos[rows]
     keep = pd.isna(reason)
 
@@ -106,6 +112,7 @@ def assemble(
         bad = np.flatnonzero(~keep)
         dates = text.take(pa.array(bad)).to_pylist()
         vals = {k: (dates if k == "Date" else [cols[k].raws[j] for j in cols[k].codes[bad]]) for k in ["Date", *raw_cols]}
+        vals.update({k: t.take(pa.array(bad)).to_pylist() for k, t in texts.items()})
         order = [k for k in columns] + (["Force"] if per_row_force else [])
         for j, i in enumerate(bad):  # one record per rejected row, with its raw values
             raw = json.dumps({k: str(vals[k][j]) for k in order}, ensure_ascii=False)
@@ -113,8 +120,8 @@ def assemble(
                             "value": str(dates[j]), "reason": reason[i], "raw": raw, "_g": int(group[i])})  # fmt: skip
     fk = cols.get("Force")  # kept aside: convert() consumes (and frees) the coded columns as it goes
     conv = convert(cols, date_text=text, utc_ns=utc, reason=reason, group=group, source="policeuk",
-                   ethnicity_field=ethnicity_field, fallback=fallback, field_of=field_of)  # fmt: skip
-    del cols, text
+                   ethnicity_field=ethnicity_field, fallback=fallback, field_of=field_of, texts=texts)  # fmt: skip
+    del cols, text, texts
     c = conv.columns
     g, lines = group[keep], lines[keep]
 

@@ -133,14 +133,47 @@ def to_float(stripped: list[str], lim: float) -> np.ndarray:
     return vals
 
 
-def duplicated(keys: list[tuple[np.ndarray, int]], text: Any = None, instants: np.ndarray | None = None) -> np.ndarray:
+_PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
+
+
+def coords_from_text(text: Any, lim: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coordinates from raw text (an Arrow string array): values, empty, present-but-not-understood.
+
+    Plain decimals (``-1.5``, ``53.80``: nearly every value) are read in bulk by Polars;
+    any other text, once per distinct value, exactly as :func:`to_float` reads it
+    (stripped, ``pandas.to_numeric``); values beyond +-``lim`` are not understood.
+    """
+    import polars as pl
+
+    s = pl.Series(text)
+    plain = s.str.contains(_PLAIN_NUMBER).fill_null(False).to_numpy()
+    vals = s.cast(pl.Float64, strict=False).to_numpy().astype(np.float64, copy=True)
+    vals[~plain] = np.nan
+    empty = np.zeros(len(s), dtype=bool)
+    odd = np.flatnonzero(~plain)
+    if len(odd):  # blanks, spaces, signs, exponents, words: once per distinct text
+        codes, uniq = pd.factorize(pd.Series(s.gather(odd).fill_null("").to_list(), dtype=object))
+        stripped = [str(u).strip() for u in uniq]
+        vals[odd] = to_float(stripped, lim)[codes] if len(stripped) else np.nan
+        empty[odd] = np.array([u == "" for u in stripped], dtype=bool)[codes]
+    with np.errstate(invalid="ignore"):
+        vals[~(np.abs(vals) <= lim)] = np.nan
+    bad = ~empty & np.isnan(vals)
+    return vals, empty, bad
+
+
+def duplicated(
+    keys: list[tuple[np.ndarray, int]], text: Any = None, instants: np.ndarray | None = None, extra: list[Any] | None = None
+) -> np.ndarray:
     """2nd+ occurrences of the same combination of codes (each given with its cardinality) and ``text``.
 
     With ``instants`` (the UTC instants parsed from ``text``: equal texts give equal
     instants), rows are first screened on the integer codes and instants alone, and
     ``text`` is compared only among the rows that could be duplicates: the same
-    answer, without hashing every row's text.
+    answer, without hashing every row's text. ``extra``: more raw columns given as
+    row-aligned Arrow text (compared exactly too).
     """
+    extra = list(extra or [])
     import polars as pl
 
     packed, combined, card = [], np.zeros(len(keys[0][0]), dtype=np.int64), 1
@@ -155,39 +188,47 @@ def duplicated(keys: list[tuple[np.ndarray, int]], text: Any = None, instants: n
     del combined
     if instants is not None and text is not None:
         # screen: rows whose 64-bit mix of (codes, instant) is shared (equal rows share it; a few others may)
-        h = _mix([*packed, np.asarray(instants, dtype=np.int64)])
+        hashes = [pl.Series(t).hash(seed=0).to_numpy().view(np.int64) for t in extra]
+        h = _mix([*packed, np.asarray(instants, dtype=np.int64), *hashes])
+        del hashes
         maybe = np.flatnonzero(pd.Series(h, copy=False).duplicated(keep=False).to_numpy())
         del h
         out = np.zeros(len(packed[0]), dtype=bool)
         if len(maybe):
-            out[maybe] = _exact_among(pl, [k[maybe] for k in packed], text.take(pa.array(maybe)))
+            take = pa.array(maybe)
+            out[maybe] = _exact_among(pl, [k[maybe] for k in packed], [t.take(take) for t in (text, *extra)])
         return out
     frame = pl.DataFrame({f"k{i}": k for i, k in enumerate(packed)})
-    if text is not None:
-        frame = frame.with_columns(pl.Series("t", text))
+    for i, t in enumerate([text, *extra] if text is not None else extra):
+        frame = frame.with_columns(pl.Series(f"t{i}", t))
     return (~frame.select(pl.struct(pl.all()).is_first_distinct()).to_series()).to_numpy()
 
 
-def _exact_among(pl: Any, packed: list[np.ndarray], text: Any) -> np.ndarray:
-    """2nd+ occurrences among candidate rows: grouped by a 64-bit mix of codes and text, then verified exactly.
+def _exact_among(pl: Any, packed: list[np.ndarray], texts: list[Any]) -> np.ndarray:
+    """2nd+ occurrences among candidate rows: grouped by a 64-bit mix of codes and texts, then verified exactly.
 
-    Every row said to repeat an earlier one is compared with it, codes and text: if
+    Every row said to repeat an earlier one is compared with it, codes and texts: if
     any pair differs (a collision of the mix), the rows are compared the slow way.
     """
-    th = pl.Series(text).hash(seed=0).to_numpy().view(np.int64)
-    codes, uniq = pd.factorize(_mix([*packed, th]))
+    import pyarrow.compute as pc
+
+    hashes = [pl.Series(t).hash(seed=0).to_numpy().view(np.int64) for t in texts]
+    codes, uniq = pd.factorize(_mix([*packed, *hashes]))
     first_of = np.empty(len(uniq), dtype=np.int64)
     first_of[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # reversed: the first occurrence is written last
     first = first_of[codes]
     rows = np.flatnonzero(first != np.arange(len(codes)))
     same = all(bool((k[rows] == k[first[rows]]).all()) for k in packed)
     if same and len(rows):
-        same = bool(pa.compute.all(pa.compute.equal(text.take(pa.array(rows)), text.take(pa.array(first[rows])))).as_py())
+        a, b = pa.array(rows), pa.array(first[rows])
+        same = all(t.null_count == 0 and pc.all(pc.equal(t.take(a), t.take(b))).as_py() for t in texts)
     if same:
         out = np.zeros(len(codes), dtype=bool)
         out[rows] = True
         return out
-    frame = pl.DataFrame({f"k{i}": k for i, k in enumerate(packed)}).with_columns(pl.Series("t", text))
+    frame = pl.DataFrame({f"k{i}": k for i, k in enumerate(packed)})
+    for i, t in enumerate(texts):
+        frame = frame.with_columns(pl.Series(f"t{i}", t))
     return (~frame.select(pl.struct(pl.all()).is_first_distinct()).to_series()).to_numpy()
 
 
@@ -226,6 +267,7 @@ def convert(
     ethnicity_field: str,
     fallback: str,
     field_of: dict[str, str],
+    texts: dict[str, Any] | None = None,
 ) -> Converted:
     """Canonical columns from coded police.uk text columns (``cols``: every column but ``Date``, plus extras).
 
@@ -234,7 +276,10 @@ def convert(
 
     ``date_text`` is the raw ``Date`` text (an Arrow string array, row-aligned), ``utc_ns``
     its UTC instants (int64 ns) and ``reason`` the reject reason of each row (None = kept).
+    ``texts`` holds raw columns given as row-aligned Arrow text instead of codes
+    (``Latitude``, ``Longitude``: many distinct values); it is consumed too.
     """
+    texts = {} if texts is None else texts
     keep = pd.isna(reason)
     if not keep.all():
         rows = np.flatnonzero(keep)
@@ -243,6 +288,10 @@ def convert(
         cols.update(kept)
         del kept
         group, utc_ns, date_text = group[rows], utc_ns[rows], date_text.take(pa.array(rows))
+        kept_text = {c: t.take(pa.array(rows)) for c, t in texts.items()}
+        texts.clear()
+        texts.update(kept_text)
+        del kept_text
     n = len(group)
     out: dict[str, Any] = {}
     missing: Counter = Counter({"datetime": 0})
@@ -250,7 +299,9 @@ def convert(
     unparsed: dict[str, np.ndarray] = {}  # raw column -> rows with a value present but not understood
     # exact duplicates (over every raw column) first: then each coded column is freed once converted
     key = [(group, int(group.max()) + 1 if n else 1)] + [(np.asarray(c.codes), len(c.raws)) for c in cols.values()]
-    dup = duplicated(key, _as_string(date_text), utc_ns) if n else np.zeros(0, dtype=bool)
+    extra = [_as_string(t) for t in texts.values()]
+    dup = duplicated(key, _as_string(date_text), utc_ns, extra) if n else np.zeros(0, dtype=bool)
+    del extra
     del key
     raws_of = {c: v.raws for c, v in cols.items()}
 
@@ -310,6 +361,16 @@ def convert(
     count("Policing operation", codes, stripped)
     out["policing_operation_name"] = str_take(codes, [s or None for s in stripped])
     for col, name, lim in (("Latitude", "latitude", 90.0), ("Longitude", "longitude", 180.0)):
+        if col in texts:  # as text: read as numbers in bulk, odd values once each
+            text = texts.pop(col)
+            vals, empty, bad = coords_from_text(text, lim)
+            missing[field_of[col]] += int(empty.sum())
+            unknown[field_of[col]] += int(bad.sum())
+            if bad.any():
+                rows = np.flatnonzero(bad)
+                unparsed[col] = (rows, [str(v) for v in text.take(pa.array(rows)).to_pylist()])
+            out[name] = vals
+            continue
         codes, stripped = column(col)
         vals = to_float(stripped, lim)
         count(col, codes, stripped, np.array([s != "" for s in stripped], dtype=bool) & np.isnan(vals))

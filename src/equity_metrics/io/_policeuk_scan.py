@@ -44,6 +44,9 @@ from ._sources import sha256_bytes
 BATCH_BYTES = 16 << 20
 _BOM = b"\xef\xbb\xbf"
 # police.uk's own form: UTC with +00:00, optional fractional seconds (Cumbria); anything else goes to pandas
+#: Kept as text, not coded: Date (parsed to instants) and the coordinates (many distinct values: coding them
+#: in the parse costs more than reading them as numbers from the text)
+TEXT_COLUMNS = ("Date", "Latitude", "Longitude")
 _DATE_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?\+00:00$"
 _DATE_FMT = "%Y-%m-%dT%H:%M:%S%.f%:z"
 _MIN_NS = -2208988800 * 10**9  # 1900-01-01 UTC
@@ -123,7 +126,7 @@ class Encoder:
         self.cats: dict[str, pl.Categories] = {}
         self._hold: list[pl.Series] = []  # a category list lives only while a Series of its dtype does
         self.codes: dict[str, list[tuple[int, np.ndarray]]] = {}
-        self.text: list[pa.Array] = []
+        self.texts: dict[str, list[tuple[int, pa.Array]]] = {}  # TEXT_COLUMNS, kept as text
         self.utc: list[np.ndarray] = []
         self.rows = 0
 
@@ -133,7 +136,7 @@ class Encoder:
             self._hold.append(pl.Series(column, [], dtype=pl.Categorical(self.cats[column])))
         return pl.Categorical(self.cats[column])
 
-    def schema(self, columns: list[str], text: tuple[str, ...] = ("Date",)) -> dict[str, pl.DataType]:
+    def schema(self, columns: list[str], text: tuple[str, ...] = TEXT_COLUMNS) -> dict[str, pl.DataType]:
         """Parse schema: the ``text`` columns as text, the others straight into codes."""
         return {c: (pl.String if c in text else self.dtype(c)) for c in columns}
 
@@ -142,15 +145,17 @@ class Encoder:
         start, n = self.rows, df.height
         if n == 0:
             return start
-        other = [c for c in df.columns if c != "Date"]
+        other = [c for c in df.columns if c not in TEXT_COLUMNS]
         # a Categorical parse reads an empty field as null: it is the empty text here
         exprs = [pl.col(c).cast(self.dtype(c)).fill_null(pl.lit("", dtype=self.dtype(c))).to_physical().alias(c) for c in other]
         coded = df.select(*exprs)
         for c in other:
             self.codes.setdefault(c, []).append((start, coded[c].to_numpy().view(np.int32)))
-        text = df["Date"].to_arrow().cast(pa.large_string())
-        self.text.append(text)
-        self.utc.append(utc_instants(text))
+        for c in TEXT_COLUMNS:
+            if c in df.columns:
+                col = df[c] if c == "Date" else df[c].fill_null("")  # a missing coordinate is empty text
+                self.texts.setdefault(c, []).append((start, col.to_arrow().cast(pa.large_string())))
+        self.utc.append(utc_instants(self.texts["Date"][-1][1]))
         self.rows += n
         return start
 
@@ -173,8 +178,23 @@ class Encoder:
         raws = ["" if v is None else v for v in self.cats[name].to_series().to_list()]
         return Coded(codes, raws)
 
+    def text(self, name: str) -> pa.ChunkedArray:
+        """All rows of a text column (``Date``, ``Latitude``, ``Longitude``); released from the encoder."""
+        parts = self.texts.pop(name, [])
+        if sum(len(p) for _, p in parts) != self.rows:  # some batches lack it: their rows are empty text
+            full, at = [], 0
+            for start, p in parts:
+                if start > at:
+                    full.append(pa.array([""] * (start - at), type=pa.large_string()))
+                full.append(p)
+                at = start + len(p)
+            if at < self.rows:
+                full.append(pa.array([""] * (self.rows - at), type=pa.large_string()))
+            parts = [(0, p) for p in full]
+        return pa.chunked_array([p for _, p in parts], type=pa.large_string())
+
     def date_text(self) -> pa.ChunkedArray:
-        return pa.chunked_array(self.text, type=pa.large_string())
+        return self.text("Date")
 
     def utc_ns(self) -> np.ndarray:
         return np.concatenate(self.utc) if self.utc else np.zeros(0, dtype=np.int64)
