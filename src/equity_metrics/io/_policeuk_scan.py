@@ -1,11 +1,13 @@
 """The columnar engine under :func:`~equity_metrics.io.policeuk.read_policeuk`: police.uk CSV bytes to coded columns.
 
-Engine: Polars (its CSV reader and expressions run in Rust on all cores and release
-the GIL). Measured on the 44-force archive (1,034,848 rows, 2 cores): parsing all
-files as strings takes 0.3 s with Polars against 1.5-2.3 s with ``pyarrow.csv``, and
-Arrow's ``dictionary_encode`` + ``unify_dictionaries`` costs another 1-2 s where a
-per-batch Polars ``Enum`` cast costs 0.2 s; DuckDB reads as fast but every result
-crosses into Python through a query (see ``benchmarks/bench_ingest.py``).
+Engine: Polars (its CSV reader and expressions run in Rust and release the GIL).
+Measured on the 44-force archive (1,034,848 rows, 2 cores): parsing all files as
+strings takes 0.3-0.4 s with Polars against 1.5-2.3 s with ``pyarrow.csv``; Arrow's
+``dictionary_encode`` + ``unify_dictionaries`` costs another 1-2 s, while parsing
+straight into Polars ``Categorical`` codes costs 0.1 s more than strings once the two
+coordinate columns (300,000 distinct values: coding them doubled the parse) stay text.
+DuckDB reads as fast but every result crosses into Python through a query (see
+``benchmarks/bench_ingest.py``).
 
 How a download is read, without a Python loop per row or a pandas frame per file:
 
@@ -15,12 +17,16 @@ How a download is read, without a Python loop per row or a pandas frame per file
   too many fields makes the parse fail. Such a file's physical lines are its records,
   so line numbers need no parsing.
 * The bodies of such files are joined into batches of ~16 MB and parsed by Polars in
-  one call (a batch whose row count does not match is re-read file by file).
-* Every column but ``Date`` is parsed straight into integer codes into its distinct
-  values (a Polars ``Categorical`` with one category list per column, shared by all
-  batches: :class:`Encoder`); ``Date`` stays text and is parsed to UTC instants where
-  it has the police.uk form. Only the codes and the ``Date`` text are kept, so memory
-  stays near the size of the result.
+  one call (a batch whose row count does not match is re-read file by file). A plain
+  file bigger than ``LARGE_FILE`` (64 MB) is never held whole: it is read, checked and
+  parsed in pieces cut at line ends (:func:`stream_pieces`), its SHA-256 computed on
+  the side (:class:`Hasher`).
+* Every column but ``Date`` and the coordinates is parsed straight into integer codes
+  into its distinct values (a Polars ``Categorical`` with one category list per column,
+  shared by all batches: :class:`Encoder`); ``Date`` stays text and is decoded to UTC
+  instants (:func:`utc_instants`: digit by digit in numpy for police.uk's own form);
+  ``Latitude`` and ``Longitude`` stay text and are read as numbers in bulk later. Only
+  the codes and these texts are kept, so memory stays near the size of the result.
 * Any other file (quoted fields, odd headers, CR line ends, another encoding, ragged
   records) takes the careful path of :func:`equity_metrics.io._sources.parse_csv_text`
   and joins the same coded columns.
