@@ -223,8 +223,9 @@ def bench_fisher(n_fisher: int, n_prev: int, n_ref: int, estimands: tuple[str, .
             wall, cpu, r = _timed_fisher(df, kw, est, n_fisher)
             ld = f"{ld} -> {load()}"
             print(f"  {est:10s} ({len(r.table)} rows): ours {wall:6.2f} s wall, {cpu:6.2f} s CPU  ({ld})"
-                  f"  [target < 30 s]  {'OK' if wall < 30 else 'OVER'}   p(overall) = {r.overall['fisher_p_value']:.4f}")
-            line = dict(panel=label[:22], estimand=est, rows=len(r.table), ours=wall, load=ld)
+                  f"  [target < 30 s]  {'OK' if wall < 30 else 'OVER'}"
+                  f"   p(overall) = {r.overall['fisher_p_value']:.4f}")
+            line = dict(panel=label[:22], estimand=est, rows=len(r.table), ours=wall, cpu=cpu, load=ld)
             if n_prev > 0:
                 ld = load()
                 pw, pc, rp = _timed_fisher(df, kw, est, n_prev, _fisher_prev.fisher_counts)
@@ -244,11 +245,12 @@ def bench_fisher(n_fisher: int, n_prev: int, n_ref: int, estimands: tuple[str, .
                       f"for {n_fisher:,}   RATIO ours / loop = {wall / line['loop']:.4f}")
             rows.append(line)
     print(f"\n== summary: seconds for {n_fisher:,} permutations (baselines scaled from fewer) ==")
-    print(f"  {'panel':22s} {'estimand':10s} {'rows':>4s} {'ours':>7s} {'previous':>9s} {'loop':>8s}  load")
+    print(f"  {'panel':22s} {'estimand':10s} {'rows':>4s} {'ours':>7s} {'(CPU)':>7s} {'previous':>9s} {'loop':>8s}  load")
     for x in rows:
         prev = f"{x['prev']:9.1f}" if "prev" in x else f"{'-':>9s}"
         loop = f"{x['loop']:8.0f}" if "loop" in x else f"{'-':>8s}"
-        print(f"  {x['panel']:22s} {x['estimand']:10s} {x['rows']:4d} {x['ours']:7.2f} {prev} {loop}  {x['load']}")
+        print(f"  {x['panel']:22s} {x['estimand']:10s} {x['rows']:4d} {x['ours']:7.2f} {x['cpu']:7.2f} {prev} {loop}"
+              f"  {x['load']}")
 
 
 def main(argv: list[str] | None = None) -> int:

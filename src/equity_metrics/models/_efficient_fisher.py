@@ -200,12 +200,14 @@ def fisher_statistics(y, gi, n_g, des, mode, beta_value, times, glist, n_fisher,
     per_perm = 8 * (3 * n + glist.size * (T + 8 * J) + m_max * (m_max + 2 * J))
     threads = _default_threads() if threads is None else max(1, int(threads))
     perms = _Permutations(gi, n_g, n_fisher, seed, int(np.clip(memory // per_perm, 16, 512)), threads)
-    m1, m2 = _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms)  # (B, 2J), (B, 4J)
-    # the squares pass reads each cohort's table once per batch: larger batches (units and 0/1 matrices only)
+    # means (n_fisher, 2J); squared-mean corrections (3J) and refinement (J) in m2
+    m1, m2 = _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms)
+    # sums of squares (n_fisher, 3J); this pass reads each cohort's table once per batch, so larger batches
     sq_batch = int(np.clip(memory // (32 * n), perms.batch, 1024))
-    sq = _squares(yc, a, c, n_g, _Permutations(gi, n_g, n_fisher, seed, sq_batch, threads))  # (B, 3J): sum over cohorts of sums of squares / (n_g (n_g - 1))
-    mom = {"est_a": m1[:, :J], "est_c": m1[:, J:], "vaa": sq[:, :J] - m2[:, :J], "vcc": sq[:, J : 2 * J] - m2[:, J : 2 * J],
-           "vac": sq[:, 2 * J :] - m2[:, 2 * J : 3 * J], "adj": m2[:, 3 * J :]}
+    sq = _squares(yc, a, c, n_g, _Permutations(gi, n_g, n_fisher, seed, sq_batch, threads))
+    mom = {"est_a": m1[:, :J], "est_c": m1[:, J:], "vaa": sq[:, :J] - m2[:, :J],
+           "vcc": sq[:, J : 2 * J] - m2[:, J : 2 * J], "vac": sq[:, 2 * J :] - m2[:, 2 * J : 3 * J],
+           "adj": m2[:, 3 * J :]}
     if mode == "efficient":
         thr = 1e-14 * np.maximum(np.abs(mom["vac"]).max(axis=1, initial=0), 1e-300)[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):

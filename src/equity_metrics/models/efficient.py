@@ -391,9 +391,9 @@ def efficient_staggered(
         computed in vectorised batches from projections of the outcomes
         (about ``units x (3 rows + pre-periods x periods)`` operations each;
         ``benchmarks/bench_did.py``): 5,000 permutations on 8,000-10,000
-        officers x 72 months take about 5-10 s for ``simple`` and 25-40 s for
-        the many-row estimands (``eventstudy``, ``calendar``, ``cohort`` with
-        48 cohorts) on a 2-core machine at load average 4-7.
+        officers x 72 months took 5-7 s for ``simple`` and 15-28 s for the
+        many-row estimands (``cohort``, ``calendar``, ``eventstudy``; slowest
+        ``cohort`` with 48 cohorts) on a 2-core machine at load average 3-5.
         ``comparisons="all"`` (a vector beta re-estimated in every
         permutation) uses the slower one-at-a-time loop.
     seed
