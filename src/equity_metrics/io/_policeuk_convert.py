@@ -167,11 +167,10 @@ def duplicated(
 ) -> np.ndarray:
     """2nd+ occurrences of the same combination of codes (each given with its cardinality) and ``text``.
 
-    With ``instants`` (the UTC instants parsed from ``text``: equal texts give equal
-    instants), rows are first screened on the integer codes and instants alone, and
-    ``text`` is compared only among the rows that could be duplicates: the same
-    answer, without hashing every row's text. ``extra``: more raw columns given as
-    row-aligned Arrow text (compared exactly too).
+    With ``instants`` given (the reader's fast path), rows are grouped by a 64-bit mix
+    of their codes and texts and every repeat is verified against its first occurrence
+    (:func:`_exact_among`): the same answer as comparing whole rows, without building
+    them. ``extra``: more raw columns given as row-aligned Arrow text (compared too).
     """
     extra = list(extra or [])
     import polars as pl
@@ -187,17 +186,8 @@ def duplicated(
     packed.append(combined)
     del combined
     if instants is not None and text is not None:
-        # screen: rows whose 64-bit mix of (codes, instant) is shared (equal rows share it; a few others may)
-        hashes = [pl.Series(t).hash(seed=0).to_numpy().view(np.int64) for t in extra]
-        h = _mix([*packed, np.asarray(instants, dtype=np.int64), *hashes])
-        del hashes
-        maybe = np.flatnonzero(pd.Series(h, copy=False).duplicated(keep=False).to_numpy())
-        del h
-        out = np.zeros(len(packed[0]), dtype=bool)
-        if len(maybe):
-            take = pa.array(maybe)
-            out[maybe] = _exact_among(pl, [k[maybe] for k in packed], [t.take(take) for t in (text, *extra)])
-        return out
+        # every row grouped by a 64-bit mix of its codes and texts, each repeat verified against its first
+        return _exact_among(pl, packed, [text, *extra])
     frame = pl.DataFrame({f"k{i}": k for i, k in enumerate(packed)})
     for i, t in enumerate([text, *extra] if text is not None else extra):
         frame = frame.with_columns(pl.Series(f"t{i}", t))
