@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_large.py [ARCHIVE] [--folder FOLDER] [--repeats N] [--engines duckdb,polars,spark]
-                                     [--cases folder,tar] [--memory-limit 1GB]
+                                     [--cases folder,tar] [--memory-limit 1GB] [--previous SRC]
     python benchmarks/bench_large.py --apis        # Ibis vs Narwhals for the count query, same engine, same data
 
 Two cases, each contender in a fresh subprocess (its own peak memory, ``VmHWM``; for
@@ -26,6 +26,11 @@ separately), and ``read_policeuk`` (the in-memory reader) followed by the same
 group-by. Each count gives the full ledger and rejects and applies the toolkit's
 rules (Europe/London months, harmonised ethnicity). Ratios: each engine against its
 bare counterpart and against ``read_policeuk``; peak memory against the memory limit.
+
+``--previous SRC`` adds ``count_policeuk`` from another source tree (e.g. ``git archive
+<commit> src | tar -x -C /tmp/prev`` then ``--previous /tmp/prev/src``) on DuckDB and
+Polars, as contenders ``duckdb (previous)`` and ``polars (previous)``: before and
+after, in the same run.
 
 ``--apis`` writes the archive's rows once as Parquet and times the core of the
 count query (dates through the month table, ethnicity through its map, group by
@@ -71,6 +76,9 @@ def _csvs(folder: str) -> str:
 
 def _one(which: str, path: str, memory_limit: str) -> None:
     """Child process: imports (not timed), one timed count, then a JSON line."""
+    if which.endswith(" (previous)"):
+        sys.path.insert(0, os.environ["BENCH_LARGE_PREVIOUS"])
+        which = which.split(" ", 1)[0]
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import bench_ingest  # the bare baselines
     import duckdb  # noqa: F401
@@ -130,14 +138,15 @@ def _case(title: str, path: str, contenders: list[str], repeats: int, memory_lim
         cells = f"cells {rs[0]['cells']:>6,}" if rs[0]["cells"] is not None else " " * 12
         print(f"   {name:18s} rows {rs[0]['rows']:>10,}  {cells}  best {best:6.2f} s  median {med:6.2f} s  cpu {cpu:6.2f} s  "
               f"peak {peak:6.0f} MB  (runs: {', '.join(f'{s:.2f}' for s in secs)}){start}")  # fmt: skip
-    engines = [n for n in contenders if n in ("duckdb", "polars", "spark", "read_policeuk")]
+    engines = [n for n in contenders if "bare" not in n and (n.split(" ")[0] in ("duckdb", "polars", "spark") or n == "read_policeuk")]
     same = {(runs[n][0]["rows"], runs[n][0]["cells"], runs[n][0]["events"]) for n in engines}
     print("   same rows, cells and events for every count: " + ("yes" if len(same) == 1 else f"NO {sorted(same)}"))
     for name in engines:
         if name == "read_policeuk":
             continue
         best, med, peak = summary[name]
-        for base in [BARE.get(name), "polars bare (tar)" if name == "polars" else None, "read_policeuk"]:
+        bases = [BARE.get(name), "polars bare (tar)" if name == "polars" else None, "read_policeuk", f"{name} (previous)"]
+        for base in bases:
             if base in summary:
                 b_best, b_med, b_peak = summary[base]
                 print(f"   ratio {name} / {base}: time best {best / b_best:.2f}x, median {med / b_med:.2f}x; peak memory {peak / b_peak:.2f}x")
@@ -231,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engines", default="duckdb,polars,spark")
     ap.add_argument("--cases", default="folder,tar")
     ap.add_argument("--memory-limit", default="1GB")
+    ap.add_argument("--previous", help="another source tree (its src folder): count_policeuk before, as extra contenders")
     ap.add_argument("--apis", action="store_true", help="compare Ibis and Narwhals for the count query")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -242,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     engines = [e for e in args.engines.split(",") if e]
     cases = [c for c in args.cases.split(",") if c]
+    if args.previous:
+        os.environ["BENCH_LARGE_PREVIOUS"] = os.path.abspath(args.previous)
+        engines += [f"{e} (previous)" for e in engines if e in ("duckdb", "polars")]
     with tempfile.TemporaryDirectory(prefix="bench_large_") as tmp:
         folder = args.folder or (_extract(args.path, tmp) if ("folder" in cases or args.apis) else None)
         if args.apis:
