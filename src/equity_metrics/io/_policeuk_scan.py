@@ -362,6 +362,29 @@ def prefetch(items: Iterable[tuple[str, bytes]], check: Any = None, depth: int =
     previous batch is parsed. Errors are raised in the caller's thread; leaving early
     stops the reader and closes ``items``.
     """
+
+    def work() -> Iterator[tuple[str, Any, str | None, Any]]:
+        it = iter(items)
+        try:
+            for name, data in it:
+                if not isinstance(data, (bytes, bytearray, memoryview)):  # a file streamed by the caller
+                    yield name, data, None, None
+                else:
+                    yield name, data, sha256_bytes(data), None if check is None else check(name, data)
+        finally:
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()
+
+    return ahead(work(), depth, name="policeuk-reader")
+
+
+def ahead(iterable: Iterable[Any], depth: int = 2, name: str = "policeuk-ahead") -> Iterator[Any]:
+    """The items of ``iterable``, produced ahead in a background thread (at most ``depth`` waiting).
+
+    Errors are raised in the caller's thread; leaving early stops the thread and closes
+    the iterable.
+    """
     q: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -375,14 +398,10 @@ def prefetch(items: Iterable[tuple[str, bytes]], check: Any = None, depth: int =
         return False
 
     def run() -> None:
-        it = iter(items)
+        it = iter(iterable)
         try:
-            for name, data in it:
-                if not isinstance(data, (bytes, bytearray, memoryview)):  # a file streamed by the caller
-                    item = (name, data, None, None)
-                else:
-                    item = (name, data, sha256_bytes(data), None if check is None else check(name, data))
-                if not put(item):
+            for x in it:
+                if not put(x):
                     break
         except BaseException as exc:  # handed to the caller's thread
             put(_Failure(exc))
@@ -392,7 +411,7 @@ def prefetch(items: Iterable[tuple[str, bytes]], check: Any = None, depth: int =
                 close()
             put(_END)
 
-    t = threading.Thread(target=run, name="policeuk-reader", daemon=True)
+    t = threading.Thread(target=run, name=name, daemon=True)
     t.start()
     try:
         while True:

@@ -44,7 +44,7 @@ from ..errors import FileFormatError, OptionError, ReadError, closest_matches
 from ..ledger import FileRecord, Ledger, ReadResult
 from ._sources import LargeFile, OnDamage, Sources, base_name, decode_bytes, iter_files, parse_csv_text, sha256_bytes
 from ._policeuk_assemble import INDEX_NOTE, PoliceukFile, assemble
-from ._policeuk_scan import BATCH_BYTES, Encoder, Hasher, chunks, fast_body, parse_bodies, prefetch, stream_pieces
+from ._policeuk_scan import BATCH_BYTES, Encoder, Hasher, ahead, chunks, fast_body, parse_bodies, prefetch, stream_pieces
 from .policeuk_api import _FIELD_OF, POLICEUK_COLUMNS, EthnicityField, Fallback, _check_ethnicity_options, _choices
 
 __all__ = ["read_policeuk", "parse_policeuk_filename", "POLICEUK_COLUMNS", "EthnicityField", "Fallback"]
@@ -364,7 +364,7 @@ def _read_all(items: Iterable[tuple[str, bytes]], encoding: str, force_opt: str 
         """A file too big to hold whole: read, checked, parsed and coded piece by piece."""
         start, n, hasher = enc.rows, 0, Hasher()
         if _misnamed(name) is None:
-            for piece in stream_pieces(large.blocks(BATCH_BYTES), _HEADER, hasher):
+            for piece in ahead(stream_pieces(large.blocks(BATCH_BYTES), _HEADER, hasher)):  # read and checked ahead
                 df = None if piece is None else parse_bodies([piece[0]], cols, piece[1], enc)
                 if df is None:
                     break
