@@ -21,15 +21,12 @@ Spark) parse the files; Python only lists them, checks their bytes and hashes th
 from __future__ import annotations
 
 import os
-import queue
-import threading
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 import numpy as np
 
 from ._engines import FILE_PATTERN
-from ._policeuk_scan import fast_body
+from ._policeuk_scan import ahead, fast_body
 from ._sources import sha256_bytes
 from .policeuk_api import POLICEUK_COLUMNS
 
@@ -38,58 +35,25 @@ __all__ = ["FILE_PATTERN", "HEADER", "checked_body", "engine_file", "prefetch", 
 #: the header line of every police.uk stop-and-search file
 HEADER = ",".join(POLICEUK_COLUMNS).encode()
 _BOM = b"\xef\xbb\xbf"
-_END = object()
-
-
-class _Failure:
-    def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
 
 
 def prefetch(items: Iterable[tuple[str, bytes]], depth: int = 16) -> Iterator[tuple[str, bytes, str]]:
     """``(name, bytes, sha256)`` of ``items``, read and hashed ahead in a background thread.
 
-    Errors are raised in the caller's thread; leaving early stops the reader.
+    Errors are raised in the caller's thread; leaving early stops the reader (:func:`._policeuk_scan.ahead`).
     """
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
 
-    def put(x: Any) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(x, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def run() -> None:
+    def work() -> Iterator[tuple[str, bytes, str]]:
         it = iter(items)
         try:
             for name, data in it:
-                if not put((name, data, sha256_bytes(data))):
-                    break
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-            put(_Failure(exc))
+                yield name, data, sha256_bytes(data)
         finally:
             close = getattr(it, "close", None)
             if close is not None:
                 close()
-            put(_END)
 
-    t = threading.Thread(target=run, name="count-policeuk-reader", daemon=True)
-    t.start()
-    try:
-        while True:
-            x = q.get()
-            if x is _END:
-                break
-            if isinstance(x, _Failure):
-                raise x.exc
-            yield x
-    finally:
-        stop.set()
-        t.join()
+    return ahead(work(), depth, name="count-policeuk-reader")
 
 
 def checked_body(data: bytes, *, engine_counts: bool = False) -> int | None:
