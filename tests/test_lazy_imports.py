@@ -46,7 +46,7 @@ def test_policeuk_reader_import_is_light():
 def test_package_import_loads_only_the_errors():
     modules = set(_fresh(_loaded("import equity_metrics"))["modules"])
     assert not {"pandas", "numpy", "polars", "pyarrow", *HEAVY} & modules
-    assert {m for m in modules if m.startswith("equity_metrics")} == {"equity_metrics", "equity_metrics.errors"}
+    assert {m for m in modules if m.startswith("equity_metrics")} == {"equity_metrics", "equity_metrics.errors", "equity_metrics._lazy"}
 
 
 def test_names_resolve_on_first_use_in_a_fresh_interpreter():

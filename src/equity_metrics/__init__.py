@@ -12,7 +12,7 @@ does not pull in the measures' and models' scipy and statsmodels. ``em.disparity
 """
 
 # no ``from __future__ import annotations`` here: it would leave ``annotations`` in the public namespace
-from importlib import import_module as _import_module
+from ._lazy import lazy_names as _lazy_names
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 __version__ = "0.1.0"
@@ -106,21 +106,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    """Import a public name on first use and keep it in the namespace (PEP 562)."""
-    try:
-        target = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    module_name, _, attribute = target.partition(":")
-    module = _import_module(module_name, __name__)
-    value = getattr(module, attribute) if attribute else module
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = _lazy_names(__name__, _LAZY, globals())  # PEP 562: imported on first use
 
 
 if _TYPE_CHECKING:  # the same names, for type checkers and IDEs (tests/test_lazy_imports.py checks they agree)

@@ -8,7 +8,7 @@ Each reader loads on first use (PEP 562 module ``__getattr__``), so importing on
 (``equity_metrics.io.policeuk``) does not import the others.
 """
 
-from importlib import import_module as _import_module
+from .._lazy import lazy_names as _lazy_names
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 # public name -> "module:attribute", relative to this package
@@ -34,20 +34,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    """Import a reader on first use and keep it in the namespace (PEP 562)."""
-    try:
-        target = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    module_name, _, attribute = target.partition(":")
-    value = getattr(_import_module(module_name, __name__), attribute)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = _lazy_names(__name__, _LAZY, globals())  # PEP 562: imported on first use
 
 
 if _TYPE_CHECKING:  # the same names, for type checkers and IDEs (tests/test_lazy_imports.py checks they agree)
