@@ -209,5 +209,5 @@ def test_duplicate_screen_is_exact_even_when_the_mix_collides(monkeypatch):
     monkeypatch.setattr(conv, "_mix", lambda arrays: np.zeros(len(arrays[0]), dtype=np.uint64))  # all collide
     assert conv._exact_among(pl, packed, [text]).tolist() == expected
     keys = [(np.array([0, 0, 0, 1]), 2), (np.array([5, 5, 5, 5]), 6)]
-    assert conv.duplicated(keys, pa.array(["x", "x", "y", "x"], type=pa.large_string()), np.array([7, 7, 9, 7])).tolist() == [
+    assert conv.duplicated(keys, [pa.array(["x", "x", "y", "x"], type=pa.large_string())]).tolist() == [
         False, True, False, False]  # fmt: skip

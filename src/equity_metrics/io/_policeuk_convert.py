@@ -162,17 +162,14 @@ def coords_from_text(text: Any, lim: float) -> tuple[np.ndarray, np.ndarray, np.
     return vals, empty, bad
 
 
-def duplicated(
-    keys: list[tuple[np.ndarray, int]], text: Any = None, instants: np.ndarray | None = None, extra: list[Any] | None = None
-) -> np.ndarray:
-    """2nd+ occurrences of the same combination of codes (each given with its cardinality) and ``text``.
+def duplicated(keys: list[tuple[np.ndarray, int]], texts: list[Any] | None = None) -> np.ndarray:
+    """2nd+ occurrences of the same combination of codes (each given with its cardinality) and ``texts``.
 
-    With ``instants`` given (the reader's fast path), rows are grouped by a 64-bit mix
-    of their codes and texts and every repeat is verified against its first occurrence
-    (:func:`_exact_among`): the same answer as comparing whole rows, without building
-    them. ``extra``: more raw columns given as row-aligned Arrow text (compared too).
+    ``texts``: raw columns given as row-aligned Arrow text. Rows are grouped by a
+    64-bit mix of their codes and texts and every repeat is verified against its first
+    occurrence (:func:`_exact_among`): the same answer as comparing whole rows, without
+    building them.
     """
-    extra = list(extra or [])
     import polars as pl
 
     packed, combined, card = [], np.zeros(len(keys[0][0]), dtype=np.int64), 1
@@ -185,13 +182,7 @@ def duplicated(
         card *= k
     packed.append(combined)
     del combined
-    if instants is not None and text is not None:
-        # every row grouped by a 64-bit mix of its codes and texts, each repeat verified against its first
-        return _exact_among(pl, packed, [text, *extra])
-    frame = pl.DataFrame({f"k{i}": k for i, k in enumerate(packed)})
-    for i, t in enumerate([text, *extra] if text is not None else extra):
-        frame = frame.with_columns(pl.Series(f"t{i}", t))
-    return (~frame.select(pl.struct(pl.all()).is_first_distinct()).to_series()).to_numpy()
+    return _exact_among(pl, packed, list(texts or []))
 
 
 def _exact_among(pl: Any, packed: list[np.ndarray], texts: list[Any]) -> np.ndarray:
@@ -289,9 +280,7 @@ def convert(
     unparsed: dict[str, np.ndarray] = {}  # raw column -> rows with a value present but not understood
     # exact duplicates (over every raw column) first: then each coded column is freed once converted
     key = [(group, int(group.max()) + 1 if n else 1)] + [(np.asarray(c.codes), len(c.raws)) for c in cols.values()]
-    extra = [_as_string(t) for t in texts.values()]
-    dup = duplicated(key, _as_string(date_text), utc_ns, extra) if n else np.zeros(0, dtype=bool)
-    del extra
+    dup = duplicated(key, [_as_string(date_text), *map(_as_string, texts.values())]) if n else np.zeros(0, dtype=bool)
     del key
     raws_of = {c: v.raws for c, v in cols.items()}
 

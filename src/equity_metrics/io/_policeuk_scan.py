@@ -59,32 +59,41 @@ _MIN_NS = -2208988800 * 10**9  # 1900-01-01 UTC
 _MAX_NS = 4133980800 * 10**9  # 2101-01-01 UTC
 
 
-def fast_body(data: bytes, header: bytes) -> tuple[bytes | memoryview, int] | None:
+def fast_body(data: bytes, header: bytes, *, count_commas: bool = True) -> tuple[bytes | memoryview, int] | None:
     """The records of a file whose physical lines are exactly its records, and their number; or None (careful path).
 
     The checks run on ``data`` itself and the records are a view into it (no copy),
-    unless the last line lacks its line end.
+    unless the last line lacks its line end. ``count_commas=False`` leaves out the
+    comma count, for an engine that drops blank lines and ragged records itself.
     """
     skip = 3 if data.startswith(_BOM) else 0
     if data[skip:] in (header, header + b"\n"):
         return b"", 0
     if not data.startswith(header + b"\n", skip):
         return None
-    at = skip + len(header) + 1
-    if b'"' in data or b"\r" in data or b"\x00" in data:
-        return None
     n = data.count(b"\n") - 1 + (not data.endswith(b"\n"))
-    # Polars pads a short record with empty fields, and a blank line reads as one: the
-    # comma count finds both (a record with too many fields is an error of the parse)
-    if data.count(b",") != header.count(b",") * (n + 1):
+    if not _plain_bytes(data, n + 1, header.count(b",") if count_commas else None):
         return None
+    body = memoryview(data)[skip + len(header) + 1 :]
+    return (body if data.endswith(b"\n") else bytes(body) + b"\n"), n
+
+
+def _plain_bytes(data: bytes, records: int, commas: int | None) -> bool:
+    """No quote, CR or NUL; ``commas`` per record (None: not counted); valid UTF-8.
+
+    Polars pads a short record with empty fields, and a blank line reads as one: the
+    comma count finds both (a record with too many fields is an error of the parse).
+    """
+    if b'"' in data or b"\r" in data or b"\x00" in data:
+        return False
+    if commas is not None and data.count(b",") != commas * records:
+        return False
     if not data.isascii():
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
-            return None
-    body = memoryview(data)[at:]
-    return (body if data.endswith(b"\n") else bytes(body) + b"\n"), n
+            return False
+    return True
 
 
 def chunks(body: bytes | memoryview, size: int) -> list[memoryview]:
@@ -307,17 +316,8 @@ def stream_pieces(blocks: Iterator[bytes], header: bytes, hasher: Any) -> Iterat
 
 
 def _plain(piece: bytes, commas: int) -> tuple[bytes, int] | None:
-    if b'"' in piece or b"\r" in piece or b"\x00" in piece:
-        return None
     n = piece.count(b"\n")
-    if piece.count(b",") != commas * n:
-        return None
-    if not piece.isascii():
-        try:
-            piece.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    return piece, n
+    return (piece, n) if _plain_bytes(piece, n, commas) else None
 
 
 class Hasher:
