@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute  # noqa: F401  (pa.compute)
+import pyarrow.compute as pc
 
 from ..ethnicity import BROAD_GROUPS, DETAILED_GROUPS, NOT_STATED, harmonise_ethnicity
 from ..outcome_codes import ARREST_OUTCOMES, derive_find
@@ -191,7 +191,6 @@ def _exact_among(pl: Any, packed: list[np.ndarray], texts: list[Any]) -> np.ndar
     Every row said to repeat an earlier one is compared with it, codes and texts: if
     any pair differs (a collision of the mix), the rows are compared the slow way.
     """
-    import pyarrow.compute as pc
 
     hashes = [pl.Series(t).hash(seed=0).to_numpy().view(np.int64) for t in texts]
     codes, uniq = pd.factorize(_mix([*packed, *hashes]))
