@@ -17,7 +17,16 @@ Cases (each contender in a fresh subprocess, so each has its own peak memory,
    over the list of member bytes, same group-by (Polars cannot open a tar itself).
 3. **one 5M-row file**: the archive's rows five times over in one CSV (written to
    the temporary folder), ``read_policeuk(file, force="west-yorkshire")`` against
-   ``duckdb bare`` (``read_csv`` + count by month x ethnicity) and ``polars bare``.
+   ``duckdb bare`` (``read_csv`` + count by month x ethnicity) and ``polars bare``,
+   and the library's counting engine ``count_policeuk duckdb`` (the tool for a file
+   this size when only counts are needed).
+
+``polars table`` (folder and one file) is the floor of *returning the whole table*:
+every field parsed by Polars (the reader's own parse: ``Date`` and the coordinates
+as text, every other field a ``Categorical``) and handed to pandas, with nothing
+checked or derived. The bare baselines parse 3 of the 15 fields and return a count;
+``polars table`` shows what any reader returning the table pays before it does any
+of the work below.
 
 ``read_policeuk`` does everything the library promises: ledger (rows read, rejects
 with file, line and raw values), UTC -> Europe/London months, ethnicity
@@ -101,14 +110,40 @@ def _duckdb_bare(path: str) -> int:
     return int(sum(r[3] for r in con.execute(q).fetchall()))
 
 
+def _polars_table(path: str) -> int:
+    """The floor of returning the whole table: every field parsed by Polars and handed to pandas, nothing checked.
+
+    ``Date``, ``Latitude`` and ``Longitude`` as text, every other field a ``Categorical``
+    (the reader's own parse choice), then ``DataFrame.to_pandas()``: no ledger, no
+    rejects, no time zones, no harmonisation, no duplicates, no hashing.
+    """
+    import polars as pl
+
+    files = [path] if os.path.isfile(path) else sorted(glob.glob(os.path.join(path, "**", "*.csv"), recursive=True))
+    text = ("Date", "Latitude", "Longitude")
+    schema = {c: (pl.String if c in text else pl.Categorical) for c in pl.scan_csv(files[0]).collect_schema()}
+    table = pl.scan_csv(files, schema=schema).collect().to_pandas()
+    return len(table)
+
+
+def _count_duckdb(path: str) -> int:
+    """The library's counting engine: ``count_policeuk(engine="duckdb")`` (default 1GB limit), ledger included."""
+    from equity_metrics.io.large import count_policeuk
+
+    force = "west-yorkshire" if path.endswith("big.csv") else None
+    return count_policeuk(path, force=force, engine="duckdb").ledger.rows_read
+
+
 CONTENDERS = {"read_policeuk": _read_policeuk, "polars bare": _polars_bare, "polars bare (tar)": _polars_bare_tar,
-              "duckdb bare": _duckdb_bare}  # fmt: skip
+              "duckdb bare": _duckdb_bare, "polars table": _polars_table, "count_policeuk duckdb": _count_duckdb}  # fmt: skip
 
 
 def _one(which: str, path: str) -> None:
     """Child process: imports (not timed), one timed run, then a JSON line with seconds, rows and peak RSS."""
     if which == "read_policeuk":
         import equity_metrics.io.policeuk  # noqa: F401
+    if which == "count_policeuk duckdb":
+        import equity_metrics.io.large  # noqa: F401
     import polars  # noqa: F401
 
     t0 = time.perf_counter()
@@ -148,6 +183,10 @@ def _case(title: str, path: str, contenders: list[str], repeats: int) -> dict[st
         b = summary[w]
         print(f"   ratio read_policeuk / {w}: time best {ours[0] / b[0]:.2f}x, median {ours[1] / b[1]:.2f}x; "
               f"peak memory {ours[2] / b[2]:.2f}x")  # fmt: skip
+    if "count_policeuk duckdb" in summary and "duckdb bare" in summary:
+        c, b = summary["count_policeuk duckdb"], summary["duckdb bare"]
+        print(f"   ratio count_policeuk duckdb / duckdb bare: time best {c[0] / b[0]:.2f}x, median {c[1] / b[1]:.2f}x; "
+              f"peak memory {c[2] / b[2]:.2f}x")  # fmt: skip
     return summary
 
 
@@ -187,11 +226,12 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp) / "extracted"
         with tarfile.open(args.path, mode="r:*") as tf:
             tf.extractall(folder, filter="data")
-        _case("extracted folder", str(folder), ["read_policeuk", "polars bare", "duckdb bare"], args.repeats)
+        _case("extracted folder", str(folder), ["read_policeuk", "polars bare", "duckdb bare", "polars table"], args.repeats)
         _case("tar.gz archive", args.path, ["read_policeuk", "polars bare (tar)"], args.repeats)
         if not args.no_big:
             big = _write_big(args.path, Path(tmp), BIG_COPIES)
-            _case(f"one file, archive x{BIG_COPIES}", str(big), ["read_policeuk", "duckdb bare", "polars bare"], args.big_repeats)
+            _case(f"one file, archive x{BIG_COPIES}", str(big),
+                  ["read_policeuk", "duckdb bare", "polars bare", "polars table", "count_policeuk duckdb"], args.big_repeats)
     return 0
 
 

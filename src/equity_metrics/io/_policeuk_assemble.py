@@ -73,7 +73,7 @@ def assemble(
         cols[c] = Coded(col.codes if in_order else col.codes[perm] if total else np.zeros(0, dtype=np.int32), col.raws)
         del col
     if per_row_force:  # files named after their force: that force on every row
-        fc = cols["Force"]
+        fc = cols["Force"] = Coded(cols["Force"].codes.astype(np.int32), cols["Force"].raws)  # codes written below
         for i, f in enumerate(files):
             if not f.has_force:
                 if f.force not in fc.raws:

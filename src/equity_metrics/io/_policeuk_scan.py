@@ -165,7 +165,7 @@ class Encoder:
         exprs = [pl.col(c).cast(self.dtype(c)).fill_null(pl.lit("", dtype=self.dtype(c))).to_physical().alias(c) for c in other]
         coded = df.select(*exprs)
         for c in other:
-            self.codes.setdefault(c, []).append((start, coded[c].to_numpy().view(np.int32)))
+            self.codes.setdefault(c, []).append((start, _narrow(coded[c].to_numpy().view(np.int32))))
         for c in TEXT_COLUMNS:
             if c in df.columns:
                 col = df[c] if c == "Date" else df[c].fill_null("")  # a missing coordinate is empty text
@@ -213,6 +213,15 @@ class Encoder:
 
     def utc_ns(self) -> np.ndarray:
         return np.concatenate(self.utc) if self.utc else np.zeros(0, dtype=np.int64)
+
+
+def _narrow(codes: np.ndarray) -> np.ndarray:
+    """Codes in the narrowest unsigned type that holds them (a column has a few dozen distinct values: 1 byte a row)."""
+    top = int(codes.max()) if len(codes) else 0
+    for t in (np.uint8, np.uint16):
+        if top <= np.iinfo(t).max:
+            return codes.astype(t)
+    return codes
 
 
 def utc_instants(text: pa.Array) -> np.ndarray:
