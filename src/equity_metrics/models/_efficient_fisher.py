@@ -50,6 +50,7 @@ __all__ = ["fisher_counts", "fisher_counts_reference", "fisher_statistics", "fis
 _EPS = np.finfo(float).eps
 _MEMORY = 64 * 2**20  # bytes of per-batch work arrays
 _CACHE = 2**20  # bytes of a gathered block of outcomes (stays in cache for its product)
+_DRAWS_MEMORY = 256 * 2**20  # bytes of the permutations' cohort codes kept for the second pass
 _THREADS = 2  # at most this many threads process batches of permutations (see _default_threads)
 _PROJ_MEMORY = 768 * 2**20  # bytes of (cohort, unit) tables: squares of a chunk of rows; half for refinement columns
 
@@ -199,12 +200,13 @@ def fisher_statistics(y, gi, n_g, des, mode, beta_value, times, glist, n_fisher,
     m_max = int(mlen.max(initial=0))
     per_perm = 8 * (3 * n + glist.size * (T + 8 * J) + m_max * (m_max + 2 * J))
     threads = _default_threads() if threads is None else max(1, int(threads))
-    perms = _Permutations(gi, n_g, n_fisher, seed, int(np.clip(memory // per_perm, 16, 512)), threads)
+    draws = _Draws(gi, n_fisher, seed, _DRAWS_MEMORY)  # drawn in the first pass, replayed in the second
+    perms = _Permutations(gi, n_g, n_fisher, seed, int(np.clip(memory // per_perm, 16, 512)), threads, draws)
     # means (n_fisher, 2J); squared-mean corrections (3J) and refinement (J) in m2
     m1, m2 = _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms)
     # sums of squares (n_fisher, 3J); this pass reads each cohort's table once per batch, so larger batches
     sq_batch = int(np.clip(memory // (32 * n), perms.batch, 1024))
-    sq = _squares(yc, a, c, n_g, _Permutations(gi, n_g, n_fisher, seed, sq_batch, threads))
+    sq = _squares(yc, a, c, n_g, _Permutations(gi, n_g, n_fisher, seed, sq_batch, threads, draws))
     mom = {"est_a": m1[:, :J], "est_c": m1[:, J:], "vaa": sq[:, :J] - m2[:, :J],
            "vcc": sq[:, J : 2 * J] - m2[:, J : 2 * J], "vac": sq[:, 2 * J :] - m2[:, 2 * J : 3 * J],
            "adj": m2[:, 3 * J :]}
@@ -240,6 +242,35 @@ def _default_threads() -> int:
     return int(max(1, min(_THREADS, cores, np.floor(cores - busy + 0.5))))
 
 
+class _Draws:
+    """The cohort of every unit in every permutation (the reference loop's generator and order), in batches.
+
+    Drawn once; kept for the later passes when they fit in ``memory`` bytes
+    (the passes replay the same permutations), else drawn again.
+    """
+
+    def __init__(self, gi, n_fisher, seed, memory):
+        self.codes = gi.astype(np.int8 if gi.max(initial=0) < 127 else np.int32)
+        self.n, self.n_fisher, self.seed = gi.size, n_fisher, seed
+        fits = n_fisher * self.n * self.codes.itemsize <= memory
+        self.kept = np.empty((n_fisher, self.n), dtype=self.codes.dtype) if fits else None
+        self.complete = False
+
+    def batches(self, batch):
+        if self.complete:
+            for start in range(0, self.n_fisher, batch):
+                yield start, self.kept[start : start + batch]
+            return
+        rng = np.random.default_rng(self.seed)
+        for start in range(0, self.n_fisher, batch):
+            nb = min(batch, self.n_fisher - start)
+            gp = self.kept[start : start + nb] if self.kept is not None else np.empty((nb, self.n), self.codes.dtype)
+            for r in range(nb):
+                np.take(self.codes, rng.permutation(self.n), out=gp[r])
+            yield start, gp
+        self.complete = self.kept is not None
+
+
 class _Permutations:
     """The permutations of the reference loop (same generator, same order), in batches; replayable.
 
@@ -250,18 +281,15 @@ class _Permutations:
     processed on ``threads`` threads (NumPy, SciPy and BLAS release the GIL).
     """
 
-    def __init__(self, gi, n_g, n_fisher, seed, batch, threads):
+    def __init__(self, gi, n_g, n_fisher, seed, batch, threads, draws: _Draws | None = None):
         self.n, self.n_fisher, self.seed, self.batch, self.threads = gi.size, n_fisher, seed, batch, threads
         self.sizes = n_g.astype(np.int64)
         self.bounds = np.concatenate([[0], np.cumsum(self.sizes)])
-        self.codes = gi.astype(np.int8 if gi.max(initial=0) < 127 else np.int32)
+        self.draws = draws if draws is not None else _Draws(gi, n_fisher, seed, 0)
 
     def _batches(self):
-        rng = np.random.default_rng(self.seed)
-        for start in range(0, self.n_fisher, self.batch):
-            nb = min(self.batch, self.n_fisher - start)
-            gp = self.codes[np.stack([rng.permutation(self.n) for _ in range(nb)])]  # cohort of each unit
-            yield slice(start, start + nb), np.argsort(gp, axis=1, kind="stable")  # radix sort
+        for start, gp in self.draws.batches(self.batch):  # gp: cohort of each unit
+            yield slice(start, start + gp.shape[0]), np.argsort(gp, axis=1, kind="stable")  # radix sort
 
     def run(self, fn) -> None:
         if self.threads <= 1 or self.n_fisher <= self.batch:
@@ -317,14 +345,16 @@ def _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms):
         ml = int(mlen[sel[0]])
         if ml:
             groups.setdefault(int(np.searchsorted(glist, m)), []).append((slice(sel[0], sel[-1] + 1), ml))
-    # per cohort, the columns gathered for the refinement, the narrowest of: [y_pre | pa | pc] (a table whose
-    # column sums also give the cohort means of the projections), [y_pre | pa] (means from a 0/1 matrix times
-    # y), or all periods of y (covariances times the weights). Rows past r_g have no weight on cohort g in a.
+    # per cohort, the columns gathered for the refinement (after a column of ones, whose products are the column
+    # sums), the narrowest of: [y_pre | pa | pc] (the sums also give the cohort means of the projections),
+    # [y_pre | pa] (means from a 0/1 matrix times y), or all periods of y (covariances times the weights). Rows
+    # past r_g have no weight on cohort g in a; pa's columns are in reverse row order (see _gathered_cov).
     wc_g = [int(np.flatnonzero(np.abs(c[:, g]).max(axis=1) > 0).max(initial=-1)) + 1 for g in range(G)]
     src, full, size = {}, set(), 0
+    ones = np.ones((n, 1))
     for g in range(G):
         k, r = int(k_g[g]), int(r_g[g])
-        cols = [yc[:, :k], yc @ a[:r, g].T] if k + r < T else None
+        cols = [ones, yc[:, :k], yc @ a[:r, g][::-1].T] if k + r < T else None
         if cols is not None and k + r + wc_g[g] < T:
             cols.append(yc @ c[: wc_g[g], g].T)
             full.add(g)
@@ -333,6 +363,8 @@ def _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms):
             size += src[g].nbytes
         else:
             full.discard(g)
+    yc1 = np.ascontiguousarray(np.concatenate([ones, yc], axis=1)) if any(
+        k_g[g] and g not in src for g in range(G)) else None
     bounds = perms.bounds
     out = np.empty((perms.n_fisher, 6 * J))
 
@@ -361,27 +393,18 @@ def _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms):
         for g in range(G - 1, -1, -1):
             k, r = int(k_g[g]), int(r_g[g])
             if k:
-                ng, ii = nf[g], units[:, bounds[g] : bounds[g + 1]]
-                tab = src.get(g, yc)
-                width = tab.shape[1]
-                cov = np.empty((nb, k, width))
-                mz = np.empty((nb, width))  # column means of the gathered rows
-                step = max(1, _CACHE // (8 * ii.shape[1] * width))  # gathered block stays in cache
-                for s0 in range(0, nb, step):
-                    zb = np.take(tab, ii[s0 : s0 + step], axis=0)  # (step, n_g, width)
-                    np.matmul(np.swapaxes(zb[..., :k], 1, 2), zb, out=cov[s0 : s0 + step])
-                    np.sum(zb, axis=1, out=mz[s0 : s0 + step])
-                mz /= ng
+                ng = nf[g]
+                tab = src[g] if g in src else yc1
+                cov, mz = _gathered_cov(tab, units[:, bounds[g] : bounds[g + 1]], k, k + r if g in src else T,
+                                        ng, den[g])
                 if g not in src:
                     mean[:, g] = mz @ w[:, g].T
                 elif g in full:
-                    mean[:, g, :r] = mz[:, k : k + r]
+                    mean[:, g, :r] = mz[:, k : k + r][:, ::-1]
                     mean[:, g, J : J + wc_g[g]] = mz[:, k + r :]
-                my = mz[:, :k]
-                cov -= ng * my[:, :, None] * mz[:, None, :]
-                cov /= den[g]
                 s_pp = cov[..., :k]
-                r_pa = cov[..., k : k + r] if g in src else cov @ a[:r, g].T  # (nb, k, r): cov(pre, pa)
+                # (nb, k, r): cov(pre, pa)
+                r_pa = cov[..., k : k + r][..., ::-1] if g in src else cov @ a[:r, g].T
                 ssum[:, :k, :k] += s_pp
                 linv, ok = _cholesky_inverse(s_pp)
                 # leading blocks: S[:m,:m]^-1 x[:m] = (L^-1[:m,:m])' (L^-1 x)[:m]; entries past each row's own
@@ -401,6 +424,30 @@ def _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms):
 
     perms.run(batch)
     return out[:, : 2 * J], out[:, 2 * J :]
+
+
+def _gathered_cov(tab, ii, k, wc, ng, den):
+    """Covariances over each permutation's units ``ii`` (nb, n_g) of the pre-periods with the columns of ``tab``.
+
+    ``tab`` is (n, 1 + width): ones, then the k pre-periods, then the other
+    columns.  The rows of a few permutations are gathered at a time and
+    multiplied by their first ``1 + k`` columns (the ones give the column
+    sums), then centred and scaled while the block is in cache.  Returns the
+    covariances ``(nb, k, wc)`` (ddof 1) of the pre-periods with the first
+    ``wc`` columns, and the column means ``(nb, width)``.
+    """
+    nb, width = ii.shape[0], tab.shape[1]
+    cov = np.empty((nb, k, wc))
+    sums = np.empty((nb, width - 1))
+    step = max(1, _CACHE // (8 * ii.shape[1] * width))  # gathered block (and its products) stay in cache
+    for s0 in range(0, nb, step):
+        zb = np.take(tab, ii[s0 : s0 + step], axis=0)  # (step, n_g, 1 + width)
+        gb = np.matmul(np.swapaxes(zb[..., : k + 1], 1, 2), zb)
+        sb, cb = sums[s0 : s0 + step], cov[s0 : s0 + step]
+        sb[:] = gb[:, 0, 1:]
+        np.subtract(gb[:, 1:, 1 : 1 + wc], sb[:, :k, None] * (sb[:, None, :wc] / ng), out=cb)
+        cb /= den
+    return cov, sums / ng
 
 
 def _squares(yc, a, c, n_g, perms):
