@@ -106,7 +106,8 @@ def test_files_the_engine_reads_itself_and_the_odd_ones_agree_with_the_reader(en
     _same(got, want)
     assert got.ledger.rows_read == 14 and len(got.rejects) == 4
     assert got.ledger.months_missing == [("avon-and-somerset", "2020-05"), ("dorset", "2020-05"), ("essex", "2020-05"), ("surrey", "2020-05")]
-    assert read == ([4] if engine == "polars" else [])  # Polars refuses the long record: the files are checked line by line
+    # Polars refuses the long record as it parses the joined chunk: that file alone is read the careful way, no search
+    assert read == []
     tar = tmp_path.parent / f"{engine}.tar.gz"
     with tarfile.open(tar, "w:gz") as tf:
         tf.add(tmp_path, arcname="archive")

@@ -206,8 +206,38 @@ def test_duplicate_screen_is_exact_even_when_the_mix_collides(monkeypatch):
     text = pa.array(["a", "a", "b", "c", "b", "a"], type=pa.large_string())
     expected = [False, True, False, False, True, False]
     assert conv._exact_among(pl, packed, [text]).tolist() == expected
-    monkeypatch.setattr(conv, "_mix", lambda arrays: np.zeros(len(arrays[0]), dtype=np.uint64))  # all collide
+    monkeypatch.setattr(conv, "_mix", lambda arrays: np.zeros(len(next(iter(arrays))), dtype=np.uint64))  # all collide
     assert conv._exact_among(pl, packed, [text]).tolist() == expected
     keys = [(np.array([0, 0, 0, 1]), 2), (np.array([5, 5, 5, 5]), 6)]
     assert conv.duplicated(keys, [pa.array(["x", "x", "y", "x"], type=pa.large_string())]).tolist() == [
         False, True, False, False]  # fmt: skip
+
+
+def test_duplicate_verification_over_chunks_and_slices():
+    """The pairwise check gathers from a chunked Series a slice of pairs at a time: a difference in any slice counts."""
+    import numpy as np
+    import polars as pl
+    import pyarrow as pa
+
+    import equity_metrics.io._policeuk_convert as conv
+
+    text = pa.chunked_array([pa.array(["a", "b"], type=pa.large_string()), pa.array(["a", "b", "a", "c"], type=pa.large_string())])
+    s = conv._series(pl, text)
+    assert s.n_chunks() == 2 and s.to_list() == ["a", "b", "a", "b", "a", "c"]
+    a, b = np.array([2, 3, 4]), np.array([0, 1, 0])
+    assert conv._equal_at(s, a, b, step=1)
+    assert not conv._equal_at(s, np.append(a, 5), np.append(b, 1), step=2)  # the last slice differs
+
+
+def test_background_job_returns_its_result_or_raises_its_error():
+    import pytest
+
+    from equity_metrics.io._policeuk_convert import _Job
+
+    assert _Job(sum, [1, 2, 3]).result() == 6
+
+    def boom():
+        raise ValueError("from the duplicates thread")
+
+    with pytest.raises(ValueError, match="duplicates thread"):
+        _Job(boom).result()

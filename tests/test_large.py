@@ -188,6 +188,18 @@ def test_malformed_rows_are_accounted_for_like_the_reader(tmp_path):
     assert any("not used" in n for n in led.notes)
 
 
+@pytest.mark.parametrize("engine", ["duckdb", "polars"])
+def test_duplicates_of_plain_files_leave_out_rejected_and_excluded_rows(tmp_path, engine):
+    a, b = _row(Date="2020-05-01T09:00:00+00:00"), _row(Date="2020-05-02T09:00:00+00:00", Gender="Female")
+    _write(tmp_path / "2020-05-kent-stop-and-search.csv", [a, a, _row(Date="junk"), a, _row(Date="junk"), b, b])  # 3 among kept
+    late = _row(Date="2020-09-01T09:00:00+00:00")
+    _write(tmp_path / "searches.csv", [a, late, a, late, late])  # 1 kept (September is left out by months=)
+    kw = dict(by=["month", "sex"], force="kent", months="2020-05..2020-06")
+    got, ref = count_policeuk(tmp_path, engine=engine, **kw), count_policeuk(tmp_path, engine="pandas", **kw)
+    _same(got, ref)
+    assert got.ledger.duplicates == 4 and got.ledger.rejected_by_reason == {"unparseable Date": 2}
+
+
 def test_wrong_header_and_empty_file_raise_as_the_reader(tmp_path):
     header = [c if c != "Self-defined ethnicity" else "Self defined ethnicity" for c in POLICEUK_COLUMNS if c != "Outcome"]
     p = tmp_path / "2020-02-kent-stop-and-search.csv"

@@ -241,12 +241,20 @@ class CountQuery:
             values[col] = (g["value"].tolist(), g["n"].to_numpy(dtype=np.int64))
         return values, over
 
-    def duplicates(self) -> int:
-        """Exact duplicates within a file among kept rows (every raw column equal): counted, not dropped."""
+    def duplicates(self, skip: list[int] | None = None) -> int:
+        """Exact duplicates within a file among kept rows (every raw column equal): counted, not dropped.
+
+        ``skip``: files whose duplicates were counted otherwise (equal lines of a plain file, :func:`._direct.duplicate_lines`).
+        """
+        k = self.k
+        if skip:
+            if set(self._per_file) <= set(skip):
+                return 0  # every file counted already: no query
+            k = k.filter(~nw.col("fid").is_in(sorted(skip)))
         # equal rows share file, Date and place: group by every column only the rows whose (file, Date, place) recurs
         first = ["fid", R["Date"], R["Latitude"], R["Longitude"]]
-        again = self.k.group_by(*first).agg(nw.len().alias("_m")).filter(nw.col("_m") > 1).drop("_m")
-        cand = self.k.select("fid", *R.values()).join(again, on=first, how="semi")
+        again = k.group_by(*first).agg(nw.len().alias("_m")).filter(nw.col("_m") > 1).drop("_m")
+        cand = k.select("fid", *R.values()).join(again, on=first, how="semi")
         g = cand.group_by("fid", *R.values()).agg(nw.len().cast(_I64).alias("n"))
         got = self.b.collect(g.select((nw.col("n") - 1).sum().alias("d")))
         return int(got["d"].iloc[0] or 0) if len(got) else 0

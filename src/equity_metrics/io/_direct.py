@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ from ._policeuk_scan import ahead, fast_body
 from ._sources import sha256_bytes
 from .policeuk_api import POLICEUK_COLUMNS
 
-__all__ = ["FILE_PATTERN", "HEADER", "checked_body", "engine_file", "prefetch", "ragged_files"]
+__all__ = ["FILE_PATTERN", "HEADER", "Joiner", "checked_body", "duplicate_lines", "engine_file", "prefetch", "ragged_files"]
 
 #: the header line of every police.uk stop-and-search file
 HEADER = ",".join(POLICEUK_COLUMNS).encode()
@@ -67,6 +68,23 @@ def checked_body(data: bytes, *, engine_counts: bool = False) -> int | None:
     return None if fast is None else fast[1]
 
 
+def duplicate_lines(data: bytes, leave_out: Iterable[int] = ()) -> int:
+    """Records of a plain file equal to an earlier record of it (its duplicates), from its lines.
+
+    In a file whose physical lines are its records (no quotes, one record a line, every record
+    with the header's number of fields), two records are equal in every field exactly when their
+    lines are equal. ``leave_out``: physical line numbers (the header is line 1) of rejected rows.
+    """
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    del lines[0]
+    if leave_out:
+        drop = {int(x) - 2 for x in leave_out}
+        lines = [v for i, v in enumerate(lines) if i not in drop]
+    return len(lines) - len(set(lines))
+
+
 def engine_file(folder: str, fid: int, name: str, data: bytes, *, id_names: bool) -> str:
     """The path the engine reads for file ``fid``: the file itself (a plain path), else a link to it, or its bytes
     (archive members, a BOM) written into ``folder`` as ``<fid>.csv``."""
@@ -84,6 +102,43 @@ def engine_file(folder: str, fid: int, name: str, data: bytes, *, id_names: bool
     with open(path, "wb") as fh:
         fh.write(data[3:] if bom else data)
     return path
+
+
+class Joiner:
+    """The records of plain files joined into chunks of about ``size`` bytes, handed to the engine chunk by chunk.
+
+    An engine reads one big input much faster than many small files (DuckDB's and Polars' per-file set-up
+    cost more than parsing police.uk's monthly files), and Python holds each file's bytes anyway (hash and
+    checks). :meth:`add` takes a checked file (header dropped, a last line end added);
+    :meth:`flush` hands the chunk to ``take(fids, bodies, counts)`` (:meth:`Backend.add_joined
+    <equity_metrics.io._engines.Backend.add_joined>`), which returns the files the engine could not take as
+    they are (their records go the careful way).
+    """
+
+    def __init__(self, take: Any, size: int = 64 << 20) -> None:
+        self.take, self.size = take, size
+        self.fids: list[int] = []
+        self.bodies: list[bytes | memoryview] = []
+        self.counts: list[int] = []
+        self.nbytes = 0
+
+    def add(self, fid: int, data: bytes, n: int) -> list[int]:
+        """Queue the ``n`` records of file ``fid`` (its checked bytes); the files refused if a chunk was handed over."""
+        cut = data.find(b"\n") + 1
+        body: bytes | memoryview = memoryview(data)[cut:] if data.endswith(b"\n") else data[cut:] + b"\n"
+        self.fids.append(fid)
+        self.bodies.append(body)
+        self.counts.append(n)
+        self.nbytes += len(body)
+        return self.flush() if self.nbytes >= self.size else []
+
+    def flush(self) -> list[int]:
+        """Hand the queued records to the engine; the files it refused."""
+        if not self.fids:
+            return []
+        fids, bodies, counts = self.fids, self.bodies, self.counts
+        self.fids, self.bodies, self.counts, self.nbytes = [], [], [], 0
+        return list(self.take(fids, bodies, counts))
 
 
 def ragged_files(paths: dict[int, str]) -> list[int]:

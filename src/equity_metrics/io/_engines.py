@@ -62,6 +62,8 @@ class Backend:
     #: whether :meth:`scan_csv` drops blank lines and records with another number of fields (else: Polars pads a
     #: short record and reads a blank line as a record of empty fields, so the files must be checked for both first)
     drops_bad_records = True
+    #: whether the records of plain files can be handed over joined in big chunks (:meth:`add_joined`)
+    joins_files = False
 
     def __init__(self, tmp: str) -> None:
         self.tmp = tmp
@@ -88,9 +90,15 @@ class Backend:
         pq.write_table(table, path, compression="none")
         self._parts.append(path)
 
-    def rows(self, schema: pa.Schema, files: dict[int, str] | None = None, header: list[str] = ()) -> nw.LazyFrame:
-        """Every row: the CSV ``files`` (file id -> path) read by the engine (:meth:`scan_csv`) and the staged batches."""
+    def rows(
+        self, schema: pa.Schema, files: dict[int, str] | None = None, header: list[str] = (), leave_out: list[int] = ()
+    ) -> nw.LazyFrame:
+        """Every row: the CSV ``files`` (file id -> path) read by the engine (:meth:`scan_csv`), the joined records
+        (:meth:`add_joined`) but those of the files ``leave_out`` (read the careful way since), and the staged batches."""
         parts = [self.scan_csv(dict(files), list(header), schema.names[1:])] if files else []
+        joined = self._joined_rows(schema.names[1:], sorted(leave_out))
+        if joined is not None:
+            parts.append(joined)
         staged = self._staged()
         if staged is not None:
             parts.append(staged)
@@ -110,6 +118,14 @@ class Backend:
 
     def _read_parts(self, paths: list[str]) -> nw.LazyFrame:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def add_joined(self, fids: list[int], bodies: list[Any], counts: list[int], names: list[str]) -> list[int]:  # pragma: no cover
+        """The records of plain files, joined (``bodies``: each file's records, no header, LF line ends, ``counts``
+        records each; columns ``names``): the engine parses them later in one go; returns the files it refused."""
+        raise NotImplementedError
+
+    def _joined_rows(self, names: list[str], leave_out: list[int]) -> nw.LazyFrame | None:
+        return None
 
     def parquet(self, path: str) -> nw.LazyFrame:
         """Parquet file(s) (a file, a folder or a glob) read by the engine."""
@@ -153,6 +169,50 @@ class PolarsBackend(Backend):
             raise _missing("polars", "polars") from None
         self.pl = pl
         self._all: list[pa.Table] = []
+        self._frames: list[Any] = []
+
+    joins_files = True
+
+    def add_joined(self, fids: list[int], bodies: list[Any], counts: list[int], names: list[str]) -> list[int]:
+        """Parsed at once, in one call (Rust, without the GIL); a chunk that does not parse to its counts: file by file."""
+        import numpy as np
+
+        pl = self.pl
+
+        def parse(buf: Any, n: int) -> Any:
+            try:
+                df = pl.read_csv(buf, has_header=False, new_columns=names, schema={c: pl.String for c in names}, quote_char=None,
+                                 empty_string_is_null=False, raise_if_empty=False)  # fmt: skip
+            except Exception:  # noqa: BLE001 - a record with too many fields
+                return None
+            return df if df.height == n else None
+
+        df = parse(b"".join(bodies), sum(counts))
+        refused: list[int] = []
+        if df is None:  # a ragged record somewhere: the files one by one, the ragged ones refused
+            parts, keep = [], []
+            for fid, body, n in zip(fids, bodies, counts):
+                one = parse(bytes(body), n)
+                if one is None:
+                    refused.append(fid)
+                else:
+                    parts.append(one)
+                    keep.append((fid, n))
+            if not parts:
+                return refused
+            df = pl.concat(parts, how="vertical")
+            fids, counts = [f for f, _ in keep], [n for _, n in keep]
+        fid = pl.Series("fid", np.repeat(np.asarray(fids, dtype=np.int32), counts), dtype=pl.Int32)
+        self._frames.append(df.select(fid, *names))
+        return refused
+
+    def _joined_rows(self, names: list[str], leave_out: list[int]) -> nw.LazyFrame | None:
+        if not self._frames:
+            return None
+        lf = self.pl.concat(self._frames, how="vertical").lazy()
+        if leave_out:
+            lf = lf.filter(~self.pl.col("fid").is_in(leave_out))
+        return nw.from_native(lf)
 
     def _flush(self) -> None:
         self._all += self._batch
@@ -172,6 +232,7 @@ class PolarsBackend(Backend):
 
     def release(self) -> None:
         self._all = []
+        self._frames = []
 
     def table(self, table: pa.Table) -> nw.LazyFrame:
         return nw.from_native(self.pl.from_arrow(table).lazy())
@@ -205,6 +266,9 @@ class DuckDBBackend(Backend):
             "autoinstall_known_extensions": False,  # never reach the network
             "autoload_known_extensions": False,
             "preserve_insertion_order": False,
+            # every join of the count query has the small table (months, maps, the file list) on its right: build the
+            # hash table there (DuckDB would otherwise build it on the rows when it underestimates the CSV's size)
+            "disabled_optimizers": "build_side_probe_side",
         }
         try:
             self.con = duckdb.connect(":memory:", config=config)
@@ -214,6 +278,33 @@ class DuckDBBackend(Backend):
         self._n = 0
         self._raw = False
         self._kept: dict[int, str] = {}
+        self._joined: list[str] = []
+
+    joins_files = True
+
+    def add_joined(self, fids: list[int], bodies: list[Any], counts: list[int], names: list[str]) -> list[int]:
+        """Written into one CSV file with the file id as first field of every record, read by DuckDB later."""
+        path = os.path.join(self.tmp, f"joined-{len(self._joined):05d}.csv")
+        with open(path, "wb") as fh:
+            for fid, body in zip(fids, bodies):
+                pre = b"%d," % fid
+                fh.write(pre)
+                fh.write(bytes(body[:-1]).replace(b"\n", b"\n" + pre))
+                fh.write(b"\n")
+        self._joined.append(path)
+        return []
+
+    def _joined_rows(self, names: list[str], leave_out: list[int]) -> nw.LazyFrame | None:
+        if not self._joined:
+            return None
+        paths = "[" + ", ".join(_sql_text(f) for f in self._joined) + "]"
+        columns = "{'fid': 'INTEGER', " + ", ".join(f"{_sql_text(n)}: 'VARCHAR'" for n in names) + "}"
+        sql = (f"SELECT fid, {', '.join(names)} FROM read_csv({paths}, columns = {columns}, header = false, delim = ',', "
+               "quote = '', escape = '', new_line = '\\n', auto_detect = false, ignore_errors = true, null_padding = false, "
+               "strict_mode = true)")  # fmt: skip
+        if leave_out:
+            sql += f" WHERE fid NOT IN ({', '.join(str(int(f)) for f in leave_out)})"
+        return nw.from_native(self.con.sql(sql))
 
     def _flush(self) -> None:
         """Batches go into a DuckDB table (compressed in memory, spilled to disk beyond memory_limit)."""

@@ -17,7 +17,9 @@ applied to the distinct outcome x linked pairs); exact duplicates within a file
 
 from __future__ import annotations
 
+import itertools
 import json
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -144,7 +146,7 @@ def coords_from_text(text: Any, lim: float) -> tuple[np.ndarray, np.ndarray, np.
     """
     import polars as pl
 
-    s = pl.Series(text)
+    s = _series(pl, text)
     plain = s.str.contains(_PLAIN_NUMBER).fill_null(False).to_numpy()
     vals = s.cast(pl.Float64, strict=False).to_numpy().astype(np.float64, copy=True)
     vals[~plain] = np.nan
@@ -191,8 +193,8 @@ def _exact_among(pl: Any, packed: list[np.ndarray], texts: list[Any]) -> np.ndar
     any pair differs (a collision of the mix), the rows are compared the slow way.
     """
 
-    hashes = [pl.Series(t).hash(seed=0).to_numpy().view(np.int64) for t in texts]
-    codes, uniq = pd.factorize(_mix([*packed, *hashes]))
+    hashes = (_series(pl, t).hash(seed=0).to_numpy().view(np.int64) for t in texts)  # one at a time
+    codes, uniq = pd.factorize(_mix(itertools.chain(packed, hashes)))
     first_of = np.empty(len(uniq), dtype=np.int64)
     first_of[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # reversed: the first occurrence is written last
     first = first_of[codes]
@@ -200,7 +202,7 @@ def _exact_among(pl: Any, packed: list[np.ndarray], texts: list[Any]) -> np.ndar
     same = all(bool((k[rows] == k[first[rows]]).all()) for k in packed)
     if same and len(rows):  # Polars gathers (an Arrow take over many chunks is ten times slower)
         a, b = rows, first[rows]
-        same = all(t.null_count == 0 and _equal_at(pl.Series(t), a, b) for t in texts)
+        same = all(t.null_count == 0 and _equal_at(_series(pl, t), a, b) for t in texts)
     if same:
         out = np.zeros(len(codes), dtype=bool)
         out[rows] = True
@@ -211,15 +213,22 @@ def _exact_among(pl: Any, packed: list[np.ndarray], texts: list[Any]) -> np.ndar
     return (~frame.select(pl.struct(pl.all()).is_first_distinct()).to_series()).to_numpy()
 
 
-def _equal_at(s: Any, a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether ``s[a[i]] == s[b[i]]`` for every ``i`` (a Polars Series without nulls)."""
-    return bool((s.gather(a) == s.gather(b)).all())
+def _series(pl: Any, text: Any) -> Any:
+    """A Polars Series of Arrow text, its chunks kept (joining them would copy the column)."""
+    return pl.from_arrow(text, rechunk=False)
 
 
-def _mix(arrays: list[np.ndarray]) -> np.ndarray:
+def _equal_at(s: Any, a: np.ndarray, b: np.ndarray, step: int = 1 << 20) -> bool:
+    """Whether ``s[a[i]] == s[b[i]]`` for every ``i`` (a Polars Series without nulls), ``step`` pairs at a time."""
+    return all(bool((s.gather(a[i : i + step]) == s.gather(b[i : i + step])).all()) for i in range(0, len(a), step))
+
+
+def _mix(arrays: Iterable[np.ndarray]) -> np.ndarray:
     """A 64-bit mix (splitmix64-style) of int64 columns, row by row: a screen for equal rows, not an identity."""
-    h = np.zeros(len(arrays[0]), dtype=np.uint64)
+    h = None
     for i, a in enumerate(arrays):
+        if h is None:
+            h = np.zeros(len(a), dtype=np.uint64)
         x = a.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15 + 2 * i)
         h ^= x ^ (x >> np.uint64(31))
         h *= np.uint64(0xBF58476D1CE4E5B9)
@@ -283,7 +292,8 @@ def convert(
     unparsed: dict[str, np.ndarray] = {}  # raw column -> rows with a value present but not understood
     # exact duplicates (over every raw column) first: then each coded column is freed once converted
     key = [(group, int(group.max()) + 1 if n else 1)] + [(np.asarray(c.codes), len(c.raws)) for c in cols.values()]
-    dup = duplicated(key, [_as_string(date_text), *map(_as_string, texts.values())]) if n else np.zeros(0, dtype=bool)
+    # in a second thread while the columns below are converted (hashing, factorising and gathers release the GIL)
+    dup_job = _Job(duplicated, key, [_as_string(date_text), *map(_as_string, texts.values())]) if n else None
     del key
     raws_of = {c: v.raws for c, v in cols.items()}
 
@@ -366,9 +376,32 @@ def convert(
     out["event_type"] = pd.Categorical.from_codes(search, categories=list(EVENT_TYPES))
     out["source"] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[source])
     out["search_conducted"] = pd.arrays.BooleanArray(np.ones(n, dtype=bool), np.zeros(n, dtype=bool))
+    dup = dup_job.result() if dup_job is not None else np.zeros(0, dtype=bool)
     out["duplicate"] = pd.arrays.BooleanArray(dup, np.zeros(n, dtype=bool))
     out["raw_unparsed"] = _unparsed_json(unparsed, n)
     return Converted(out, keep, reason, dict(missing), dict(unknown), fallback_used)
+
+
+class _Job:
+    """``fn(*args)`` run in a background thread; :meth:`result` waits for it and returns it (or raises its error)."""
+
+    def __init__(self, fn: Any, *args: Any) -> None:
+        self._out: list[Any] = []
+        self._t = threading.Thread(target=self._run, args=(fn, args), name="policeuk-duplicates", daemon=True)
+        self._t.start()
+
+    def _run(self, fn: Any, args: tuple) -> None:
+        try:
+            self._out.append((True, fn(*args)))
+        except BaseException as exc:  # re-raised in the caller's thread
+            self._out.append((False, exc))
+
+    def result(self) -> Any:
+        self._t.join()
+        ok, value = self._out[0]
+        if not ok:
+            raise value
+        return value
 
 
 def _as_string(text: Any) -> pa.Array | pa.ChunkedArray:

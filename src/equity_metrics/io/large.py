@@ -55,9 +55,9 @@ from ..ledger import FileRecord, Ledger, Rejects
 from ._count_query import R as _R
 from ._count_query import FAST_DATE, CountQuery, _valid_days, coverage, dates_all_fast
 from ._counts import DEFAULT_BY, CountBy, EventCounts, check_by, counts_from_events
-from ._direct import checked_body, engine_file, prefetch, ragged_files
+from ._direct import Joiner, checked_body, duplicate_lines, engine_file, prefetch, ragged_files
 from ._engines import Engine, backend_for
-from ._sources import Sources, decode_bytes, iter_files, parse_csv_text, raw_json, read_header
+from ._sources import Sources, base_name, decode_bytes, iter_files, parse_csv_text, raw_json, read_header
 from .policeuk import _months_option, _nothing_selected, parse_policeuk_filename, read_policeuk
 from .policeuk_api import (
     POLICEUK_COLUMNS,
@@ -89,6 +89,7 @@ class _Info:
     records: list[dict] = field(default_factory=list)  # rejects (ragged rows, bad dates)
     date_rejects: int = 0  # of which Date rejects
     head_notes: int = 0  # notes from decoding and the header (the careful parse's own notes go after them)
+    dups: int = 0  # duplicate records among its lines (a file the engine reads itself)
 
 
 def count_policeuk(
@@ -252,10 +253,22 @@ class _Run:
         self.skipped: Counter = Counter()
         self.pending: list[tuple] = []
         self.pending_bytes = 0
+        self._names: dict[str, Any] = {}
+        self.left_out: list[int] = []  # files handed over joined, then read the careful way
+        self.joiner = None
+        if self.folder is not None and backend.joins_files:
+            self.joiner = Joiner(lambda fids, bodies, counts: backend.add_joined(fids, bodies, counts, list(_R.values())))
+
+    def _name(self, name: str) -> Any:
+        """:func:`parse_policeuk_filename`, once per base name."""
+        base = base_name(name)
+        if base not in self._names:
+            self._names[base] = parse_policeuk_filename(base)
+        return self._names[base]
 
     # ------------------------------------------------------------------ loading
     def _select(self, base: str) -> bool:
-        p = parse_policeuk_filename(base)
+        p = self._name(base)
         if p is None:
             return True
         if p[2] != "stop-and-search":
@@ -268,6 +281,8 @@ class _Run:
         for name, data, sha in prefetch(iter_files(sources, select=self._select)):
             if not self._direct(name, data, sha):
                 self._add(name, data, sha)
+        if self.joiner is not None:
+            self._refused(self.joiner.flush())
         self._flush()
         if not self.files:
             raise _nothing_selected(self.seen, self.want_forces, self.want_months)
@@ -287,8 +302,20 @@ class _Run:
             info.record.notes.append(f"force {p[0]!r} is not one of the 44 police.uk forces")
         self.files.append(info)
         if n:
-            self.direct[info.fid] = engine_file(self.folder, info.fid, name, data, id_names=self.backend.needs_id_names)
+            if self.joiner is not None and "::" not in name and not data.startswith(b"\xef\xbb\xbf"):
+                self.direct[info.fid] = name  # read again from where it is, if ever (rejects, a refused file)
+            else:
+                self.direct[info.fid] = engine_file(self.folder, info.fid, name, data, id_names=self.backend.needs_id_names)
+            info.dups = duplicate_lines(data)
+            if self.joiner is not None:
+                self._refused(self.joiner.add(info.fid, data, n))
         return True
+
+    def _refused(self, fids: list[int]) -> None:
+        """Files the engine refused in a joined chunk (a ragged record): read the careful way."""
+        for fid in fids:
+            with open(self.direct.pop(fid), "rb") as fh:
+                self._stage(self.files[fid], fh.read())
 
     def _add(self, name: str, data: bytes, sha: str) -> None:
         """Decode and check one file as the reader does, then stage its rows."""
@@ -442,7 +469,8 @@ class _Run:
         header = list(POLICEUK_COLUMNS)
         self.by_fid = {f.fid: f for f in self.files}
         while True:
-            rows = self.backend.rows(_SCHEMA, {f: self.direct[f] for f in sorted(self.direct)}, header)
+            paths = {} if self.joiner is not None else {f: self.direct[f] for f in sorted(self.direct)}
+            rows = self.backend.rows(_SCHEMA, paths, header, leave_out=self.left_out)
             try:
                 q = CountQuery(self, self.backend, rows, files)
             except Exception:  # Polars refuses a record with too many fields: find the files, read them carefully
@@ -465,9 +493,11 @@ class _Run:
                     body = fh.read()
                 f = self.by_fid[fid]
                 self._rejects(f, parse_csv_text(body, f.name, encoding="utf-8", required=POLICEUK_COLUMNS))
+                f.dups = duplicate_lines(body, [r["line"] for r in f.records])  # among the kept rows
         return q, per
 
     def _restage(self, fids: list[int]) -> None:
+        self.left_out += fids
         for fid in fids:
             with open(self.direct.pop(fid), "rb") as fh:
                 self._stage(self.by_fid[fid], fh.read())
@@ -506,7 +536,10 @@ class _Run:
         maps, missing, unknown = q.field_maps()
         ledger.missing_by_field = dict(sorted(missing.items()))
         ledger.unknown_by_field = dict(sorted(unknown.items()))
-        ledger.duplicates = q.duplicates()
+        # a file the engine read itself: equal lines are equal rows (counted as its bytes went by), unless
+        # forces=/months= left some of its rows out (a file without force and month in its name)
+        lines = [f for f in self.direct if not per.get(f, (0, 0, 0))[2]]
+        ledger.duplicates = q.duplicates(skip=lines) + sum(self.by_fid[f].dups for f in lines)
         ledger.choices = _choices(self.ethnicity_field, self.fallback)
         coverage(self, ledger, notes, q.attribution())
         data, vehicle_only, fallback_used = q.group_counts(maps)
