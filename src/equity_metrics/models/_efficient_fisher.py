@@ -51,6 +51,7 @@ _EPS = np.finfo(float).eps
 _MEMORY = 64 * 2**20  # bytes of per-batch work arrays
 _CACHE = 2**20  # bytes of a gathered block of outcomes (stays in cache for its product)
 _DRAWS_MEMORY = 256 * 2**20  # bytes of the permutations' cohort codes kept for the second pass
+_HALF = 16  # cohorts with at least this many pre-periods solve their short rows with half the factor
 _THREADS = 2  # at most this many threads process batches of permutations (see _default_threads)
 _PROJ_MEMORY = 768 * 2**20  # bytes of (cohort, unit) tables: squares of a chunk of rows; half for refinement columns
 
@@ -155,11 +156,13 @@ def _cholesky_inverse(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                     pass
         if not ok.all():
             lo[~ok] = eye
-        linv = np.empty_like(lo)
+        linv = lo  # inverted in place: lo[b].T is L' in Fortran order, whose inverse there reads as L^-1
         for b in range(lo.shape[0]):  # triangular inverse (a sixth of the work of a general one)
-            linv[b], info = _dtrtri(lo[b], lower=1)
+            inv_t, info = _dtrtri(linv[b].T, lower=0, overwrite_c=1)
             if info:
                 linv[b], ok[b] = eye, False
+            elif not np.may_share_memory(inv_t, linv):  # not done in place
+                linv[b] = inv_t.T
         bound = np.trace(s, axis1=1, axis2=2) * np.einsum("bij,bij->b", linv, linv)  # NaN if not finite
         ok &= bound < 1e8
     if not ok.all():
@@ -365,6 +368,9 @@ def _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms):
             full.discard(g)
     yc1 = np.ascontiguousarray(np.concatenate([ones, yc], axis=1)) if any(
         k_g[g] and g not in src for g in range(G)) else None
+    # rows of cohort g with at most k_g // 2 pre-periods (a prefix): their solves use only the leading half
+    half = np.array([np.searchsorted(mlen[:r], k // 2, side="right") if k >= _HALF else 0
+                     for k, r in zip(k_g, r_g)])
     bounds = perms.bounds
     out = np.empty((perms.n_fisher, 6 * J))
 
@@ -407,9 +413,7 @@ def _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms):
                 r_pa = cov[..., k : k + r][..., ::-1] if g in src else cov @ a[:r, g].T
                 ssum[:, :k, :k] += s_pp
                 linv, ok = _cholesky_inverse(s_pp)
-                # leading blocks: S[:m,:m]^-1 x[:m] = (L^-1[:m,:m])' (L^-1 x)[:m]; entries past each row's own
-                # pre-period count are zeroed before the back substitution, so they come out zero
-                proj = np.swapaxes(linv, 1, 2) @ ((linv @ r_pa) * mask[:k, :r])
+                proj = _leading_solves(linv, r_pa, mask[:k, :r], int(half[g]))
                 if not ok.all():  # ill-conditioned or singular: pseudo-inverse of each leading block
                     bad = np.flatnonzero(~ok)
                     proj[bad] = 0.0
@@ -420,10 +424,31 @@ def _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms):
                 bsum[:, :k, :r] += proj
             for rsl, ml in groups.get(g, ()):
                 bs = bsum[:, :ml, rsl]
-                adj[:, rsl] = np.einsum("bmj,bmn,bnj->bj", bs, ssum[:, :ml, :ml], bs) / ((G - g) * n_tot)
+                adj[:, rsl] = ((ssum[:, :ml, :ml] @ bs) * bs).sum(axis=1) / ((G - g) * n_tot)
 
     perms.run(batch)
     return out[:, : 2 * J], out[:, 2 * J :]
+
+
+def _leading_solves(linv, rhs, mask, half):
+    """``S[:m_j, :m_j]^-1 rhs[:m_j, j]`` for every column j (zero past ``m_j``), ``linv`` the inverse Cholesky
+    factors of S (nb, k, k), ``mask`` (k, r) ones where ``i < m_j``.
+
+    ``(L^-1[:m,:m])' (L^-1 x)[:m]``: entries past each column's own ``m_j``
+    are zeroed before the back substitution, so they come out zero.  The
+    first ``half`` columns (``m_j <= k // 2``) use only the leading half of
+    ``L^-1`` (a quarter of the work).
+    """
+    k = linv.shape[1]
+    if not half:
+        return np.swapaxes(linv, 1, 2) @ ((linv @ rhs) * mask)
+    h = k // 2
+    out = np.empty(rhs.shape)
+    lh = linv[:, :h, :h]
+    out[:, :h, :half] = np.swapaxes(lh, 1, 2) @ ((lh @ rhs[:, :h, :half]) * mask[:h, :half])
+    out[:, h:, :half] = 0.0
+    out[:, :, half:] = np.swapaxes(linv, 1, 2) @ ((linv @ rhs[:, :, half:]) * mask[:, half:])
+    return out
 
 
 def _gathered_cov(tab, ii, k, wc, ng, den):
