@@ -241,3 +241,12 @@ def test_background_job_returns_its_result_or_raises_its_error():
 
     with pytest.raises(ValueError, match="duplicates thread"):
         _Job(boom).result()
+
+
+def test_count_byte_equals_bytes_count():
+    from equity_metrics.io._policeuk_scan import count_byte
+
+    for data in (b"", b"\n", b"a,b\nc,d\n", b",\n" * 1000 + b"x", bytes(range(256)) * 5000):
+        for byte in (b"\n", b",", b"\x00", b"\xff"):
+            assert count_byte(data, byte, block=4096) == data.count(byte)
+            assert count_byte(memoryview(data)[1:], byte) == data[1:].count(byte)

@@ -44,7 +44,7 @@ from ..errors import FileFormatError, OptionError, ReadError, closest_matches
 from ..ledger import FileRecord, Ledger, ReadResult
 from ._sources import LargeFile, OnDamage, Sources, base_name, decode_bytes, iter_files, parse_csv_text, sha256_bytes
 from ._policeuk_assemble import INDEX_NOTE, PoliceukFile, assemble
-from ._policeuk_scan import BATCH_BYTES, Encoder, Hasher, ahead, chunks, fast_body, parse_bodies, prefetch, stream_pieces
+from ._policeuk_scan import BATCH_BYTES, Encoder, Hasher, ahead, chunks, count_byte, fast_body, parse_bodies, prefetch, stream_pieces
 from .policeuk_api import _FIELD_OF, POLICEUK_COLUMNS, EthnicityField, Fallback, _check_ethnicity_options, _choices
 
 __all__ = ["read_policeuk", "parse_policeuk_filename", "POLICEUK_COLUMNS", "EthnicityField", "Fallback"]
@@ -353,7 +353,7 @@ def _read_all(items: Iterable[tuple[str, bytes]], encoding: str, force_opt: str 
         f.start = enc.rows
         for part in chunks(body, BATCH_BYTES):
             piece = bytes(part)
-            df = parse_bodies([piece], cols, piece.count(b"\n"), enc)
+            df = parse_bodies([piece], cols, count_byte(piece, b"\n"), enc)
             if df is None:  # rows already coded stay unreferenced
                 careful(f.name, data, f.record.sha256 or "")
                 return
