@@ -349,21 +349,25 @@ def _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms):
         if ml:
             groups.setdefault(int(np.searchsorted(glist, m)), []).append((slice(sel[0], sel[-1] + 1), ml))
     # per cohort, the columns gathered for the refinement (after a column of ones, whose products are the column
-    # sums), the narrowest of: [y_pre | pa | pc] (the sums also give the cohort means of the projections),
-    # [y_pre | pa] (means from a 0/1 matrix times y), or all periods of y (covariances times the weights). Rows
-    # past r_g have no weight on cohort g in a; pa's columns are in reverse row order (see _gathered_cov).
+    # sums): the k pre-periods, the projections on the later periods of the rows weighting them ("post" rows;
+    # cov(pre, pa) = S_pp a_pre' + cov(pre, y_post a_post')), and the pc projections if that is still narrower
+    # than y (the sums then give the cohort means of pa and pc; otherwise those come from a 0/1 matrix times
+    # y); else all periods of y (covariances times the weights). Rows past r_g have no weight on cohort g in a.
     wc_g = [int(np.flatnonzero(np.abs(c[:, g]).max(axis=1) > 0).max(initial=-1)) + 1 for g in range(G)]
-    src, full, size = {}, set(), 0
+    src, full, size, post, a_pre = {}, set(), 0, {}, {}
     ones = np.ones((n, 1))
     for g in range(G):
         k, r = int(k_g[g]), int(r_g[g])
-        cols = [ones, yc[:, :k], yc @ a[:r, g][::-1].T] if k + r < T else None
-        if cols is not None and k + r + wc_g[g] < T:
+        post[g] = np.flatnonzero(np.abs(a[:r, g, k:]).max(axis=1, initial=0) > 0)
+        rp = post[g].size
+        cols = [ones, yc[:, :k], yc[:, k:] @ a[post[g], g, k:].T] if k + rp < T else None
+        if cols is not None and k + rp + wc_g[g] < T:
             cols.append(yc @ c[: wc_g[g], g].T)
             full.add(g)
         if k and cols is not None and size + 8 * n * sum(x.shape[1] for x in cols) <= _PROJ_MEMORY // 2:
             src[g] = np.ascontiguousarray(np.concatenate(cols, axis=1))
             size += src[g].nbytes
+            a_pre[g] = np.ascontiguousarray(a[:r, g, :k].T)
         else:
             full.discard(g)
     yc1 = np.ascontiguousarray(np.concatenate([ones, yc], axis=1)) if any(
@@ -401,16 +405,21 @@ def _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms):
             if k:
                 ng = nf[g]
                 tab = src[g] if g in src else yc1
-                cov, mz = _gathered_cov(tab, units[:, bounds[g] : bounds[g + 1]], k, k + r if g in src else T,
+                rp = post[g].size
+                cov, mz = _gathered_cov(tab, units[:, bounds[g] : bounds[g + 1]], k, k + rp if g in src else T,
                                         ng, den[g])
+                s_pp = cov[..., :k]
+                # (nb, k, r): cov(pre, pa), each a product over the whole batch
                 if g not in src:
                     mean[:, g] = mz @ w[:, g].T
-                elif g in full:
-                    mean[:, g, :r] = mz[:, k : k + r][:, ::-1]
-                    mean[:, g, J : J + wc_g[g]] = mz[:, k + r :]
-                s_pp = cov[..., :k]
-                # (nb, k, r): cov(pre, pa)
-                r_pa = cov[..., k : k + r][..., ::-1] if g in src else cov @ a[:r, g].T
+                    r_pa = (cov.reshape(-1, T) @ a[:r, g].T).reshape(nb, k, r)
+                else:
+                    if g in full:
+                        mean[:, g, :r] = mz[:, :k] @ a_pre[g]
+                        mean[:, g, post[g]] += mz[:, k : k + rp]
+                        mean[:, g, J : J + wc_g[g]] = mz[:, k + rp :]
+                    r_pa = (np.ascontiguousarray(s_pp).reshape(-1, k) @ a_pre[g]).reshape(nb, k, r)
+                    r_pa[:, :, post[g]] += cov[..., k : k + rp]
                 ssum[:, :k, :k] += s_pp
                 linv, ok = _cholesky_inverse(s_pp)
                 proj = _leading_solves(linv, r_pa, mask[:k, :r], int(half[g]))
