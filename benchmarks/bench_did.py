@@ -24,7 +24,10 @@ permutations and extrapolated linearly (their cost per permutation is constant):
 * the previous batched implementation (``benchmarks/_fisher_prev.py``, a frozen copy of commit
   bdf4e68), ``--fisher-prev`` permutations (it draws the same permutations, so the p-values on
   those draws are checked equal);
-* the one-permutation-at-a-time loop (``fisher_counts_reference``), ``--fisher-ref`` permutations.
+* the one-permutation-at-a-time loop (``fisher_counts_reference``), ``--fisher-ref`` permutations;
+* optionally ``--fisher-baseline PATH``: a frozen copy of ``_efficient_fisher.py`` kept outside the
+  repository (e.g. the version before a change), timed on all ``--fisher`` permutations right after
+  ours; CPU and wall ratios are printed and the p-values checked identical.
 
 The machine is shared: the 1-minute load average is printed next to every timing; medians of
 ``--runs`` runs; CPU time of the process is shown as well.
@@ -32,6 +35,7 @@ The machine is shared: the 1-minute load average is printed next to every timing
 Usage::
 
     python benchmarks/bench_did.py [--runs 5] [--fisher 5000] [--fisher-prev 200] [--fisher-ref 5]
+                                   [--fisher-baseline /work/tmp/_efficient_fisher_before.py]
                                    [--estimands simple,cohort,calendar,eventstudy] [--only cs|fisher]
 """
 
@@ -39,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import io
 import os
 import statistics
@@ -203,7 +208,20 @@ def _timed_fisher(df, kw, estimand, n_fisher, impl=None):
     return spent[0][0], spent[0][1], r
 
 
-def bench_fisher(n_fisher: int, n_prev: int, n_ref: int, estimands: tuple[str, ...]) -> None:
+def _load_fisher_baseline(path: str):
+    """A frozen copy of ``_efficient_fisher.py`` (outside the repository) as a module of the package."""
+    name = "equity_metrics.models._fisher_baseline"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"--fisher-baseline: cannot load {path!r}")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def bench_fisher(n_fisher: int, n_prev: int, n_ref: int, estimands: tuple[str, ...],
+                 baseline: str | None = None) -> None:
     """Fisher test of efficient_staggered, every estimand, both panels.
 
     Baselines, timed in the same run just after ours, on fewer permutations and scaled linearly (their cost
@@ -213,6 +231,9 @@ def bench_fisher(n_fisher: int, n_prev: int, n_ref: int, estimands: tuple[str, .
     """
     import _fisher_prev
 
+    base = _load_fisher_baseline(baseline) if baseline else None
+    if base is not None:
+        print(f"baseline: {baseline} (timed on all {n_fisher:,} permutations right after ours)")
     kw = dict(outcome="y", unit="unit", time="period", first_treated="first_treat")
     rows = []
     for label, n, t, k, _ in PANELS:
@@ -226,6 +247,14 @@ def bench_fisher(n_fisher: int, n_prev: int, n_ref: int, estimands: tuple[str, .
                   f"  [target < 30 s]  {'OK' if wall < 30 else 'OVER'}"
                   f"   p(overall) = {r.overall['fisher_p_value']:.4f}")
             line = dict(panel=label[:22], estimand=est, rows=len(r.table), ours=wall, cpu=cpu, load=ld)
+            if base is not None:
+                ld = load()
+                bw, bc, rb = _timed_fisher(df, kw, est, n_fisher, base.fisher_counts)
+                same = all(np.array_equal(r.table[c].to_numpy(), rb.table[c].to_numpy())
+                           for c in ("fisher_p_value", "fisher_p_value_neyman"))
+                line["base"], line["base_cpu"] = bw, bc
+                print(f"  {'':10s} baseline: {bw:6.2f} s wall, {bc:6.2f} s CPU  ({ld} -> {load()})   RATIO ours / "
+                      f"baseline = {wall / bw:.3f} (wall), {cpu / bc:.3f} (CPU)   (identical p-values: {same})")
             if n_prev > 0:
                 ld = load()
                 pw, pc, rp = _timed_fisher(df, kw, est, n_prev, _fisher_prev.fisher_counts)
@@ -245,11 +274,13 @@ def bench_fisher(n_fisher: int, n_prev: int, n_ref: int, estimands: tuple[str, .
                       f"for {n_fisher:,}   RATIO ours / loop = {wall / line['loop']:.4f}")
             rows.append(line)
     print(f"\n== summary: seconds for {n_fisher:,} permutations (baselines scaled from fewer) ==")
-    print(f"  {'panel':22s} {'estimand':10s} {'rows':>4s} {'ours':>7s} {'(CPU)':>7s} {'previous':>9s} {'loop':>8s}  load")
+    print(f"  {'panel':22s} {'estimand':10s} {'rows':>4s} {'ours':>7s} {'(CPU)':>7s} {'baseline':>9s} {'(CPU)':>7s}"
+          f" {'previous':>9s} {'loop':>8s}  load")
     for x in rows:
+        bl = f"{x['base']:9.2f} {x['base_cpu']:7.2f}" if "base" in x else f"{'-':>9s} {'-':>7s}"
         prev = f"{x['prev']:9.1f}" if "prev" in x else f"{'-':>9s}"
         loop = f"{x['loop']:8.0f}" if "loop" in x else f"{'-':>8s}"
-        print(f"  {x['panel']:22s} {x['estimand']:10s} {x['rows']:4d} {x['ours']:7.2f} {x['cpu']:7.2f} {prev} {loop}"
+        print(f"  {x['panel']:22s} {x['estimand']:10s} {x['rows']:4d} {x['ours']:7.2f} {x['cpu']:7.2f} {bl} {prev} {loop}"
               f"  {x['load']}")
 
 
@@ -261,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="permutations timed with the previous batched implementation (0 skips it)")
     ap.add_argument("--fisher-ref", type=int, default=5,
                     help="permutations timed with the one-at-a-time loop (0 skips it)")
+    ap.add_argument("--fisher-baseline", default=None, metavar="PATH",
+                    help="frozen copy of _efficient_fisher.py (outside the repo) timed on all permutations")
     ap.add_argument("--estimands", default=",".join(FISHER_ESTIMANDS),
                     help="comma-separated efficient_staggered estimands for the Fisher benchmark")
     ap.add_argument("--only", choices=["cs", "fisher"], default=None)
@@ -270,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "cs"):
         bench_cs(args.runs)
     if args.only in (None, "fisher"):
-        bench_fisher(args.fisher, args.fisher_prev, args.fisher_ref, tuple(args.estimands.split(",")))
+        bench_fisher(args.fisher, args.fisher_prev, args.fisher_ref, tuple(args.estimands.split(",")),
+                     args.fisher_baseline)
     print(f"\ndone; {load()}")
     return 0
 

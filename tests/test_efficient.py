@@ -323,3 +323,35 @@ def test_vectorised_fisher_rank_deficient_cohorts():
     counts = ef.fisher_counts(*args[:10], 40, 3), ef.fisher_counts_reference(*args[:10], 40, 3)
     np.testing.assert_array_equal(counts[0][1], counts[1][1])
     assert np.abs(counts[0][0] - counts[1][0]).max() <= 2
+
+
+LONG_PANEL_CASES = [
+    dict(estimand="cohort"),
+    dict(estimand="cohort", beta="cs"),
+    dict(estimand="calendar"),
+    dict(estimand="eventstudy", event_times=[-12, -5, -2, 0, 1, 3]),
+]
+
+
+@pytest.mark.parametrize("case", range(len(LONG_PANEL_CASES)))
+def test_vectorised_fisher_long_pre_periods_matches_loop(case, monkeypatch):
+    """Cohorts with 16+ pre-periods (the short rows' leading-block solves use half the inverse factor), rows
+    weighting a cohort's pre-periods only and rows weighting its later periods (cov(pre, pa) split in two), the
+    permutations kept between passes or drawn again, one or two threads: the loop's statistics every time."""
+    from equity_metrics.models import _efficient_fisher as ef
+
+    kw = LONG_PANEL_CASES[case]
+    d = simulate(n=360, T=24, cohorts=(5, 9, 14, 18, 20, 22), never=0.15, effect=0.3, seed=90 + case)
+    args = _fisher_inputs(d, **kw)
+    des, times, glist = args[3], args[6], args[7]
+    gmin = glist[np.argmax(np.abs(des.a).max(axis=2) > 0, axis=1)]
+    if kw["estimand"] == "cohort":  # rows with many pre-periods: the half-factor path is exercised
+        assert np.sum(times < gmin.max()) >= ef._HALF
+    ref = ef.fisher_statistics_reference(*args[:8], 24, 13)
+    one = ef.fisher_statistics(*args[:8], 24, 13, memory=2**10, threads=1)
+    monkeypatch.setattr(ef, "_DRAWS_MEMORY", 0)  # permutations drawn again for the second pass
+    two = ef.fisher_statistics(*args[:8], 24, 13, memory=2**10, threads=2)
+    for a, b, c in zip(one, two, ref):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, c, rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(ef.fisher_counts(*args[:10], 24, 13), ef.fisher_counts_reference(*args[:10], 24, 13))
