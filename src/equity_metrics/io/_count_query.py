@@ -140,7 +140,8 @@ class CountQuery:
     def __init__(self, run: Any, backend: Any, rows: nw.LazyFrame, files: pa.Table) -> None:
         self.run, self.b = run, backend
         d = nw.col(R["Date"])
-        rows = rows.with_columns(*[nw.col(r).fill_null("") for r in R.values()])  # an engine may read an empty field as null
+        if getattr(backend, "rows_may_be_null", True):  # an engine may read an empty field as null
+            rows = rows.with_columns(*[nw.col(r).fill_null("") for r in R.values()])
         months = self.b.table(month_table().select(["ym", "next_ym", "first", "end", "switch_at"]))
         staged = rows.with_columns(_ym=d.str.slice(0, 7)).join(months, left_on="_ym", right_on="ym", how="left")
         # plain ISO 8601 in UTC, a real day of its month (text bounds from the month table); local month from switch_at
@@ -149,6 +150,14 @@ class CountQuery:
         staged = (staged.with_columns(
             _ok=fast, _local=nw.when(late).then(nw.col("next_ym")).otherwise(nw.col("_ym"))
         ).drop("next_ym", "first", "end", "switch_at"))  # fmt: skip
+        lines = sorted(f for f in getattr(run, "direct", {}) if run.by_fid[f].month is not None)
+        if getattr(backend, "compact_kept", False) and lines:
+            # once checked, a plain date of a named file the engine read itself is needed no more (its duplicates are
+            # counted from its lines): the rows kept hold no text for it (less to store, and to spill)
+            plain = self.b.table(pa.table({"_pf": pa.array(lines, pa.int32()), "_plain": pa.array([True] * len(lines))}))
+            staged = staged.join(plain, left_on="fid", right_on="_pf", how="left")
+            staged = staged.with_columns(nw.when(nw.col("_ok") & nw.col("_plain").fill_null(False)).then(nw.lit(None, dtype=nw.String))
+                                         .otherwise(d).alias(R["Date"])).drop("_plain")  # fmt: skip
         # the one pass over the files: the engine reads them (and the staged rows), checks the dates, keeps the result
         self.s = self.b.keep(staged)
         odd = self.b.collect(self.s.filter(~nw.col("_ok")).select(nw.col(R["Date"])).unique())

@@ -29,6 +29,7 @@ from typing import Any, Literal
 import narwhals as nw
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..errors import OptionError
@@ -64,6 +65,9 @@ class Backend:
     drops_bad_records = True
     #: whether the records of plain files can be handed over joined in big chunks (:meth:`add_joined`)
     joins_files = False
+    #: whether a text field of :meth:`rows` may be null (an engine reading an empty field as null): else every empty
+    #: field is an empty text (the engine told so, staged batches filled), and the query need not fill nulls
+    rows_may_be_null = True
 
     def __init__(self, tmp: str) -> None:
         self.tmp = tmp
@@ -75,6 +79,8 @@ class Backend:
     # ---- staging
     def add(self, table: pa.Table) -> None:
         """Queue a batch of staged rows (written out in parts of about 200,000 rows)."""
+        if not self.rows_may_be_null and any(c.null_count for c in table.columns):
+            table = pa.table([pc.fill_null(c, "") if pa.types.is_string(c.type) else c for c in table.columns], schema=table.schema)
         self._schema = table.schema
         self._batch.append(table)
         self._rows += table.num_rows
@@ -124,6 +130,10 @@ class Backend:
         records each; columns ``names``): the engine parses them later in one go; returns the files it refused."""
         raise NotImplementedError
 
+    def joined_refused(self) -> list[int]:
+        """Once every chunk is handed over: the files refused by chunks still being parsed."""
+        return []
+
     def _joined_rows(self, names: list[str], leave_out: list[int]) -> nw.LazyFrame | None:
         return None
 
@@ -160,6 +170,7 @@ class PolarsBackend(Backend):
 
     name = "polars"
     drops_bad_records = False
+    rows_may_be_null = False  # read_csv(empty_string_is_null=False)
 
     def __init__(self, tmp: str) -> None:
         super().__init__(tmp)
@@ -170,11 +181,31 @@ class PolarsBackend(Backend):
         self.pl = pl
         self._all: list[pa.Table] = []
         self._frames: list[Any] = []
+        self._pool: Any = None
+        self._pending: list[Any] = []
 
     joins_files = True
 
     def add_joined(self, fids: list[int], bodies: list[Any], counts: list[int], names: list[str]) -> list[int]:
-        """Parsed at once, in one call (Rust, without the GIL); a chunk that does not parse to its counts: file by file."""
+        """Parsed in a worker thread while Python checks the next files (Polars parses without the GIL)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="count-policeuk-parse")
+        refused = []
+        while len(self._pending) >= 2:  # at most two chunks waiting: memory stays bounded
+            refused += self._pending.pop(0).result()
+        self._pending.append(self._pool.submit(self._parse_joined, fids, bodies, counts, names))
+        return refused
+
+    def joined_refused(self) -> list[int]:
+        refused = []
+        while self._pending:
+            refused += self._pending.pop(0).result()
+        return refused
+
+    def _parse_joined(self, fids: list[int], bodies: list[Any], counts: list[int], names: list[str]) -> list[int]:
+        """One call of Polars' parser for the chunk; a chunk that does not parse to its counts: file by file."""
         import numpy as np
 
         pl = self.pl
@@ -234,6 +265,11 @@ class PolarsBackend(Backend):
         self._all = []
         self._frames = []
 
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
     def table(self, table: pa.Table) -> nw.LazyFrame:
         return nw.from_native(self.pl.from_arrow(table).lazy())
 
@@ -250,6 +286,9 @@ class DuckDBBackend(Backend):
     """Parquet parts on disk, queried by an embedded DuckDB with a memory limit (spilling beyond it)."""
 
     name = "duckdb"
+    rows_may_be_null = False  # read_csv(force_not_null = [...])
+    #: the kept rows leave out what no later query reads (see :class:`~equity_metrics.io._count_query.CountQuery`)
+    compact_kept = True
 
     def __init__(self, tmp: str, memory_limit: str = "1GB", threads: int | None = None) -> None:
         super().__init__(tmp)
@@ -301,7 +340,7 @@ class DuckDBBackend(Backend):
         columns = "{'fid': 'INTEGER', " + ", ".join(f"{_sql_text(n)}: 'VARCHAR'" for n in names) + "}"
         sql = (f"SELECT fid, {', '.join(names)} FROM read_csv({paths}, columns = {columns}, header = false, delim = ',', "
                "quote = '', escape = '', new_line = '\\n', auto_detect = false, ignore_errors = true, null_padding = false, "
-               "strict_mode = true)")  # fmt: skip
+               f"strict_mode = true, force_not_null = [{', '.join(_sql_text(n) for n in names)}])")  # fmt: skip
         if leave_out:
             sql += f" WHERE fid NOT IN ({', '.join(str(int(f)) for f in leave_out)})"
         return nw.from_native(self.con.sql(sql))
@@ -331,7 +370,7 @@ class DuckDBBackend(Backend):
         sql = (f"SELECT i.em_fid AS fid, {', '.join(f'c.{n}' for n in names)} "
                f"FROM read_csv({paths}, columns = {columns}, header = true, delim = ',', quote = '', escape = '', "
                "new_line = '\\n', auto_detect = false, filename = true, ignore_errors = true, null_padding = false, "
-               f"strict_mode = true) AS c JOIN {ids.to_native().alias} AS i ON c.filename = i.em_path")  # fmt: skip
+               f"strict_mode = true, force_not_null = [{', '.join(_sql_text(n) for n in names)}]) AS c JOIN {ids.to_native().alias} AS i ON c.filename = i.em_path")  # fmt: skip
         return nw.from_native(self.con.sql(sql))
 
     def parquet(self, path: str) -> nw.LazyFrame:

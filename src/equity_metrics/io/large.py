@@ -282,7 +282,7 @@ class _Run:
             if not self._direct(name, data, sha):
                 self._add(name, data, sha)
         if self.joiner is not None:
-            self._refused(self.joiner.flush())
+            self._refused(self.joiner.flush() + self.backend.joined_refused())
         self._flush()
         if not self.files:
             raise _nothing_selected(self.seen, self.want_forces, self.want_months)
