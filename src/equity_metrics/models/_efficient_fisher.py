@@ -10,24 +10,33 @@ outcomes on the estimand and pre-period-term weights of row ``j`` for cohort
   0/1 matrix times ``y``) and the weights;
 * their sums of squares and cross-products -- a table of ``pa^2, pc^2, pa pc``
   for every (cohort, unit) pair, built once, times 0/1 matrices picking the
-  units assigned to each cohort (sparse products, one cohort at a time for a
-  whole batch so that its part of the table stays in cache); cohort ``g`` has
-  columns only for the rows that involve it;
+  units assigned to each cohort, one cohort at a time for a whole batch; the
+  0/1 matrices are stored by columns, so the table streams through once while
+  the batch's sums stay in cache; cohort ``g`` has columns only for the rows
+  that involve it;
 * for the refined variance, the covariance of the periods before the
   earliest cohort ``m`` of a row with ``pa`` and the pre-period covariance:
-  gathered outcomes times their first columns.  Every leading block
-  ``S[:m, :m]`` of a cohort's pre-period covariance is solved with one
-  Cholesky factor (``L^-1[:m, :m]`` is the inverse factor of the block), and
-  rows are visited by earliest cohort from the last so that the sums over
-  cohorts ``>= m`` are suffix sums.  Ill-conditioned covariances (cohorts
-  with fewer units than pre-periods) fall back to ``pinvh``'s eigenvalue
-  cutoff, as the estimator.
+  gathered ``[1 | pre-periods | ...]`` rows of a few permutations times their
+  first columns (the ones give the column sums), centred while in cache.
+  ``cov(pre, pa) = S_pp A_pre' + cov(pre, y_post A_post')``: only the rows
+  weighting a cohort's later periods are gathered as projections (for the
+  ``cohort`` estimand, a cohort is mostly a comparison in its own
+  pre-periods).  Every leading block ``S[:m, :m]`` of a cohort's pre-period
+  covariance is solved with one Cholesky factor (``L^-1[:m, :m]`` is the
+  inverse factor of the block; rows with at most half the pre-periods use
+  only its leading half), and rows are visited by earliest cohort from the
+  last so that the sums over cohorts ``>= m`` are suffix sums.
+  Ill-conditioned covariances (cohorts with fewer units than pre-periods)
+  fall back to ``pinvh``'s eigenvalue cutoff, as the estimator.
 
 Nothing depending on the assignment is recomputed from scratch; the cost per
-permutation is about ``units x (3 x rows + pre_periods x periods)``
-operations plus small factorisations, instead of ``units x periods**2`` plus
-a pseudo-inverse per cohort and row group.  Batches of permutations run on up
-to two threads (one when the machine is busy); results do not depend on it.
+permutation is about ``units x (3 x rows + pre_periods x (pre_periods + a
+few))`` operations (``pre_periods x periods`` when most rows weight later
+periods) plus small factorisations, instead of ``units x periods**2`` plus a
+pseudo-inverse per cohort and row group.  The permutations are drawn once
+(kept, as int8 cohort codes, for the second pass when they fit in
+``_DRAWS_MEMORY``).  Batches of permutations run on up to two threads (one
+when the machine is busy); results do not depend on it.
 
 The permutations are the same (same generator, same order) as the one-at-a-time
 loop kept as :func:`fisher_counts_reference`, and the statistics agree with it
