@@ -355,3 +355,22 @@ def test_vectorised_fisher_long_pre_periods_matches_loop(case, monkeypatch):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_allclose(a, c, rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(ef.fisher_counts(*args[:10], 24, 13), ef.fisher_counts_reference(*args[:10], 24, 13))
+
+
+@pytest.mark.parametrize("case", [1, 2])
+def test_vectorised_fisher_squares_row_chunks_replayed(case, monkeypatch):
+    """Permutations not kept (drawn again) and squares tables one row at a time: each chunk of rows replays the
+    permutations, and the statistics are those of the loop (and of the default path, bit for bit)."""
+    from equity_metrics.models import _efficient_fisher as ef
+
+    kw = FISHER_CASES[case]
+    d = simulate(n=240, T=7, cohorts=(3, 4, 6), never=0.2, effect=0.2, seed=40 + case)
+    args = _fisher_inputs(d, **kw)
+    default = ef.fisher_statistics(*args[:8], 40, 7, memory=2**10, threads=1)
+    monkeypatch.setattr(ef, "_PROJ_MEMORY", 1)
+    monkeypatch.setattr(ef, "_DRAWS_MEMORY", 0)
+    chunked = ef.fisher_statistics(*args[:8], 40, 7, memory=2**10, threads=2)
+    ref = ef.fisher_statistics_reference(*args[:8], 40, 7)
+    for a, b, c in zip(chunked, default, ref):
+        np.testing.assert_allclose(a, c, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

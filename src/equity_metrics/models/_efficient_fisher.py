@@ -59,7 +59,7 @@ __all__ = ["fisher_counts", "fisher_counts_reference", "fisher_statistics", "fis
 _EPS = np.finfo(float).eps
 _MEMORY = 64 * 2**20  # bytes of per-batch work arrays
 _CACHE = 2**20  # bytes of a gathered block of outcomes (stays in cache for its product)
-_DRAWS_MEMORY = 256 * 2**20  # bytes of the permutations' cohort codes kept for the second pass
+_DRAWS_MEMORY = 256 * 2**20  # bytes of the permutations' sorted units kept for the second pass
 _HALF = 16  # cohorts with at least this many pre-periods solve their short rows with half the factor
 _THREADS = 2  # at most this many threads process batches of permutations (see _default_threads)
 _PROJ_MEMORY = 768 * 2**20  # bytes of (cohort, unit) tables: squares of a chunk of rows; half for refinement columns
@@ -212,7 +212,7 @@ def fisher_statistics(y, gi, n_g, des, mode, beta_value, times, glist, n_fisher,
     m_max = int(mlen.max(initial=0))
     per_perm = 8 * (3 * n + glist.size * (T + 8 * J) + m_max * (m_max + 2 * J))
     threads = _default_threads() if threads is None else max(1, int(threads))
-    draws = _Draws(gi, n_fisher, seed, _DRAWS_MEMORY)  # drawn in the first pass, replayed in the second
+    draws = _Draws(gi, n_fisher, seed, _DRAWS_MEMORY)  # drawn in the first pass, kept for the second
     perms = _Permutations(gi, n_g, n_fisher, seed, int(np.clip(memory // per_perm, 16, 512)), threads, draws)
     # means (n_fisher, 2J); squared-mean corrections (3J) and refinement (J) in m2
     m1, m2 = _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms)
@@ -255,17 +255,19 @@ def _default_threads() -> int:
 
 
 class _Draws:
-    """The cohort of every unit in every permutation (the reference loop's generator and order), in batches.
+    """Each permutation's units sorted by (assigned cohort, unit), in batches (the reference loop's generator and
+    order).
 
-    Drawn once; kept for the later passes when they fit in ``memory`` bytes
-    (the passes replay the same permutations), else drawn again.
+    Drawn once; kept (int16 when the unit count allows) for the later passes
+    when they fit in ``memory`` bytes, else drawn again.
     """
 
     def __init__(self, gi, n_fisher, seed, memory):
         self.codes = gi.astype(np.int8 if gi.max(initial=0) < 127 else np.int32)
         self.n, self.n_fisher, self.seed = gi.size, n_fisher, seed
-        fits = n_fisher * self.n * self.codes.itemsize <= memory
-        self.kept = np.empty((n_fisher, self.n), dtype=self.codes.dtype) if fits else None
+        dtype = np.int16 if self.n <= np.iinfo(np.int16).max else np.int32
+        fits = n_fisher * self.n * np.dtype(dtype).itemsize <= memory
+        self.kept = np.empty((n_fisher, self.n), dtype=dtype) if fits else None
         self.complete = False
 
     def batches(self, batch):
@@ -276,10 +278,13 @@ class _Draws:
         rng = np.random.default_rng(self.seed)
         for start in range(0, self.n_fisher, batch):
             nb = min(batch, self.n_fisher - start)
-            gp = self.kept[start : start + nb] if self.kept is not None else np.empty((nb, self.n), self.codes.dtype)
+            gp = np.empty((nb, self.n), self.codes.dtype)  # cohort of each unit
             for r in range(nb):
                 np.take(self.codes, rng.permutation(self.n), out=gp[r])
-            yield start, gp
+            units = np.argsort(gp, axis=1, kind="stable")  # radix sort
+            if self.kept is not None:
+                self.kept[start : start + nb] = units
+            yield start, units
         self.complete = self.kept is not None
 
 
@@ -300,8 +305,8 @@ class _Permutations:
         self.draws = draws if draws is not None else _Draws(gi, n_fisher, seed, 0)
 
     def _batches(self):
-        for start, gp in self.draws.batches(self.batch):  # gp: cohort of each unit
-            yield slice(start, start + gp.shape[0]), np.argsort(gp, axis=1, kind="stable")  # radix sort
+        for start, units in self.draws.batches(self.batch):
+            yield slice(start, start + units.shape[0]), units
 
     def run(self, fn) -> None:
         if self.threads <= 1 or self.n_fisher <= self.batch:
@@ -497,9 +502,11 @@ def _squares(yc, a, c, n_g, perms):
     """Per permutation, sum over cohorts of ``sum_i (pa^2, pc^2, pa pc) / (n_g (n_g - 1))`` (3J).
 
     A table of those products for every (cohort, unit) pair, times 0/1
-    matrices picking the units assigned to each cohort (one cohort at a time
-    for a whole batch, so that its part of the table stays in cache); rows in
-    chunks that fit in ``_PROJ_MEMORY`` (each chunk replays the permutations).
+    matrices picking the units assigned to each cohort.  When the first pass
+    kept every permutation's units, one cohort's table at a time (a buffer of
+    ``units x 3 x rows``, in cache while every batch streams through it);
+    else all cohorts' tables for a chunk of rows that fits in ``_PROJ_MEMORY``
+    (each chunk replays the permutations).
     """
     n, T = yc.shape
     G, J = n_g.size, a.shape[0]
@@ -509,6 +516,29 @@ def _squares(yc, a, c, n_g, perms):
     # cohort g has nonzero weights only in rows < width[g] (rows sorted by earliest cohort)
     nzr = (np.abs(a).max(axis=2) > 0) | (np.abs(c).max(axis=2) > 0)  # (J, G)
     width = np.array([np.flatnonzero(nzr[:, g]).max(initial=-1) + 1 for g in range(G)])
+
+    def fill(tab, g, j0, jc):
+        pa, pc = yc @ a[j0 : j0 + jc, g].T, yc @ c[j0 : j0 + jc, g].T
+        np.multiply(pa, pa * scale[g], out=tab[:, :jc])
+        np.multiply(pc, pc * scale[g], out=tab[:, jc : 2 * jc])
+        np.multiply(pa, pc * scale[g], out=tab[:, 2 * jc :])
+
+    if perms.draws.complete:  # every permutation's units are kept: one cohort's table at a time, in one buffer
+        buf = np.empty(n * 3 * int(width.max(initial=0)))
+        for g in range(G):
+            jc = int(width[g])
+            if not jc:
+                continue
+            tab = buf[: n * 3 * jc].reshape(n, 3 * jc)
+            fill(tab, g, 0, jc)
+
+            def cohort(sl, units, g=g, tab=tab, jc=jc):
+                part = _picks(units[:, bounds[g] : bounds[g + 1]], n) @ tab
+                for q in range(3):
+                    out[sl, q * J : q * J + jc] += part[:, q * jc : (q + 1) * jc]
+
+            perms.run(cohort)
+        return out
     # rows in chunks whose tables fit in _PROJ_MEMORY
     chunks, j0 = [], 0
     while j0 < J:
@@ -524,12 +554,8 @@ def _squares(yc, a, c, n_g, perms):
             jc = int(min(j1, width[g])) - j0
             if jc <= 0:
                 continue
-            pa, pc = yc @ a[j0 : j0 + jc, g].T, yc @ c[j0 : j0 + jc, g].T
-            tab = np.empty((n, 3 * jc))
-            np.multiply(pa, pa * scale[g], out=tab[:, :jc])
-            np.multiply(pc, pc * scale[g], out=tab[:, jc : 2 * jc])
-            np.multiply(pa, pc * scale[g], out=tab[:, 2 * jc :])
-            tabs[g] = tab
+            tabs[g] = np.empty((n, 3 * jc))
+            fill(tabs[g], g, j0, jc)
 
         def batch(sl, units, tabs=tabs, j0=j0):
             res = out[sl]
