@@ -60,7 +60,8 @@ _EPS = np.finfo(float).eps
 _MEMORY = 64 * 2**20  # bytes of per-batch work arrays
 _CACHE = 2**20  # bytes of a gathered block of outcomes (stays in cache for its product)
 _DRAWS_MEMORY = 256 * 2**20  # bytes of the permutations' sorted units kept for the second pass
-_HALF = 16  # cohorts with at least this many pre-periods solve their short rows with half the factor
+_HALF = 16  # cohorts with at least this many pre-periods solve their rows in groups by pre-period count
+_SOLVE_PARTS = 4  # at most this many groups (by quarters of the pre-periods)
 _THREADS = 2  # at most this many threads process batches of permutations (see _default_threads)
 _PROJ_MEMORY = 768 * 2**20  # bytes of (cohort, unit) tables: squares of a chunk of rows; half for refinement columns
 
@@ -386,9 +387,15 @@ def _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms):
             full.discard(g)
     yc1 = np.ascontiguousarray(np.concatenate([ones, yc], axis=1)) if any(
         k_g[g] and g not in src for g in range(G)) else None
-    # rows of cohort g with at most k_g // 2 pre-periods (a prefix): their solves use only the leading half
-    half = np.array([np.searchsorted(mlen[:r], k // 2, side="right") if k >= _HALF else 0
-                     for k, r in zip(k_g, r_g)])
+    # rows of cohort g in groups by pre-period count (rows are sorted by it): each group's solves use only the
+    # leading block of the factor that its longest row needs
+    parts = {}
+    for g in range(G):
+        k, r = int(k_g[g]), int(r_g[g])
+        cuts = [int(np.searchsorted(mlen[:r], q * k // _SOLVE_PARTS, side="right"))
+                for q in range(1, _SOLVE_PARTS)] if k >= _HALF else []
+        edges = sorted({0, r, *cuts})
+        parts[g] = [(j0, j1, int(mlen[j1 - 1])) for j0, j1 in zip(edges[:-1], edges[1:]) if j1 > j0]
     bounds = perms.bounds
     out = np.empty((perms.n_fisher, 6 * J))
 
@@ -436,7 +443,7 @@ def _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms):
                     r_pa[:, :, post[g]] += cov[..., k : k + rp]
                 ssum[:, :k, :k] += s_pp
                 linv, ok = _cholesky_inverse(s_pp)
-                proj = _leading_solves(linv, r_pa, mask[:k, :r], int(half[g]))
+                proj = _leading_solves(linv, r_pa, mask[:k, :r], parts[g])
                 if not ok.all():  # ill-conditioned or singular: pseudo-inverse of each leading block
                     bad = np.flatnonzero(~ok)
                     proj[bad] = 0.0
@@ -453,24 +460,19 @@ def _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms):
     return out[:, : 2 * J], out[:, 2 * J :]
 
 
-def _leading_solves(linv, rhs, mask, half):
+def _leading_solves(linv, rhs, mask, parts):
     """``S[:m_j, :m_j]^-1 rhs[:m_j, j]`` for every column j (zero past ``m_j``), ``linv`` the inverse Cholesky
     factors of S (nb, k, k), ``mask`` (k, r) ones where ``i < m_j``.
 
     ``(L^-1[:m,:m])' (L^-1 x)[:m]``: entries past each column's own ``m_j``
-    are zeroed before the back substitution, so they come out zero.  The
-    first ``half`` columns (``m_j <= k // 2``) use only the leading half of
-    ``L^-1`` (a quarter of the work).
+    are zeroed before the back substitution, so they come out zero.  Columns
+    come in ``parts`` ``(j0, j1, h)`` (``m_j <= h`` for ``j0 <= j < j1``), each
+    solved with the leading ``h x h`` block of ``L^-1`` only.
     """
-    k = linv.shape[1]
-    if not half:
-        return np.swapaxes(linv, 1, 2) @ ((linv @ rhs) * mask)
-    h = k // 2
-    out = np.empty(rhs.shape)
-    lh = linv[:, :h, :h]
-    out[:, :h, :half] = np.swapaxes(lh, 1, 2) @ ((lh @ rhs[:, :h, :half]) * mask[:h, :half])
-    out[:, h:, :half] = 0.0
-    out[:, :, half:] = np.swapaxes(linv, 1, 2) @ ((linv @ rhs[:, :, half:]) * mask[:, half:])
+    out = np.zeros(rhs.shape)
+    for j0, j1, h in parts:
+        lh = linv[:, :h, :h]
+        out[:, :h, j0:j1] = np.swapaxes(lh, 1, 2) @ ((lh @ rhs[:, :h, j0:j1]) * mask[:h, j0:j1])
     return out
 
 
