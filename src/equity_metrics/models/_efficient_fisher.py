@@ -369,7 +369,7 @@ def _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms):
     # than y (the sums then give the cohort means of pa and pc; otherwise those come from a 0/1 matrix times
     # y); else all periods of y (covariances times the weights). Rows past r_g have no weight on cohort g in a.
     wc_g = [int(np.flatnonzero(np.abs(c[:, g]).max(axis=1) > 0).max(initial=-1)) + 1 for g in range(G)]
-    src, full, size, post, a_pre = {}, set(), 0, {}, {}
+    src, full, size, post, a_w = {}, set(), 0, {}, {}
     ones = np.ones((n, 1))
     for g in range(G):
         k, r = int(k_g[g]), int(r_g[g])
@@ -382,7 +382,10 @@ def _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms):
         if k and cols is not None and size + 8 * n * sum(x.shape[1] for x in cols) <= _PROJ_MEMORY // 2:
             src[g] = np.ascontiguousarray(np.concatenate(cols, axis=1))
             size += src[g].nbytes
-            a_pre[g] = np.ascontiguousarray(a[:r, g, :k].T)
+            # cov(pre, [pre | post projections]) @ a_w = cov(pre, pa): a_pre' on top, then ones placing the projections
+            a_w[g] = np.zeros((k + rp, r))
+            a_w[g][:k] = a[:r, g, :k].T
+            a_w[g][k + np.arange(rp), post[g]] = 1.0
         else:
             full.discard(g)
     yc1 = np.ascontiguousarray(np.concatenate([ones, yc], axis=1)) if any(
@@ -436,11 +439,9 @@ def _means_refinement(yc, a, c, gmin, mlen, n_g, glist, perms):
                     r_pa = (cov.reshape(-1, T) @ a[:r, g].T).reshape(nb, k, r)
                 else:
                     if g in full:
-                        mean[:, g, :r] = mz[:, :k] @ a_pre[g]
-                        mean[:, g, post[g]] += mz[:, k : k + rp]
+                        mean[:, g, :r] = mz[:, : k + rp] @ a_w[g]
                         mean[:, g, J : J + wc_g[g]] = mz[:, k + rp :]
-                    r_pa = (np.ascontiguousarray(s_pp).reshape(-1, k) @ a_pre[g]).reshape(nb, k, r)
-                    r_pa[:, :, post[g]] += cov[..., k : k + rp]
+                    r_pa = (cov.reshape(-1, k + rp) @ a_w[g]).reshape(nb, k, r)
                 ssum[:, :k, :k] += s_pp
                 linv, ok = _cholesky_inverse(s_pp)
                 proj = _leading_solves(linv, r_pa, mask[:k, :r], parts[g])
