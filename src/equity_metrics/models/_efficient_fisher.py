@@ -493,7 +493,10 @@ def _gathered_cov(tab, ii, k, wc, ng, den):
     step = max(1, _CACHE // (8 * ii.shape[1] * width))  # gathered block (and its products) stay in cache
     for s0 in range(0, nb, step):
         zb = np.take(tab, ii[s0 : s0 + step], axis=0)  # (step, n_g, 1 + width)
-        gb = np.matmul(np.swapaxes(zb[..., : k + 1], 1, 2), zb)
+        if width > 2 * (k + 1):  # a wide table: BLAS is faster with the long side first
+            gb = np.swapaxes(np.matmul(np.swapaxes(zb, 1, 2), zb[..., : k + 1]), 1, 2)
+        else:
+            gb = np.matmul(np.swapaxes(zb[..., : k + 1], 1, 2), zb)
         sb, cb = sums[s0 : s0 + step], cov[s0 : s0 + step]
         sb[:] = gb[:, 0, 1:]
         np.subtract(gb[:, 1:, 1 : 1 + wc], sb[:, :k, None] * (sb[:, None, :wc] / ng), out=cb)
