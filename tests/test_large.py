@@ -356,3 +356,22 @@ def test_whole_archive_counts_equal_the_pandas_path():
         pdt.assert_frame_equal(a.rejects.frame, res.rejects.frame)
         assert a.ledger.duplicates == 48_894 and len(a.ledger.files) == len(res.ledger.files)
         assert a.data["force"].nunique() == 44
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_whole_archive_extracted_folder_counts_equal_the_pandas_path(tmp_path):
+    """The 44-force archive extracted (plain files joined into chunks for the engine, duplicates from their lines):
+    DuckDB and Polars give the reader's counts, whole ledger and rejects."""
+    archive = need_shared("data", "policeuk", ARCHIVE_NAME)
+    with tarfile.open(archive, mode="r:*") as tf:
+        tf.extractall(tmp_path, filter="data")
+    res = read_policeuk(tmp_path)
+    by = ("force", "month", "ethnicity", "vehicle_only")
+    want = counts_from_events(res.data, by)
+    for engine in ("duckdb", "polars"):
+        a = count_policeuk(tmp_path, by=by, engine=engine)
+        pdt.assert_frame_equal(a.data, want)
+        assert a.ledger.to_dict() == res.ledger.to_dict()
+        pdt.assert_frame_equal(a.rejects.frame, res.rejects.frame)
+        assert a.ledger.duplicates == 48_894 and a.ledger.rows_read == 1_034_848

@@ -8,14 +8,19 @@ Spark) parse the files; Python only lists them, checks their bytes and hashes th
   GIL), while the caller checks the bytes with the reader's own test
   (:func:`~equity_metrics.io._policeuk_scan.fast_body`: the exact police.uk header,
   no quotes, CR, NUL or blank lines, 14 commas a record, valid UTF-8);
-* a file that passes is linked (a symbolic link to the file itself) or, for an
-  archive member or a file with a BOM, written into the run's temporary folder
-  under its file id (``0000042.csv``), so the engine reads plain paths and takes
-  the file id from the file name; files that fail take the careful path;
-* :func:`ragged_files` finds files with a record that has other than 14 commas
-  even though the total is right (a short and a long record together): the
-  engines drop (DuckDB, Spark) or refuse (Polars) such records, so those files are
-  moved to the careful path and the count is run again.
+* a file that passes is, for DuckDB and Polars, queued by a :class:`Joiner` whose
+  chunks of about 64 MB go to the engine at once (one big input parses much faster
+  than many small files), and its duplicates are counted from its lines
+  (:func:`duplicate_lines`); for Spark it is linked (a symbolic link to the file
+  itself) or, for an archive member or a file with a BOM, written into the run's
+  temporary folder under its file id (``0000042.csv``), so the engine reads plain
+  paths and takes the file id from the file name; files that fail take the
+  careful path;
+* DuckDB and Spark drop a record with another number of fields (a short and a
+  long record whose commas add up): the file's row count differs, so it is moved
+  to the careful path and the count is run again; Polars refuses it as it parses
+  a chunk, which is then parsed file by file (:func:`ragged_files` finds such
+  files by their lines).
 """
 
 from __future__ import annotations

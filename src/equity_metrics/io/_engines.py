@@ -8,10 +8,12 @@ files itself (:meth:`Backend.scan_csv`: no quoting, every field text, the file i
 from the file name), where the rows of the few files Python parsed carefully go
 (Arrow batches), and how small tables are handed to the engine:
 
-* ``"polars"``: ``pl.scan_csv`` over the files; in memory, for data that fit;
-* ``"duckdb"``: DuckDB's ``read_csv`` over the files, in an embedded DuckDB with a
-  ``memory_limit`` (it spills to a temporary folder beyond it): the default, for
-  data bigger than memory;
+* ``"polars"``: ``pl.read_csv`` of the plain files' records joined into chunks
+  (:meth:`Backend.add_joined`); in memory, for data that fit;
+* ``"duckdb"``: DuckDB's ``read_csv`` over the joined chunks written as CSV files
+  (the file id as first field), in an embedded DuckDB with a ``memory_limit`` (it
+  spills to a temporary folder beyond it): the default, for data bigger than
+  memory;
 * ``"spark"``: ``spark.read.csv`` over the files (``DROPMALFORMED``), by a
   ``SparkSession`` (a local one: ``local[2]``, few shuffle partitions, quiet logs,
   no UI, bound to 127.0.0.1; or the caller's: a cluster's executors may not see the

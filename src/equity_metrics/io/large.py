@@ -11,10 +11,15 @@ ever holding the rows in pandas. The engine reads the files itself:
   police.uk header, no quotes, CR, NUL or blank lines, 14 commas a record, UTF-8;
   DuckDB and Spark drop blank lines and ragged records themselves, so for them the
   file's row count on the engine, against its number of lines, checks those two);
-* such a plain file is read by the engine (:mod:`._direct`, :meth:`Backend.scan_csv
-  <equity_metrics.io._engines.Backend.scan_csv>`): DuckDB's ``read_csv``, Polars'
-  ``scan_csv`` or Spark's ``read.csv`` over the files where they are (archive
-  members are first unpacked into a temporary folder), every field as text;
+* such a plain file's records are parsed by the engine, every field as text: for
+  DuckDB and Polars joined into chunks of about 64 MB (:class:`._direct.Joiner`,
+  :meth:`Backend.add_joined <equity_metrics.io._engines.Backend.add_joined>`: one
+  CSV per chunk with the file id as first field for DuckDB's ``read_csv``, one
+  ``read_csv`` call per chunk of bytes for Polars), since an engine parses one big
+  input much faster than many small files; Spark's ``read.csv`` reads the files
+  where they are (:meth:`Backend.scan_csv <equity_metrics.io._engines.Backend.scan_csv>`;
+  archive members are first unpacked into a temporary folder). Their duplicates
+  are counted from their lines as the bytes go by (equal lines, equal rows);
 * any other file (quotes, another header, CR line ends, another encoding, ragged
   records, a file name without force and month) is decoded and parsed by the
   reader's own careful parser, so line numbers, rejects and notes are the reader's,
