@@ -10,10 +10,11 @@ outcomes on the estimand and pre-period-term weights of row ``j`` for cohort
   0/1 matrix times ``y``) and the weights;
 * their sums of squares and cross-products -- a table of ``pa^2, pc^2, pa pc``
   for every (cohort, unit) pair, built once, times 0/1 matrices picking the
-  units assigned to each cohort, one cohort at a time for a whole batch; the
-  0/1 matrices are stored by columns, so the table streams through once while
-  the batch's sums stay in cache; cohort ``g`` has columns only for the rows
-  that involve it;
+  units assigned to each cohort; the 0/1 matrices are stored by columns, so
+  the table streams through once while the batch's sums stay in cache.  With
+  the permutations kept from the first pass, one cohort's table at a time (in
+  one reused buffer) for all of them; cohort ``g`` has columns only for the
+  rows that involve it;
 * for the refined variance, the covariance of the periods before the
   earliest cohort ``m`` of a row with ``pa`` and the pre-period covariance:
   gathered ``[1 | pre-periods | ...]`` rows of a few permutations times their
@@ -23,9 +24,10 @@ outcomes on the estimand and pre-period-term weights of row ``j`` for cohort
   ``cohort`` estimand, a cohort is mostly a comparison in its own
   pre-periods).  Every leading block ``S[:m, :m]`` of a cohort's pre-period
   covariance is solved with one Cholesky factor (``L^-1[:m, :m]`` is the
-  inverse factor of the block; rows with at most half the pre-periods use
-  only its leading half), and rows are visited by earliest cohort from the
-  last so that the sums over cohorts ``>= m`` are suffix sums.
+  inverse factor of the block; rows in up to four groups by pre-period count
+  use only the leading block their longest row needs), and rows are visited
+  by earliest cohort from the last so that the sums over cohorts ``>= m`` are
+  suffix sums.
   Ill-conditioned covariances (cohorts with fewer units than pre-periods)
   fall back to ``pinvh``'s eigenvalue cutoff, as the estimator.
 
@@ -34,9 +36,10 @@ permutation is about ``units x (3 x rows + pre_periods x (pre_periods + a
 few))`` operations (``pre_periods x periods`` when most rows weight later
 periods) plus small factorisations, instead of ``units x periods**2`` plus a
 pseudo-inverse per cohort and row group.  The permutations are drawn once
-(kept, as int8 cohort codes, for the second pass when they fit in
-``_DRAWS_MEMORY``).  Batches of permutations run on up to two threads (one
-when the machine is busy); results do not depend on it.
+(each one's units sorted by cohort kept, as int16, for the second pass when
+they fit in ``_DRAWS_MEMORY``; else drawn again).  Batches of permutations
+run on up to two threads (one when the machine is busy); results do not
+depend on it.
 
 The permutations are the same (same generator, same order) as the one-at-a-time
 loop kept as :func:`fisher_counts_reference`, and the statistics agree with it
