@@ -375,3 +375,21 @@ def test_whole_archive_extracted_folder_counts_equal_the_pandas_path(tmp_path):
         assert a.ledger.to_dict() == res.ledger.to_dict()
         pdt.assert_frame_equal(a.rejects.frame, res.rejects.frame)
         assert a.ledger.duplicates == 48_894 and a.ledger.rows_read == 1_034_848
+
+
+def test_a_plain_file_without_a_police_uk_name_is_read_by_the_engine_with_force(tmp_path, monkeypatch):
+    """With force=, a plain file named otherwise (one big export, say) goes to the engine as it is, not through
+    Python's careful parse, and gives the reader's counts and ledger."""
+    from equity_metrics.io import large
+
+    p = _write(tmp_path / "export.csv", [_row(), _row(Date="2020-09-01T09:00:00+00:00"), _row()])
+    expected = count_policeuk(p, engine="pandas", force="kent", by=["force", "month"])
+
+    def careful(*args, **kwargs):
+        raise AssertionError("the careful path was taken")
+
+    monkeypatch.setattr(large._Run, "_add", careful)
+    got = count_policeuk(p, engine="duckdb", force="kent", by=["force", "month"])
+    _same(got, expected)
+    assert got.ledger.duplicates == 1
+    assert "force from force=; month from the dates (the file name has none)" in got.ledger.files[0].notes

@@ -299,12 +299,17 @@ class _Run:
         if self.folder is None:
             return False
         p = parse_policeuk_filename(name)
-        n = checked_body(data, engine_counts=self.backend.drops_bad_records) if p is not None else None
+        if p is None and self.force_opt is None:  # the force would come from a Force column, row by row
+            return False
+        n = checked_body(data, engine_counts=self.backend.drops_bad_records)
         if n is None:
             return False
-        info = _Info(len(self.files), name, p[0], p[1], FileRecord(name, 0, encoding="utf-8", sha256=sha, notes=[]), rows=n)
-        if not is_known_force(p[0]):
-            info.record.notes.append(f"force {p[0]!r} is not one of the 44 police.uk forces")
+        fslug, month = (p[0], p[1]) if p is not None else (self.force_opt, None)
+        info = _Info(len(self.files), name, fslug, month, FileRecord(name, 0, encoding="utf-8", sha256=sha, notes=[]), rows=n)
+        if p is None:  # one force, named by force=; months from the dates (as the careful path)
+            info.record.notes.append("force from force=; month from the dates (the file name has none)")
+        if not is_known_force(fslug):
+            info.record.notes.append(f"force {fslug!r} is not one of the 44 police.uk forces")
         self.files.append(info)
         if n:
             if self.joiner is not None and "::" not in name and not data.startswith(b"\xef\xbb\xbf"):
