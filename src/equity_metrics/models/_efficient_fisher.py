@@ -484,11 +484,12 @@ def _gathered_cov(tab, ii, k, wc, ng, den):
     """Covariances over each permutation's units ``ii`` (nb, n_g) of the pre-periods with the columns of ``tab``.
 
     ``tab`` is (n, 1 + width): ones, then the k pre-periods, then the other
-    columns.  The rows of a few permutations are gathered at a time and
-    multiplied by their first ``1 + k`` columns (the ones give the column
-    sums), then centred and scaled while the block is in cache.  Returns the
-    covariances ``(nb, k, wc)`` (ddof 1) of the pre-periods with the first
-    ``wc`` columns, and the column means ``(nb, width)``.
+    columns.  The rows of a few permutations are gathered at a time; their
+    first ``1 + k`` columns times the first ``1 + wc`` (the ones give the
+    column sums; columns past ``wc`` only need their sums), then centred and
+    scaled while the block is in cache.  Returns the covariances ``(nb, k,
+    wc)`` (ddof 1) of the pre-periods with the first ``wc`` columns, and the
+    column means ``(nb, width)``.
     """
     nb, width = ii.shape[0], tab.shape[1]
     cov = np.empty((nb, k, wc))
@@ -496,13 +497,16 @@ def _gathered_cov(tab, ii, k, wc, ng, den):
     step = max(1, _CACHE // (8 * ii.shape[1] * width))  # gathered block (and its products) stay in cache
     for s0 in range(0, nb, step):
         zb = np.take(tab, ii[s0 : s0 + step], axis=0)  # (step, n_g, 1 + width)
-        if width > 2 * (k + 1):  # a wide table: BLAS is faster with the long side first
-            gb = np.swapaxes(np.matmul(np.swapaxes(zb, 1, 2), zb[..., : k + 1]), 1, 2)
+        zc = zb[..., : 1 + wc]
+        if wc + 1 > 2 * (k + 1):  # a wide table: BLAS is faster with the long side first
+            gb = np.swapaxes(np.matmul(np.swapaxes(zc, 1, 2), zc[..., : k + 1]), 1, 2)
         else:
-            gb = np.matmul(np.swapaxes(zb[..., : k + 1], 1, 2), zb)
+            gb = np.matmul(np.swapaxes(zc[..., : k + 1], 1, 2), zc)
         sb, cb = sums[s0 : s0 + step], cov[s0 : s0 + step]
-        sb[:] = gb[:, 0, 1:]
-        np.subtract(gb[:, 1:, 1 : 1 + wc], sb[:, :k, None] * (sb[:, None, :wc] / ng), out=cb)
+        sb[:, :wc] = gb[:, 0, 1:]
+        if wc + 1 < width:
+            sb[:, wc:] = np.matmul(np.swapaxes(zb[..., :1], 1, 2), zb[..., 1 + wc :])[:, 0]
+        np.subtract(gb[:, 1:, 1:], sb[:, :k, None] * (sb[:, None, :wc] / ng), out=cb)
         cb /= den
     return cov, sums / ng
 
