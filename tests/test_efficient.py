@@ -335,7 +335,7 @@ LONG_PANEL_CASES = [
 
 @pytest.mark.parametrize("case", range(len(LONG_PANEL_CASES)))
 def test_vectorised_fisher_long_pre_periods_matches_loop(case, monkeypatch):
-    """Cohorts with 16+ pre-periods (the short rows' leading-block solves use half the inverse factor), rows
+    """Cohorts with 16+ pre-periods (rows solved in groups, each with a leading block of the inverse factor), rows
     weighting a cohort's pre-periods only and rows weighting its later periods (cov(pre, pa) split in two), the
     permutations kept between passes or drawn again, one or two threads: the loop's statistics every time."""
     from equity_metrics.models import _efficient_fisher as ef
