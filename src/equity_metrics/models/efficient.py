@@ -391,9 +391,10 @@ def efficient_staggered(
         computed in vectorised batches from projections of the outcomes
         (about ``units x (3 rows + pre-periods x periods)`` operations each;
         ``benchmarks/bench_did.py``): 5,000 permutations on 8,000-10,000
-        officers x 72 months took 5-7 s for ``simple`` and 15-28 s for the
-        many-row estimands (``cohort``, ``calendar``, ``eventstudy``; slowest
-        ``cohort`` with 48 cohorts) on a 2-core machine at load average 3-5.
+        officers x 72 months took 2.3-2.4 s of CPU for ``simple`` and 7.5-17 s
+        for the many-row estimands (``cohort``, ``calendar``, ``eventstudy``;
+        slowest ``cohort`` with 48 cohorts) on a 2-core machine at load average
+        1.3-2.9 (about twice that in wall time when the machine is saturated).
         ``comparisons="all"`` (a vector beta re-estimated in every
         permutation) uses the slower one-at-a-time loop.
     seed
