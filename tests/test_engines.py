@@ -269,6 +269,15 @@ def test_spark_gives_the_readers_counts_on_a_few_files(spark, tmp_path, referenc
 
 @needs_spark
 @pytest.mark.slow
+def test_spark_streams_a_file_too_big_to_hold(spark, tmp_path, monkeypatch):
+    """Spark reads a large plain file by its path (checked and hashed as it was streamed): the reader's answers."""
+    from test_large import large_file_cases
+
+    large_file_cases("spark", tmp_path, monkeypatch, spark=spark)
+
+
+@needs_spark
+@pytest.mark.slow
 @pytest.mark.shared
 def test_whole_archive_spark_equals_duckdb_equals_the_reader(spark, tmp_path):
     """The 44-force archive (1,034,848 rows, 1,466 files) extracted to a folder: identical counts and ledger."""

@@ -393,3 +393,46 @@ def test_a_plain_file_without_a_police_uk_name_is_read_by_the_engine_with_force(
     _same(got, expected)
     assert got.ledger.duplicates == 1
     assert "force from force=; month from the dates (the file name has none)" in got.ledger.files[0].notes
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "polars"])
+def test_a_file_too_big_to_hold_is_streamed_and_agrees_with_the_reader(engine, tmp_path, monkeypatch):
+    """A plain file over the large-file size is checked, hashed and its duplicates counted piece by piece, then handed
+    to the engine in pieces (never read whole); one with a quote or a ragged record far into it, or a BOM, gives the
+    reader's counts, ledger and rejects all the same (the careful path reads the odd one whole)."""
+    large_file_cases(engine, tmp_path, monkeypatch)
+
+
+def large_file_cases(engine: str, tmp_path, monkeypatch, **engine_kw) -> None:
+    """Files over the large-file size, plain and odd, on ``engine``: the reader's counts, ledger and rejects."""
+    from equity_metrics.io import _direct, large
+
+    monkeypatch.setattr(large, "LARGE_FILE", 2_000)
+    monkeypatch.setattr(_direct, "PIECE_BYTES", 700)  # many pieces; a record never spans two
+    days = [f"2020-09-{d:02d}T{h:02d}:00:00+00:00" for d in range(1, 29) for h in (9, 15)]
+    rows = [_row(Date=d, Gender=("Male", "Female")[i % 2]) for i, d in enumerate(days)]
+    rows += rows[:20] + [_row(Date="junk")]  # 20 duplicates and a date the reader rejects
+    by = ["force", "month", "ethnicity"]
+    plain = _write(tmp_path / "plain" / "2020-09-kent-stop-and-search.csv", rows)
+    export = _write(tmp_path / "export" / "export.csv", rows)
+    quoted = _write(tmp_path / "quoted" / "2020-09-kent-stop-and-search.csv", rows[:-5] + [_row(Outcome='A "quoted" outcome')] + rows[-5:])
+    lines = _csv(rows).splitlines()
+    lines[-3] = ",".join(_row()[:14])  # a short record ...
+    lines[-2] = ",".join(_row()) + ",extra"  # ... and a long one: the file's total of commas is right
+    ragged = tmp_path / "ragged" / "2020-09-kent-stop-and-search.csv"
+    ragged.parent.mkdir()
+    ragged.write_text("\n".join(lines) + "\n")
+    bom = tmp_path / "bom" / "2020-09-kent-stop-and-search.csv"
+    bom.parent.mkdir()
+    bom.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    assert plain.stat().st_size > 5 * 2_000
+    streamed = []
+    real = _direct.stream_large
+    monkeypatch.setattr(large, "stream_large", lambda lf, **kw: streamed.append(lf.path) or real(lf, **kw))
+    for path, kw in ((plain, {}), (export, {"force": "kent"}), (quoted, {}), (ragged, {}), (bom, {})):
+        got = count_policeuk(path, engine=engine, by=by, **kw, **engine_kw)
+        _same(got, count_policeuk(path, engine="pandas", by=by, **kw))
+        if path in (plain, export, bom):
+            assert got.ledger.duplicates == 20 and got.ledger.rejected_by_reason == {"unparseable Date": 1}
+    # Spark reads files by their paths: a file with a BOM takes the careful path before it is streamed
+    assert streamed == [str(p) for p in (plain, export, quoted, ragged) + ((bom,) if engine != "spark" else ())]

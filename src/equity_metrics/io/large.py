@@ -60,10 +60,10 @@ from ..ledger import FileRecord, Ledger, Rejects
 from ._count_query import R as _R
 from ._count_query import FAST_DATE, CountQuery, _valid_days, coverage, dates_all_fast
 from ._counts import DEFAULT_BY, CountBy, EventCounts, check_by, counts_from_events
-from ._direct import Joiner, checked_body, duplicate_lines, engine_file, prefetch, ragged_files
+from ._direct import Joiner, checked_body, duplicate_lines, engine_file, large_pieces, prefetch, ragged_files, stream_large
 from ._engines import Engine, backend_for
-from ._sources import Sources, base_name, decode_bytes, iter_files, parse_csv_text, raw_json, read_header
-from .policeuk import _months_option, _nothing_selected, parse_policeuk_filename, read_policeuk
+from ._sources import LargeFile, Sources, base_name, decode_bytes, iter_files, parse_csv_text, raw_json, read_header, sha256_bytes
+from .policeuk import LARGE_FILE, _months_option, _nothing_selected, parse_policeuk_filename, read_policeuk
 from .policeuk_api import (
     POLICEUK_COLUMNS,
     TIMEZONE,
@@ -283,7 +283,12 @@ class _Run:
         return (self.want_forces is None or p[0] in self.want_forces) and (self.want_months is None or p[1] in self.want_months)
 
     def run(self, sources: Sources) -> EventCounts:
-        for name, data, sha in prefetch(iter_files(sources, select=self._select)):
+        for name, data, sha in prefetch(iter_files(sources, select=self._select, large=LARGE_FILE)):
+            if isinstance(data, LargeFile):  # streamed: never held whole unless it needs the careful path
+                if self._direct_large(name, data):
+                    continue
+                data = data.read()
+                sha = sha256_bytes(data)
             if not self._direct(name, data, sha):
                 self._add(name, data, sha)
         if self.joiner is not None:
@@ -304,13 +309,7 @@ class _Run:
         n = checked_body(data, engine_counts=self.backend.drops_bad_records)
         if n is None:
             return False
-        fslug, month = (p[0], p[1]) if p is not None else (self.force_opt, None)
-        info = _Info(len(self.files), name, fslug, month, FileRecord(name, 0, encoding="utf-8", sha256=sha, notes=[]), rows=n)
-        if p is None:  # one force, named by force=; months from the dates (as the careful path)
-            info.record.notes.append("force from force=; month from the dates (the file name has none)")
-        if not is_known_force(fslug):
-            info.record.notes.append(f"force {fslug!r} is not one of the 44 police.uk forces")
-        self.files.append(info)
+        info = self._direct_info(name, p, sha, n)
         if n:
             if self.joiner is not None and "::" not in name and not data.startswith(b"\xef\xbb\xbf"):
                 self.direct[info.fid] = name  # read again from where it is, if ever (rejects, a refused file)
@@ -321,8 +320,48 @@ class _Run:
                 self._refused(self.joiner.add(info.fid, data, n))
         return True
 
+    def _direct_large(self, name: str, large: LargeFile) -> bool:
+        """:meth:`_direct` for a plain file too big to hold: checked, hashed and its duplicates counted as it is
+        streamed (:func:`~._direct.stream_large`), then handed to the engine piece by piece (or by its path)."""
+        if self.folder is None:
+            return False
+        p = parse_policeuk_filename(name)
+        if p is None and self.force_opt is None:
+            return False
+        with open(large.path, "rb") as fh:
+            bom = fh.read(3) == b"\xef\xbb\xbf"
+        if bom and self.joiner is None:  # the engine would read the mark as text: the careful path
+            return False
+        streamed = stream_large(large)
+        if streamed is None:
+            return False
+        n, dups, sha = streamed
+        info = self._direct_info(name, p, sha, n)
+        info.dups = dups
+        if n:
+            self.direct[info.fid] = name if self.joiner is not None else engine_file(
+                self.folder, info.fid, name, b"", id_names=self.backend.needs_id_names)  # fmt: skip
+            if self.joiner is not None:
+                for body, k in large_pieces(large):
+                    self._refused(self.joiner.add_records(info.fid, body, k))
+        return True
+
+    def _direct_info(self, name: str, p: Any, sha: str, n: int) -> _Info:
+        """The file record of a file the engine reads itself."""
+        fslug, month = (p[0], p[1]) if p is not None else (self.force_opt, None)
+        info = _Info(len(self.files), name, fslug, month, FileRecord(name, 0, encoding="utf-8", sha256=sha, notes=[]), rows=n)
+        if p is None:  # one force, named by force=; months from the dates (as the careful path)
+            info.record.notes.append("force from force=; month from the dates (the file name has none)")
+        if not is_known_force(fslug):
+            info.record.notes.append(f"force {fslug!r} is not one of the 44 police.uk forces")
+        self.files.append(info)
+        return info
+
     def _refused(self, fids: list[int]) -> None:
-        """Files the engine refused in a joined chunk (a ragged record): read the careful way."""
+        """Files the engine refused in a joined chunk (a ragged record): read the careful way.
+
+        Their records in other chunks (a big file comes in pieces) are left out of the joined rows."""
+        self.left_out += [f for f in fids if f not in self.left_out]
         for fid in fids:
             with open(self.direct.pop(fid), "rb") as fh:
                 self._stage(self.files[fid], fh.read())
