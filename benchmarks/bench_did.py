@@ -35,7 +35,7 @@ The machine is shared: the 1-minute load average is printed next to every timing
 Usage::
 
     python benchmarks/bench_did.py [--runs 5] [--fisher 5000] [--fisher-prev 200] [--fisher-ref 5]
-                                   [--fisher-baseline /work/tmp/_efficient_fisher_before.py]
+                                   [--fisher-baseline <a copy of _efficient_fisher.py>]
                                    [--estimands simple,cohort,calendar,eventstudy] [--only cs|fisher]
 """
 
