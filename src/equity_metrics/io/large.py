@@ -303,7 +303,7 @@ class _Run:
         """A named file whose physical lines are its records (the reader's byte checks): the engine reads it itself."""
         if self.folder is None:
             return False
-        p = parse_policeuk_filename(name)
+        p = self._name(name)
         if p is None and self.force_opt is None:  # the force would come from a Force column, row by row
             return False
         n = checked_body(data, engine_counts=self.backend.drops_bad_records)
@@ -325,7 +325,7 @@ class _Run:
         streamed (:func:`~._direct.stream_large`), then handed to the engine piece by piece (or by its path)."""
         if self.folder is None:
             return False
-        p = parse_policeuk_filename(name)
+        p = self._name(name)
         if p is None and self.force_opt is None:
             return False
         with open(large.path, "rb") as fh:
@@ -376,7 +376,7 @@ class _Run:
             raise MissingColumnsError(file=name, missing=missing, found=cols)
         head = len(notes)
         rec = FileRecord(name, 0, encoding=dec.encoding, sha256=sha, notes=notes)
-        p = parse_policeuk_filename(name)
+        p = self._name(name)
         fslug, month = (p[0], p[1]) if p else (self.force_opt, None)
         if p is None:
             if fslug is None:
