@@ -229,20 +229,6 @@ def test_duplicate_verification_over_chunks_and_slices():
     assert not conv._equal_at(s, np.append(a, 5), np.append(b, 1), step=2)  # the last slice differs
 
 
-def test_background_job_returns_its_result_or_raises_its_error():
-    import pytest
-
-    from equity_metrics.io._policeuk_convert import _Job
-
-    assert _Job(sum, [1, 2, 3]).result() == 6
-
-    def boom():
-        raise ValueError("from the duplicates thread")
-
-    with pytest.raises(ValueError, match="duplicates thread"):
-        _Job(boom).result()
-
-
 def test_count_byte_equals_bytes_count():
     from equity_metrics.io._policeuk_scan import count_byte
 
@@ -250,3 +236,19 @@ def test_count_byte_equals_bytes_count():
         for byte in (b"\n", b",", b"\x00", b"\xff"):
             assert count_byte(data, byte, block=4096) == data.count(byte)
             assert count_byte(memoryview(data)[1:], byte) == data[1:].count(byte)
+
+
+def test_an_error_while_finding_duplicates_reaches_the_caller(tmp_path, monkeypatch):
+    """Duplicates are found in a second thread: its error is raised by read_policeuk, not lost."""
+    import equity_metrics.io._policeuk_convert as conv
+
+    p = tmp_path / "2020-01-kent-stop-and-search.csv"
+    p.write_text(",".join(POLICEUK_COLUMNS) + "\n" + ",".join(["Person search", "2020-01-10T10:00:00+00:00"] + [""] * 13) + "\n")
+    assert len(read_policeuk(p).data) == 1
+
+    def boom(*args, **kwargs):
+        raise MemoryError("from the duplicates thread")
+
+    monkeypatch.setattr(conv, "duplicated", boom)
+    with pytest.raises(MemoryError, match="duplicates thread"):
+        read_policeuk(p)

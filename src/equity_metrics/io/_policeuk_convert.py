@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -293,7 +293,11 @@ def convert(
     # exact duplicates (over every raw column) first: then each coded column is freed once converted
     key = [(group, int(group.max()) + 1 if n else 1)] + [(np.asarray(c.codes), len(c.raws)) for c in cols.values()]
     # in a second thread while the columns below are converted (hashing, factorising and gathers release the GIL)
-    dup_job = _Job(duplicated, key, [_as_string(date_text), *map(_as_string, texts.values())]) if n else None
+    dup_job = None
+    if n:
+        pool = ThreadPoolExecutor(1, thread_name_prefix="policeuk-duplicates")
+        dup_job = pool.submit(duplicated, key, [_as_string(date_text), *map(_as_string, texts.values())])
+        pool.shutdown(wait=False)  # the job runs on; its result (or error) is asked for below
     del key
     raws_of = {c: v.raws for c, v in cols.items()}
 
@@ -380,28 +384,6 @@ def convert(
     out["duplicate"] = pd.arrays.BooleanArray(dup, np.zeros(n, dtype=bool))
     out["raw_unparsed"] = _unparsed_json(unparsed, n)
     return Converted(out, keep, reason, dict(missing), dict(unknown), fallback_used)
-
-
-class _Job:
-    """``fn(*args)`` run in a background thread; :meth:`result` waits for it and returns it (or raises its error)."""
-
-    def __init__(self, fn: Any, *args: Any) -> None:
-        self._out: list[Any] = []
-        self._t = threading.Thread(target=self._run, args=(fn, args), name="policeuk-duplicates", daemon=True)
-        self._t.start()
-
-    def _run(self, fn: Any, args: tuple) -> None:
-        try:
-            self._out.append((True, fn(*args)))
-        except BaseException as exc:  # re-raised in the caller's thread
-            self._out.append((False, exc))
-
-    def result(self) -> Any:
-        self._t.join()
-        ok, value = self._out[0]
-        if not ok:
-            raise value
-        return value
 
 
 def _as_string(text: Any) -> pa.Array | pa.ChunkedArray:
