@@ -314,6 +314,15 @@ def convert(
                 rows = np.flatnonzero(uk)
                 unparsed[col] = (rows, [raws_of[col][k] for k in codes[rows]])
 
+    shared: list[pa.Array] = []
+
+    def no_text() -> pd.api.extensions.ExtensionArray:
+        """An all-NA "string" column; the table's all-NA text columns share one Arrow buffer (8 bytes a row).
+        Arrow arrays are immutable (setting a value makes a new one), so the sharing is safe."""
+        if not shared:
+            shared.append(pa.nulls(n, pa.large_string()))
+        return pd.arrays.ArrowStringArray(shared[0])
+
     # ---- date and time: UTC instants to local wall time, vectorised over rows
     utc = pd.DatetimeIndex(np.asarray(utc_ns, dtype=np.int64).view("M8[ns]")).tz_localize("UTC")
     local = utc.tz_convert(TIMEZONE)
@@ -355,7 +364,9 @@ def convert(
     out["hit"] = _find(out["outcome"], out["outcome_linked"])
     codes, stripped = column("Policing operation")
     count("Policing operation", codes, stripped)
-    out["policing_operation_name"] = str_take(codes, [s or None for s in stripped])
+    names = [s or None for s in stripped]
+    # no name at all (police.uk's usual case): the all-NA text shared with raw_unparsed and officer_id below
+    out["policing_operation_name"] = str_take(codes, names) if any(names) else no_text()
     for col, name, lim in (("Latitude", "latitude", 90.0), ("Longitude", "longitude", 180.0)):
         if col in texts:  # as text: read as numbers in bulk, odd values once each
             text = texts.pop(col)
@@ -382,7 +393,8 @@ def convert(
     out["search_conducted"] = pd.arrays.BooleanArray(np.ones(n, dtype=bool), np.zeros(n, dtype=bool))
     dup = dup_job.result() if dup_job is not None else np.zeros(0, dtype=bool)
     out["duplicate"] = pd.arrays.BooleanArray(dup, np.zeros(n, dtype=bool))
-    out["raw_unparsed"] = _unparsed_json(unparsed, n)
+    out["raw_unparsed"] = _unparsed_json(unparsed, n) if unparsed else no_text()
+    out["officer_id"] = no_text()  # police.uk names no officer
     return Converted(out, keep, reason, dict(missing), dict(unknown), fallback_used)
 
 
