@@ -3,9 +3,10 @@
 :func:`~equity_metrics.io.large.count_policeuk` lets the engine (DuckDB, Polars,
 Spark) parse the files; Python only lists them, checks their bytes and hashes them:
 
-* :func:`prefetch` reads every selected file (or archive member) ahead in a
-  background thread and hashes it there (file reads, zlib and SHA-256 release the
-  GIL), while the caller checks the bytes with the reader's own test
+* the reader's :func:`~equity_metrics.io._policeuk_scan.prefetch` reads every
+  selected file (or archive member) ahead in a background thread and hashes it
+  there (file reads, zlib and SHA-256 release the GIL), while the caller checks
+  the bytes with the reader's own test
   (:func:`~equity_metrics.io._policeuk_scan.fast_body`: the exact police.uk header,
   no quotes, CR, NUL or blank lines, 14 commas a record, valid UTF-8);
 * a file that passes is, for DuckDB and Polars, queued by a :class:`Joiner` whose
@@ -33,36 +34,17 @@ import numpy as np
 
 from ._engines import FILE_PATTERN
 from ._policeuk_scan import BATCH_BYTES, Hasher, ahead, fast_body, stream_pieces
-from ._sources import LargeFile, sha256_bytes
+from ._sources import LargeFile
 from .policeuk_api import POLICEUK_COLUMNS
 
-__all__ = ["FILE_PATTERN", "HEADER", "Joiner", "checked_body", "duplicate_lines", "engine_file", "large_pieces", "prefetch",
-           "ragged_files", "stream_large"]
+__all__ = ["FILE_PATTERN", "HEADER", "Joiner", "checked_body", "duplicate_lines", "engine_file", "large_pieces", "ragged_files",
+           "stream_large"]
 
 #: the header line of every police.uk stop-and-search file
 HEADER = ",".join(POLICEUK_COLUMNS).encode()
 _BOM = b"\xef\xbb\xbf"
 #: a large file is checked and handed over in pieces of about this many bytes
 PIECE_BYTES = BATCH_BYTES
-
-
-def prefetch(items: Iterable[tuple[str, bytes]], depth: int = 16) -> Iterator[tuple[str, bytes, str]]:
-    """``(name, bytes, sha256)`` of ``items``, read and hashed ahead in a background thread.
-
-    Errors are raised in the caller's thread; leaving early stops the reader (:func:`._policeuk_scan.ahead`).
-    """
-
-    def work() -> Iterator[tuple[str, bytes, str]]:
-        it = iter(items)
-        try:
-            for name, data in it:  # a LargeFile is hashed as it is streamed (:func:`stream_large`)
-                yield name, data, (None if isinstance(data, LargeFile) else sha256_bytes(data))
-        finally:
-            close = getattr(it, "close", None)
-            if close is not None:
-                close()
-
-    return ahead(work(), depth, name="count-policeuk-reader")
 
 
 def checked_body(data: bytes, *, engine_counts: bool = False) -> int | None:

@@ -60,7 +60,8 @@ from ..ledger import FileRecord, Ledger, Rejects
 from ._count_query import R as _R
 from ._count_query import FAST_DATE, CountQuery, _valid_days, coverage, dates_all_fast
 from ._counts import DEFAULT_BY, CountBy, EventCounts, check_by, counts_from_events
-from ._direct import Joiner, checked_body, duplicate_lines, engine_file, large_pieces, prefetch, ragged_files, stream_large
+from ._direct import Joiner, checked_body, duplicate_lines, engine_file, large_pieces, ragged_files, stream_large
+from ._policeuk_scan import prefetch
 from ._engines import Engine, backend_for
 from ._sources import LargeFile, Sources, base_name, decode_bytes, iter_files, parse_csv_text, raw_json, read_header, sha256_bytes
 from .policeuk import LARGE_FILE, _months_option, _nothing_selected, parse_policeuk_filename, read_policeuk
@@ -283,7 +284,7 @@ class _Run:
         return (self.want_forces is None or p[0] in self.want_forces) and (self.want_months is None or p[1] in self.want_months)
 
     def run(self, sources: Sources) -> EventCounts:
-        for name, data, sha in prefetch(iter_files(sources, select=self._select, large=LARGE_FILE)):
+        for name, data, sha, _ in prefetch(iter_files(sources, select=self._select, large=LARGE_FILE), depth=16):
             if isinstance(data, LargeFile):  # streamed: never held whole unless it needs the careful path
                 if self._direct_large(name, data):
                     continue
